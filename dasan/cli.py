@@ -1,0 +1,201 @@
+"""The ``dasan`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dasan import __version__, config
+from dasan.errors import DasanError
+from dasan.store import Store, open_store
+
+
+def _emit_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+class Ctx:
+    def __init__(self, data_dir: str | None) -> None:
+        self.data_dir = config.data_dir(data_dir)
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.data_dir)
+        return self._store
+
+
+pass_ctx = click.make_pass_decorator(Ctx)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data-dir", envvar="DASAN_HOME", type=click.Path(file_okay=False),
+              help="데이터 디렉터리 (기본: DASAN_HOME 또는 사용자 데이터 폴더)")
+@click.version_option(__version__, prog_name="dasan")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str | None) -> None:
+    """다산(Dasan): 공공기관 문서를 위한 자체 설치형 AI 비서."""
+    ctx.obj = Ctx(data_dir)
+
+
+# -- ingest ----------------------------------------------------------------------
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--collection", "-c", default="default", show_default=True, help="넣을 컬렉션 이름")
+@click.option("--recursive", "-r", is_flag=True, help="하위 폴더까지 포함")
+@click.option("--json", "as_json", is_flag=True, help="결과를 JSON 한 개로 출력")
+@pass_ctx
+def ingest(ctx: Ctx, paths: tuple[str, ...], collection: str, recursive: bool, as_json: bool) -> None:
+    """문서(HWP, HWPX, PDF, DOCX, HTML, TXT, MD, CSV, XLSX, JSONL)를 저장소에 넣습니다."""
+    from dasan.ingest.pipeline import FileResult, ingest_paths
+
+    show_progress = not as_json and sys.stderr.isatty()
+    bar: Any = None
+
+    def on_start(n: int) -> None:
+        nonlocal bar
+        if show_progress and n:
+            bar = click.progressbar(length=n, label="수집 중", file=sys.stderr)
+            bar.__enter__()
+
+    def on_file(res: FileResult) -> None:
+        if bar is not None:
+            bar.update(1)
+        if res.status == "failed" and not as_json:
+            click.echo(f"실패: {res.path}: {res.error}", err=True)
+
+    try:
+        report = ingest_paths(ctx.store, paths, collection=collection, recursive=recursive,
+                              on_file=on_file, on_start=on_start)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    s = report.summary()
+    if as_json:
+        _emit_json({k: s[k] for k in ("files", "ingested", "unchanged", "chunks", "empty", "failed")})
+    else:
+        click.echo(
+            f"파일 {s['files']}개: 새로 수집 {s['ingested']}, 변경 없음 {s['unchanged']}, "
+            f"빈 문서 {len(s['empty'])}, 실패 {len(s['failed'])} / 쪽 {s['pages']}, 청크 {s['chunks']}"
+        )
+        for p in s["empty"]:
+            click.echo(f"  빈 문서(텍스트 없음): {p}")
+        for f in s["failed"]:
+            click.echo(f"  건너뜀: {f['path']}: {f['error']}")
+    sys.exit(1 if s["failed"] else 0)
+
+
+# -- docs ------------------------------------------------------------------------
+@cli.group()
+def docs() -> None:
+    """저장된 문서를 보거나 지웁니다."""
+
+
+def _doc_json(d: Any) -> dict[str, Any]:
+    return {
+        "id": d.id, "collection": d.collection, "title": d.title, "source_path": d.source_path,
+        "format": d.format, "kind": d.kind, "pages": d.pages, "chunks": d.n_chunks,
+        "classification": d.classification, "size_bytes": d.size_bytes, "ingested_at": d.ingested_at,
+    }
+
+
+def _resolve(ctx: Ctx, ident: str) -> str:
+    ids = ctx.store.resolve_document_id(ident)  # type: ignore[attr-defined]
+    if not ids:
+        raise click.ClickException(f"문서를 찾을 수 없습니다: {ident} (`dasan docs list`로 식별자를 확인하세요)")
+    if len(ids) > 1:
+        raise click.ClickException(f"식별자가 여러 문서와 일치합니다: {ident} (더 길게 입력하세요)")
+    return ids[0]
+
+
+@docs.command("list")
+@click.option("--collection", "-c", default=None, help="이 컬렉션만")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def docs_list(ctx: Ctx, collection: str | None, as_json: bool) -> None:
+    """문서 목록."""
+    rows = ctx.store.list_documents(collection)
+    if as_json:
+        _emit_json([_doc_json(d) for d in rows])
+        return
+    if not rows:
+        click.echo("저장된 문서가 없습니다. `dasan ingest 경로`로 문서를 넣으세요.")
+    for d in rows:
+        click.echo(f"{d.id[:12]}  {d.collection:<12} {d.format:<5} {d.kind:<8} 청크 {d.n_chunks:>4}  {d.title}")
+
+
+@docs.command("show")
+@click.argument("ident")
+@click.option("--chunks", "with_chunks", is_flag=True, help="청크 본문까지 출력")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def docs_show(ctx: Ctx, ident: str, with_chunks: bool, as_json: bool) -> None:
+    """문서 한 개의 정보(와 청크)."""
+    doc = ctx.store.get_document(_resolve(ctx, ident))
+    assert doc is not None
+    chunks = ctx.store.chunks_of(doc.id)
+    if as_json:
+        out = _doc_json(doc) | {"metadata": doc.metadata}
+        out["chunks"] = [
+            {"id": c.id, "ordinal": c.ordinal, "citation": c.citation.label, "page": c.citation.page,
+             "context": c.context, "text": c.text}
+            for c in chunks
+        ] if with_chunks else len(chunks)
+        _emit_json(out)
+        return
+    for k, v in _doc_json(doc).items():
+        click.echo(f"{k}: {v}")
+    for c in chunks if with_chunks else chunks[:5]:
+        click.echo(f"\n[{c.ordinal}] {c.citation.label}\n{c.text}")
+    if not with_chunks and len(chunks) > 5:
+        click.echo(f"\n… 청크 {len(chunks) - 5}개 더 (--chunks로 전부 보기)")
+
+
+@docs.command("rm")
+@click.argument("idents", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def docs_rm(ctx: Ctx, idents: tuple[str, ...], as_json: bool) -> None:
+    """문서와 그 청크를 모두 지웁니다."""
+    removed = []
+    for ident in idents:
+        doc_id = _resolve(ctx, ident)
+        if ctx.store.remove_document(doc_id):
+            removed.append(doc_id)
+    if as_json:
+        _emit_json({"removed": removed})
+    else:
+        for d in removed:
+            click.echo(f"삭제됨: {d}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def collections(ctx: Ctx, as_json: bool) -> None:
+    """컬렉션 목록."""
+    rows = ctx.store.collections()
+    if as_json:
+        _emit_json(rows)
+        return
+    if not rows:
+        click.echo("컬렉션이 없습니다.")
+    for r in rows:
+        click.echo(f"{r['name']:<16} 등급 {r['level']}  문서 {r['documents']:>5}  청크 {r['chunks']:>7}")
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except DasanError as e:
+        click.echo(f"오류: {e}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""One error hierarchy. Messages are Korean (they reach end users) and name the fix."""
+
+from __future__ import annotations
+
+
+class DasanError(Exception):
+    """Base of every error Dasan raises on purpose."""
+
+    code = "dasan_error"
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}" if path else message)
+        self.message = message
+
+
+class ReadError(DasanError):
+    """A file could not be read as a document."""
+
+    code = "read_error"
+
+
+class UnsupportedFormatError(ReadError):
+    code = "unsupported_format"
+
+
+class CorruptFileError(ReadError):
+    code = "corrupt_file"
+
+
+class EncryptedFileError(ReadError):
+    code = "encrypted_file"
+
+
+class FileTooLargeError(ReadError):
+    code = "file_too_large"
+
+
+class ParseError(DasanError):
+    """Structure parsing (statute, press release) failed."""
+
+    code = "parse_error"
+
+
+class StoreError(DasanError):
+    code = "store_error"
+
+
+class NotFoundError(DasanError):
+    code = "not_found"
+
+
+class ConfigError(DasanError):
+    code = "config_error"

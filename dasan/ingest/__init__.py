@@ -1,0 +1,1 @@
+"""Turning files into structured documents and chunks."""

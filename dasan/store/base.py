@@ -1,0 +1,55 @@
+"""The store contract every backend implements (SQLite now, PostgreSQL later)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from dasan.types import Chunk
+
+
+@dataclass
+class DocumentRecord:
+    id: str
+    collection: str
+    source_path: str
+    content_hash: str
+    pipeline_version: int
+    format: str
+    kind: str
+    title: str | None
+    pages: int | None
+    size_bytes: int
+    n_chunks: int
+    classification: str = "공개"
+    metadata: dict[str, Any] = field(default_factory=dict)
+    ingested_at: str = ""
+
+
+class Store(Protocol):
+    def find_by_source(self, collection: str, source_path: str) -> DocumentRecord | None: ...
+
+    def get_document(self, document_id: str) -> DocumentRecord | None: ...
+
+    def put_document(self, record: DocumentRecord, chunks: list[Chunk]) -> None:
+        """Insert ``record`` with ``chunks`` atomically, replacing any document stored at the
+        same (collection, source_path) and its chunks in the same transaction."""
+
+    def remove_document(self, document_id: str) -> bool: ...
+
+    def list_documents(self, collection: str | None = None) -> list[DocumentRecord]: ...
+
+    def chunks_of(self, document_id: str) -> list[Chunk]: ...
+
+    def iter_chunks(self, collection: str | None = None) -> Iterator[Chunk]: ...
+
+    def find_chunks_by_citation(self, prefix: str) -> list[Chunk]: ...
+
+    def collections(self) -> list[dict[str, Any]]: ...
+
+    def ensure_collection(self, name: str, level: str = "공개") -> None: ...
+
+    def schema_version(self) -> int: ...
+
+    def close(self) -> None: ...

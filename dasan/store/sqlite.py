@@ -1,0 +1,246 @@
+"""SQLite store: one file ``dasan.db`` in the data directory, numbered migrations, WAL mode."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from dasan.errors import StoreError
+from dasan.store.base import DocumentRecord
+from dasan.types import Chunk, Citation
+
+DB_NAME = "dasan.db"
+
+
+def _migrations() -> list[tuple[int, str]]:
+    out = []
+    for entry in resources.files("dasan.store").joinpath("migrations").iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            out.append((int(name[:4]), entry.read_text(encoding="utf-8")))
+    return sorted(out)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _row_to_chunk(row: sqlite3.Row) -> Chunk:
+    c = json.loads(row["citation_json"])
+    return Chunk(
+        id=row["id"],
+        document_id=row["document_id"],
+        ordinal=row["ordinal"],
+        text=row["text"],
+        citation=Citation(**c),
+        context=row["context"],
+        classification=row["classification"],
+        meta=json.loads(row["meta"]),
+    )
+
+
+def _row_to_doc(row: sqlite3.Row) -> DocumentRecord:
+    d = dict(row)
+    d["metadata"] = json.loads(d["metadata"])
+    return DocumentRecord(**d)
+
+
+class SqliteStore:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(
+                f"데이터 디렉터리를 만들 수 없습니다: {data_dir} ({e.strerror}). --data-dir 또는 DASAN_HOME을 확인하세요."
+            ) from e
+        self.path = data_dir / DB_NAME
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    # -- schema -----------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self._lock:
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+            done = {r[0] for r in self._conn.execute("SELECT version FROM schema_migrations")}
+            for version, sql in _migrations():
+                if version in done:
+                    continue
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    # executescript would commit implicitly; run statements one by one instead.
+                    for stmt in _split_sql(sql):
+                        self._conn.execute(stmt)
+                    self._conn.execute(
+                        "INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)", (version, _now())
+                    )
+                    self._conn.execute("COMMIT")
+                except Exception:
+                    self._conn.execute("ROLLBACK")
+                    raise
+
+    def schema_version(self) -> int:
+        row = self._conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    # -- collections ------------------------------------------------------------
+    def ensure_collection(self, name: str, level: str = "공개") -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR IGNORE INTO collections(name, level, created_at) VALUES (?, ?, ?)", (name, level, _now())
+            )
+
+    def collections(self) -> list[dict[str, Any]]:
+        rows = self._conn.execute(
+            """SELECT c.name, c.level, c.created_at,
+                      COUNT(d.id) AS documents, COALESCE(SUM(d.n_chunks), 0) AS chunks
+               FROM collections c LEFT JOIN documents d ON d.collection = c.name
+               GROUP BY c.name ORDER BY c.name"""
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    # -- documents --------------------------------------------------------------
+    def find_by_source(self, collection: str, source_path: str) -> DocumentRecord | None:
+        row = self._conn.execute(
+            "SELECT * FROM documents WHERE collection = ? AND source_path = ?", (collection, source_path)
+        ).fetchone()
+        return _row_to_doc(row) if row else None
+
+    def get_document(self, document_id: str) -> DocumentRecord | None:
+        row = self._conn.execute("SELECT * FROM documents WHERE id = ?", (document_id,)).fetchone()
+        return _row_to_doc(row) if row else None
+
+    def resolve_document_id(self, prefix: str) -> list[str]:
+        """Ids starting with ``prefix`` (users may type a short id, as with git)."""
+        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return [r[0] for r in self._conn.execute("SELECT id FROM documents WHERE id LIKE ? ESCAPE '\\'", (like,))]
+
+    def put_document(self, record: DocumentRecord, chunks: list[Chunk]) -> None:
+        record.ingested_at = record.ingested_at or _now()
+        record.n_chunks = len(chunks)
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.ensure_collection(record.collection)
+                self._conn.execute(
+                    "DELETE FROM documents WHERE (collection = ? AND source_path = ?) OR id = ?",
+                    (record.collection, record.source_path, record.id),
+                )
+                self._conn.execute(
+                    """INSERT INTO documents(id, collection, source_path, content_hash, pipeline_version, format,
+                           kind, title, pages, size_bytes, n_chunks, classification, metadata, ingested_at)
+                       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                    (
+                        record.id, record.collection, record.source_path, record.content_hash,
+                        record.pipeline_version, record.format, record.kind, record.title, record.pages,
+                        record.size_bytes, record.n_chunks, record.classification,
+                        json.dumps(record.metadata, ensure_ascii=False, default=str), record.ingested_at,
+                    ),
+                )
+                self._conn.executemany(
+                    """INSERT INTO chunks(id, document_id, ordinal, text, context, citation, citation_json, page,
+                           classification, meta) VALUES (?,?,?,?,?,?,?,?,?,?)""",
+                    [
+                        (
+                            c.id, record.id, c.ordinal, c.text, c.context, c.citation.label,
+                            json.dumps(c.citation.__dict__, ensure_ascii=False), c.citation.page,
+                            c.classification, json.dumps(c.meta, ensure_ascii=False, default=str),
+                        )
+                        for c in chunks
+                    ],
+                )
+                self._conn.execute("COMMIT")
+            except sqlite3.IntegrityError as e:
+                self._conn.execute("ROLLBACK")
+                raise StoreError(f"문서를 저장하지 못했습니다 (중복 식별자): {e}", path=record.source_path) from e
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def remove_document(self, document_id: str) -> bool:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = self._conn.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return cur.rowcount > 0
+
+    def list_documents(self, collection: str | None = None) -> list[DocumentRecord]:
+        if collection is None:
+            rows = self._conn.execute("SELECT * FROM documents ORDER BY collection, source_path").fetchall()
+        else:
+            rows = self._conn.execute(
+                "SELECT * FROM documents WHERE collection = ? ORDER BY source_path", (collection,)
+            ).fetchall()
+        return [_row_to_doc(r) for r in rows]
+
+    # -- chunks -----------------------------------------------------------------
+    def chunks_of(self, document_id: str) -> list[Chunk]:
+        rows = self._conn.execute(
+            "SELECT * FROM chunks WHERE document_id = ? ORDER BY ordinal", (document_id,)
+        ).fetchall()
+        return [_row_to_chunk(r) for r in rows]
+
+    def iter_chunks(self, collection: str | None = None) -> Iterator[Chunk]:
+        if collection is None:
+            cur = self._conn.execute("SELECT * FROM chunks ORDER BY document_id, ordinal")
+        else:
+            cur = self._conn.execute(
+                """SELECT c.* FROM chunks c JOIN documents d ON d.id = c.document_id
+                   WHERE d.collection = ? ORDER BY c.document_id, c.ordinal""",
+                (collection,),
+            )
+        for row in cur:
+            yield _row_to_chunk(row)
+
+    def find_chunks_by_citation(self, prefix: str) -> list[Chunk]:
+        """Chunks whose citation equals ``prefix`` or continues it with a space (e.g. ``… 제1항``)."""
+        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " %"
+        rows = self._conn.execute(
+            "SELECT * FROM chunks WHERE citation = ? OR citation LIKE ? ESCAPE '\\' ORDER BY document_id, ordinal",
+            (prefix, like),
+        ).fetchall()
+        return [_row_to_chunk(r) for r in rows]
+
+    def check_consistency(self) -> list[str]:
+        """Problems found: failed integrity check, documents whose chunk count is off, orphans."""
+        problems = []
+        ok = self._conn.execute("PRAGMA integrity_check").fetchone()[0]
+        if ok != "ok":
+            problems.append(f"integrity_check: {ok}")
+        for row in self._conn.execute(
+            """SELECT d.id, d.n_chunks, COUNT(c.id) AS n FROM documents d
+               LEFT JOIN chunks c ON c.document_id = d.id GROUP BY d.id HAVING n != d.n_chunks"""
+        ):
+            problems.append(f"document {row[0]}: {row[2]} chunks stored, {row[1]} expected")
+        orphans = self._conn.execute(
+            "SELECT COUNT(*) FROM chunks WHERE document_id NOT IN (SELECT id FROM documents)"
+        ).fetchone()[0]
+        if orphans:
+            problems.append(f"{orphans} orphan chunks")
+        return problems
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _split_sql(sql: str) -> list[str]:
+    lines = [ln for ln in sql.splitlines() if not ln.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

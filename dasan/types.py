@@ -1,0 +1,121 @@
+"""Shared data types used across ingestion, storage, retrieval and answering.
+
+Every reader produces a :class:`Document` made of ordered :class:`Block` objects; structure
+parsers and the chunker turn a document into :class:`Chunk` objects that carry a
+:class:`Citation`. Later layers add :class:`Hit`, :class:`Answer` and :class:`Principal`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+BlockKind = Literal["heading", "paragraph", "list_item", "table", "page_break", "record"]
+
+#: Classification levels after N2SF, lowest first.
+LEVELS: tuple[str, ...] = ("공개", "민감", "기밀")
+DEFAULT_LEVEL = "공개"
+
+
+@dataclass
+class Block:
+    """One unit of a document's reading order.
+
+    - ``heading``: ``level`` 1 is the largest heading.
+    - ``list_item``: ``level`` is the nesting depth (0 = top) and ``meta["bullet"]`` the marker.
+    - ``table``: ``rows`` holds the cell texts row by row; ``text`` is a flattened rendering.
+    - ``page_break``: ``page`` is the number of the page that starts here.
+    - ``record``: one row/record of tabular or JSON Lines data; ``meta["fields"]`` maps
+      column names to values and ``meta["record_id"]`` identifies it.
+    """
+
+    kind: BlockKind
+    text: str = ""
+    level: int = 0
+    rows: list[list[str]] | None = None
+    page: int | None = None
+    section: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Document:
+    """The common output of every reader."""
+
+    source: str  # path of the file it was read from
+    format: str  # hwp, hwpx, pdf, docx, html, txt, md, csv, xlsx, jsonl
+    blocks: list[Block] = field(default_factory=list)
+    title: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)  # author, created, modified, front matter
+    pages: int | None = None  # number of pages where the format has pages
+    empty_pages: list[int] = field(default_factory=list)  # pages with no text layer (1-based)
+    kind: str = "generic"  # generic | law | press | records; set by structure detection
+
+    @property
+    def text(self) -> str:
+        return "\n".join(b.text for b in self.blocks if b.text)
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(b.text.strip() for b in self.blocks)
+
+
+@dataclass
+class Citation:
+    """Where a chunk comes from, precise enough to quote.
+
+    ``label`` is the human-readable citation, e.g. ``철도안전법 시행령 제60조의6 제1항`` or
+    ``2026 철도안전 보도자료 p.3``.
+    """
+
+    label: str
+    title: str | None = None  # document / statute title
+    article: str | None = None  # 제60조의6
+    paragraph: str | None = None  # 제1항
+    page: int | None = None
+    section: str | None = None  # heading path or record id
+
+
+@dataclass
+class Chunk:
+    id: str
+    document_id: str
+    ordinal: int
+    text: str
+    citation: Citation
+    context: str = ""  # parent headings / article title kept as retrieval context
+    classification: str = DEFAULT_LEVEL
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Hit:
+    chunk: Chunk
+    score: float
+    rank: int = 0
+    snippet: str = ""
+    scores: dict[str, float] = field(default_factory=dict)  # per retrieval leg
+
+
+@dataclass
+class Answer:
+    text: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+    backend: str = "extractive"
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Principal:
+    """Who is asking. The local operator is an admin with the highest clearance."""
+
+    name: str
+    clearance: str = DEFAULT_LEVEL
+    roles: tuple[str, ...] = ("user",)
+    departments: tuple[str, ...] = ()
+
+    @classmethod
+    def operator(cls) -> Principal:
+        return cls(name="operator", clearance=LEVELS[-1], roles=("admin",))

@@ -1,0 +1,99 @@
+"""Store contract tests (every store backend must pass these)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from dasan.store import DocumentRecord, open_store
+from dasan.store.ids import PIPELINE_VERSION
+from dasan.types import Chunk, Citation
+
+
+def _record(doc_id: str, path: str = "/x/a.md", collection: str = "c1") -> DocumentRecord:
+    return DocumentRecord(
+        id=doc_id, collection=collection, source_path=path, content_hash="h" + doc_id,
+        pipeline_version=PIPELINE_VERSION, format="md", kind="generic", title="제목", pages=None,
+        size_bytes=10, n_chunks=0, metadata={"제목": "가"},
+    )
+
+
+def _chunks(doc_id: str, n: int, label: str = "문서") -> list[Chunk]:
+    return [
+        Chunk(id=f"{doc_id}-{i}", document_id=doc_id, ordinal=i, text=f"본문 {i}",
+              citation=Citation(label=f"{label} 제{i + 1}조", title=label, article=f"제{i + 1}조"))
+        for i in range(n)
+    ]
+
+
+@pytest.fixture(params=["sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path):
+    s = open_store(tmp_path / request.param)
+    yield s
+    s.close()
+
+
+def test_put_get_roundtrip(store) -> None:
+    store.put_document(_record("d1"), _chunks("d1", 3, "철도안전법"))
+    doc = store.get_document("d1")
+    assert doc is not None and doc.n_chunks == 3 and doc.metadata == {"제목": "가"}
+    chunks = store.chunks_of("d1")
+    assert [c.citation.label for c in chunks] == ["철도안전법 제1조", "철도안전법 제2조", "철도안전법 제3조"]
+    assert chunks[0].citation.article == "제1조"
+    assert store.collections()[0] | {"created_at": None} == {
+        "name": "c1", "level": "공개", "created_at": None, "documents": 1, "chunks": 3,
+    }
+
+
+def test_replace_same_source_replaces_chunks(store) -> None:
+    store.put_document(_record("d1"), _chunks("d1", 3))
+    store.put_document(_record("d2"), _chunks("d2", 1))
+    assert store.get_document("d1") is None
+    assert [d.id for d in store.list_documents()] == ["d2"]
+    assert sum(1 for _ in store.iter_chunks()) == 1
+
+
+def test_remove_cascades(store) -> None:
+    store.put_document(_record("d1"), _chunks("d1", 2))
+    store.put_document(_record("d2", "/x/b.md"), _chunks("d2", 2))
+    assert store.remove_document("d1") is True
+    assert store.remove_document("d1") is False
+    assert {c.document_id for c in store.iter_chunks()} == {"d2"}
+    assert store.check_consistency() == []
+
+
+def test_failed_put_leaves_previous_version(store) -> None:
+    store.put_document(_record("d1"), _chunks("d1", 2))
+    bad = _chunks("d2", 2)
+    bad[1].id = bad[0].id  # duplicate primary key: the transaction must roll back
+    with pytest.raises(Exception):  # noqa: B017 - StoreError expected, any error must roll back
+        store.put_document(_record("d2"), bad)
+    assert store.get_document("d1") is not None and store.get_document("d2") is None
+    assert len(store.chunks_of("d1")) == 2 and store.check_consistency() == []
+
+
+def test_citation_lookup_matches_prefix_at_word_boundary(store) -> None:
+    store.put_document(_record("d1"), [
+        Chunk(id="a", document_id="d1", ordinal=0, text="x", citation=Citation(label="법 제6조 제1항")),
+        Chunk(id="b", document_id="d1", ordinal=1, text="y", citation=Citation(label="법 제6조의2")),
+        Chunk(id="c", document_id="d1", ordinal=2, text="z", citation=Citation(label="법 제6조")),
+    ])
+    assert [c.id for c in store.find_chunks_by_citation("법 제6조")] == ["a", "c"]
+    assert [c.id for c in store.find_chunks_by_citation("법 제6조의2")] == ["b"]
+    # LIKE wildcards in user input are literal
+    assert store.find_chunks_by_citation("법 제6조%") == []
+
+
+def test_migrations_are_numbered_and_idempotent(tmp_path: Path) -> None:
+    s = open_store(tmp_path)
+    v = s.schema_version()
+    s.close()
+    assert v >= 1
+    s2 = open_store(tmp_path)
+    assert s2.schema_version() == v
+    s2.close()
+    con = sqlite3.connect(tmp_path / "dasan.db")
+    versions = [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY version")]
+    assert versions == list(range(1, v + 1))
