@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -187,6 +186,87 @@ def collections(ctx: Ctx, as_json: bool) -> None:
         click.echo("컬렉션이 없습니다.")
     for r in rows:
         click.echo(f"{r['name']:<16} 등급 {r['level']}  문서 {r['documents']:>5}  청크 {r['chunks']:>7}")
+
+
+# -- search ----------------------------------------------------------------------
+def _hit_json(h: Any) -> dict[str, Any]:
+    c = h.chunk
+    return {
+        "rank": h.rank, "score": round(h.score, 4), "citation": c.citation.label, "document_id": c.document_id,
+        "chunk_id": c.id, "page": c.citation.page, "text": c.text, "snippet": h.snippet,
+    }
+
+
+def _print_hits(hits: list[Any]) -> None:
+    if not hits:
+        click.echo("일치하는 문서를 찾지 못했습니다.")
+    for h in hits:
+        click.echo(f"{h.rank:>2}. [{h.score:.2f}] {h.chunk.citation.label}")
+        click.echo(f"    {h.snippet}")
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--k", "k", default=5, show_default=True, help="결과 개수")
+@click.option("--collection", "-c", default=None, help="이 컬렉션에서만 찾기")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def search(ctx: Ctx, query: str, k: int, collection: str | None, as_json: bool) -> None:
+    """질문과 관련된 문서 조각을 찾습니다."""
+    from dasan.rag.retrieve import Retriever, SearchFilter
+
+    if not query.strip():
+        raise click.UsageError("검색어가 비어 있습니다.")
+    hits = Retriever(ctx.store, ctx.data_dir).search(query, k=k, flt=SearchFilter(collection=collection))
+    if as_json:
+        _emit_json([_hit_json(h) for h in hits])
+    else:
+        _print_hits(hits)
+
+
+SAMPLE_QUERY = "선로 작업 중 열차가 접근하면 어떻게 대피해야 하나요?"
+
+
+@cli.command()
+@click.option("--query", default=SAMPLE_QUERY, show_default=True, help="예시 검색어")
+@pass_ctx
+def quickstart(ctx: Ctx, query: str) -> None:
+    """예제 문서(examples/)를 수집하고 예시 질문을 검색합니다."""
+    from dasan.ingest.pipeline import ingest_paths
+    from dasan.rag.retrieve import Retriever
+
+    click.echo(f"데이터 디렉터리: {ctx.data_dir}")
+    report = ingest_paths(ctx.store, [config.examples_dir()], collection="examples", recursive=True)
+    s = report.summary()
+    click.echo(f"예제 문서 {s['files']}개 수집: 새로 {s['ingested']}, 변경 없음 {s['unchanged']}, "
+               f"실패 {len(s['failed'])}, 청크 {s['chunks']}")
+    for f in s["failed"]:
+        click.echo(f"  건너뜀: {f['path']}: {f['error']}")
+    click.echo(f"\n질문: {query}")
+    _print_hits(Retriever(ctx.store, ctx.data_dir).search(query, k=3))
+    click.echo("\n다음: `.venv/bin/dasan ingest 내문서폴더 --recursive` 후 `.venv/bin/dasan search \"질문\"`")
+    sys.exit(1 if s["failed"] else 0)
+
+
+# -- bench -----------------------------------------------------------------------
+@cli.group()
+def bench() -> None:
+    """성능 측정 (결과는 docs/benchmarks.md에 기록)."""
+
+
+@bench.command("ingest")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True)
+def bench_ingest_cmd(paths: tuple[str, ...], as_json: bool) -> None:
+    """임시 저장소에 수집하며 처리량(파일/s, 청크/s)과 최대 메모리를 잽니다."""
+    from dasan.bench.ingest import bench_ingest
+
+    result = bench_ingest(list(paths))
+    if as_json:
+        _emit_json(result)
+        return
+    for k, v in result.items():
+        click.echo(f"{k:>28}: {v}")
 
 
 def main() -> None:

@@ -218,6 +218,24 @@ class SqliteStore:
         ).fetchall()
         return [_row_to_chunk(r) for r in rows]
 
+    def index_rows(self) -> list[sqlite3.Row]:
+        """Light rows for building search indexes: chunk id, index text parts and filter fields."""
+        return self._conn.execute(
+            """SELECT c.id, c.context, c.text, c.classification, d.collection, d.kind, d.id AS document_id
+               FROM chunks c JOIN documents d ON d.id = c.document_id
+               ORDER BY c.document_id, c.ordinal"""
+        ).fetchall()
+
+    def get_chunks(self, chunk_ids: list[str]) -> list[Chunk]:
+        """Chunks by id, in the order given (unknown ids are left out)."""
+        found: dict[str, Chunk] = {}
+        for start in range(0, len(chunk_ids), 500):
+            part = chunk_ids[start:start + 500]
+            marks = ",".join("?" * len(part))
+            for row in self._conn.execute(f"SELECT * FROM chunks WHERE id IN ({marks})", part):
+                found[row["id"]] = _row_to_chunk(row)
+        return [found[c] for c in chunk_ids if c in found]
+
     def check_consistency(self) -> list[str]:
         """Problems found: failed integrity check, documents whose chunk count is off, orphans."""
         problems = []

@@ -1,0 +1,1 @@
+"""Benchmarks behind ``dasan bench …`` (performance is measured here, never in unit tests)."""

@@ -1,0 +1,80 @@
+"""Morpheme tokens for lexical search (BM25 over Kiwi content morphemes).
+
+Korean attaches particles and endings to words, so splitting on spaces leaves "철도운영자등은"
+as one token. Kiwi splits it into morphemes; we keep the content-bearing ones (nouns, verb and
+adjective stems, roots, numbers, foreign words, 한자) and normalise:
+
+- numbers: "0.02" stays "0.02"; digits written with commas lose them ("1,000" → "1000");
+- 한자 in parentheses after a Hangul word (과징금(課徵金)) is dropped — the Hangul carries it;
+- article references: "제60조의6" becomes the single token "제60조의6" as well as its parts,
+  so questions naming a branch article match it exactly.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+
+from kiwipiepy import Kiwi
+
+CONTENT_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "XR", "SL", "SN", "SH", "MAG", "XSN"})
+# Dependent nouns and suffixes that carry almost no meaning on their own.
+STOP_FORMS = frozenset({"것", "수", "등", "때", "중", "바", "데", "자", "내", "외", "간", "그", "이", "하", "되", "있", "없", "같"})
+_ARTICLE_RE = re.compile(r"제\s*(\d+)\s*조(?:\s*의\s*(\d+))?")
+_HANJA_PAREN_RE = re.compile(r"\(([\u4e00-\u9fff\u3400-\u4dbf]+)\)")
+_NUM_COMMA_RE = re.compile(r"(?<=\d),(?=\d{3})")
+
+_local = threading.local()
+_lock = threading.Lock()
+_shared: Kiwi | None = None
+
+
+def kiwi() -> Kiwi:
+    """A process-wide Kiwi instance (loading the model takes seconds)."""
+    global _shared
+    with _lock:
+        if _shared is None:
+            _shared = Kiwi()
+        return _shared
+
+
+def normalise(text: str) -> str:
+    text = _HANJA_PAREN_RE.sub("", text)
+    return _NUM_COMMA_RE.sub("", text)
+
+
+def _article_tokens(text: str) -> list[str]:
+    out = []
+    for m in _ARTICLE_RE.finditer(text):
+        out.append(f"제{m.group(1)}조" + (f"의{m.group(2)}" if m.group(2) else ""))
+    return out
+
+
+def _content(tokens: Iterable) -> list[str]:
+    out = []
+    for t in tokens:
+        if t.tag in CONTENT_TAGS or t.tag.startswith("NN"):
+            form = t.form.lower() if t.tag == "SL" else t.form
+            if form in STOP_FORMS:
+                continue
+            out.append(form)
+    return out
+
+
+def tokenize(text: str) -> list[str]:
+    """Content morphemes of one text, for queries and documents alike."""
+    text = normalise(text)
+    return _content(kiwi().tokenize(text)) + _article_tokens(text)
+
+
+def tokenize_many(texts: list[str]) -> list[list[str]]:
+    """Batch version of :func:`tokenize` (faster for ingestion)."""
+    norm = [normalise(t) for t in texts]
+    results = kiwi().tokenize(norm)
+    return [_content(toks) + _article_tokens(t) for toks, t in zip(results, norm, strict=True)]
+
+
+def whitespace_tokenize(text: str) -> list[str]:
+    """The naive baseline: split on whitespace and punctuation edges only."""
+    return [w for w in re.split(r"\s+", text.lower()) if w]

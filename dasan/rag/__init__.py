@@ -1,0 +1,1 @@
+"""Retrieval, answer composition and citation."""
