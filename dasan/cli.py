@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -236,7 +237,9 @@ def quickstart(ctx: Ctx, query: str) -> None:
     from dasan.rag.retrieve import Retriever
 
     click.echo(f"데이터 디렉터리: {ctx.data_dir}")
-    report = ingest_paths(ctx.store, [config.examples_dir()], collection="examples", recursive=True)
+    ex = config.examples_dir()
+    folders = sorted(p for p in ex.iterdir() if p.is_dir())  # examples/README.md is not a sample
+    report = ingest_paths(ctx.store, folders, collection="examples", recursive=True)
     s = report.summary()
     click.echo(f"예제 문서 {s['files']}개 수집: 새로 {s['ingested']}, 변경 없음 {s['unchanged']}, "
                f"실패 {len(s['failed'])}, 청크 {s['chunks']}")
@@ -267,6 +270,30 @@ def bench_ingest_cmd(paths: tuple[str, ...], as_json: bool) -> None:
         return
     for k, v in result.items():
         click.echo(f"{k:>28}: {v}")
+
+
+@bench.command("retrieval")
+@click.option("--corpus", "corpus", multiple=True, required=True, type=click.Path(exists=True),
+              help="수집할 말뭉치 경로 (여러 번 지정 가능)")
+@click.option("--questions", required=True, type=click.Path(exists=True, dir_okay=False), help="질문 JSONL")
+@click.option("--embedder", default="e5", show_default=True, help="임베딩 모델 (e5, use, none)")
+@click.option("--json", "as_json", is_flag=True)
+def bench_retrieval_cmd(corpus: tuple[str, ...], questions: str, embedder: str, as_json: bool) -> None:
+    """검색 품질(Recall@k, MRR, nDCG)과 지연시간을 기준 방식들과 함께 잽니다."""
+    from dasan.bench.retrieval import bench_retrieval
+    from dasan.rag.retrieve import RetrievalConfig
+
+    cfg = RetrievalConfig(embedder=None if embedder == "none" else embedder)
+    result = bench_retrieval(list(corpus), Path(questions), retrieval=cfg,
+                             log=lambda m: click.echo(m, err=True))
+    if as_json:
+        _emit_json(result)
+        return
+    click.echo(f"questions: {result['n']}, chunks: {result['chunks']}")
+    cols = ["recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "p50_ms", "p95_ms"]
+    click.echo(f"{'system':<16}" + "".join(f"{c:>11}" for c in cols))
+    for name, m in result["systems"].items():
+        click.echo(f"{name:<16}" + "".join(f"{m[c]:>11}" for c in cols))
 
 
 def main() -> None:

@@ -52,3 +52,9 @@ class NotFoundError(DasanError):
 
 class ConfigError(DasanError):
     code = "config_error"
+
+
+class EmbeddingError(DasanError):
+    """Computing embeddings failed (model missing or corrupt, endpoint unreachable or erroring)."""
+
+    code = "embedding_error"

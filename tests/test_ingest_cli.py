@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import shared_path
 
 from dasan.cli import cli
 from dasan.store import open_store
-from tests.conftest import shared_path
 
 ARTICLE_HEADING = re.compile(r"^#{2,6}\s*(제\d+조(?:의\d+)?)\s*(?:\(|$|\s)")
 

@@ -38,10 +38,17 @@ def _looks_like_text(data: bytes) -> bool:
     sample = data[:8192]
     if b"\x00" in sample and not (sample.startswith((b"\xff\xfe", b"\xfe\xff"))):
         return False
-    from charset_normalizer import from_bytes
+    from dasan.errors import ReadError
+    from dasan.ingest.textdecode import decode_bytes
 
-    best = from_bytes(sample).best()
-    return best is not None
+    # The sample may end inside a multi-byte character: retry without up to 3 trailing bytes.
+    for cut in range(4) if len(data) > len(sample) else (0,):
+        try:
+            decode_bytes(sample[: len(sample) - cut])
+        except ReadError:
+            continue
+        return True
+    return False
 
 
 def detect_format(data: bytes, name: str = "") -> str:
@@ -50,7 +57,11 @@ def detect_format(data: bytes, name: str = "") -> str:
     lower = name.lower()
     if head.startswith(OLE_MAGIC):
         return "hwp"  # the HWP reader refuses OLE files that are not HWP with a clear message
-    if head.startswith(b"%PDF-") or data[:1024].find(b"%PDF-") != -1:
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if data[:1024].find(b"%PDF-") != -1 and (lower.endswith(".pdf") or b"%%EOF" in data[-2048:]):
+        # Readers tolerate junk before the header, but a text file that merely mentions
+        # "%PDF-" near its start is not a PDF.
         return "pdf"
     if head.startswith(ZIP_MAGIC) or head.startswith(b"PK\x05\x06"):
         kind = _zip_kind(data)
@@ -63,7 +74,7 @@ def detect_format(data: bytes, name: str = "") -> str:
         if kind:
             return kind
         raise UnsupportedFormatError("ZIP 파일이지만 HWPX·DOCX·XLSX 문서가 아닙니다.")
-    if head.startswith(b"HWP Document File"):
+    if data.startswith(b"HWP Document File"):  # 17 bytes: longer than `head`
         raise UnsupportedFormatError("HWP 3.0 이하의 옛 형식입니다. 한글에서 HWP 5.0 또는 HWPX로 다시 저장해 주세요.")
     if not _looks_like_text(data):
         raise UnsupportedFormatError("알 수 없는 형식의 파일입니다 (지원: HWP, HWPX, PDF, DOCX, HTML, TXT, MD, CSV, XLSX, JSONL).")
@@ -71,7 +82,10 @@ def detect_format(data: bytes, name: str = "") -> str:
     low = text_head[:1024].lower()
     if low.startswith(b"<?xml") and (b"<hwpml" in low or b"hwpml" in text_head):
         return "hwpml"
-    if low.startswith((b"<!doctype html", b"<html")) or (b"<html" in low and b"</" in text_head):
+    text_named = lower.endswith((".md", ".markdown", ".txt", ".csv", ".tsv", ".jsonl", ".ndjson"))
+    if low.startswith((b"<!doctype html", b"<html")) or (
+        not text_named and b"<html" in low and b"</" in text_head
+    ):
         return "html"
     if lower.endswith((".html", ".htm")):
         return "html"

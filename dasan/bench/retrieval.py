@@ -1,0 +1,88 @@
+"""Retrieval quality and latency: Dasan's pipeline against baselines, in one run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dasan import config
+from dasan.bench.ingest import machine
+from dasan.bench.metrics import score_query, summarise
+from dasan.index.lexical import Bm25Matrix, top_k
+from dasan.ingest.pipeline import ingest_paths
+from dasan.korean.tokenize import whitespace_tokenize
+from dasan.rag.retrieve import RetrievalConfig, Retriever
+from dasan.store import open_store
+
+
+def load_questions(path: Path) -> list[dict[str, Any]]:
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{path}:{n}: JSON 오류: {e}") from e
+    return out
+
+
+def bench_data_dir(corpus: list[str]) -> Path:
+    key = hashlib.sha256("\0".join(sorted(str(Path(p).resolve()) for p in corpus)).encode()).hexdigest()[:12]
+    return config.data_dir() / "bench" / key
+
+
+def run_system(name: str, rank: Callable[[str], list[str]], questions: list[dict[str, Any]]) -> dict[str, Any]:
+    per_q, lat = [], []
+    for q in questions:
+        t0 = time.perf_counter()
+        citations = rank(q["question"])
+        lat.append((time.perf_counter() - t0) * 1000)
+        per_q.append(score_query(citations, q["gold"]))
+    return summarise(per_q, lat)
+
+
+def bench_retrieval(corpus: list[str], questions_path: Path, *, data_dir: Path | None = None,
+                    systems: tuple[str, ...] = ("dasan", "bm25-whitespace", "bm25-kiwi", "dense"),
+                    retrieval: RetrievalConfig | None = None, k: int = 10,
+                    log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+    questions = [q for q in load_questions(questions_path) if q.get("gold")]
+    ddir = data_dir or bench_data_dir(corpus)
+    store = open_store(ddir)
+    t0 = time.perf_counter()
+    report = ingest_paths(store, corpus, collection="bench", recursive=True)
+    s = report.summary()
+    log(f"corpus: {s['files']} files ({s['ingested']} new, {s['unchanged']} unchanged, "
+        f"{len(s['failed'])} failed) in {time.perf_counter() - t0:.1f}s")
+    retriever = Retriever(store, ddir, retrieval)
+    t0 = time.perf_counter()
+    retriever.refresh()
+    log(f"indexes ready: {len(retriever.rows)} chunks in {time.perf_counter() - t0:.1f}s")
+    rows = retriever.rows
+    labels = [None] * len(rows)
+    by_id = {r["id"]: i for i, r in enumerate(rows)}
+    for c in store.iter_chunks():
+        labels[by_id[c.id]] = c.citation.label
+
+    def via(mode: str) -> Callable[[str], list[str]]:
+        return lambda q: [labels[r] for r, _, _ in retriever.rank(q, k, mode=mode)]  # type: ignore[arg-type]
+
+    results: dict[str, Any] = {}
+    for name in systems:
+        if name == "bm25-whitespace":
+            ws = Bm25Matrix([whitespace_tokenize(Retriever.index_text(r)) for r in rows])
+            results[name] = run_system(
+                name, lambda q, ws=ws: [labels[i] for i, _ in top_k(ws.scores(whitespace_tokenize(q)), k)], questions
+            )
+        elif name == "bm25-kiwi":
+            results[name] = run_system(name, via("lexical"), questions)
+        elif name == "dense" and retriever.dense is not None:
+            results[name] = run_system(name, via("dense"), questions)
+        elif name == "dasan":
+            results[name] = run_system(name, via("hybrid"), questions)
+        log(f"{name}: {results.get(name)}")
+    store.close()
+    return {"n": len(questions), "chunks": len(rows), "machine": machine(), "systems": results}

@@ -1,0 +1,1 @@
+"""Retrieval indexes (dense embeddings, lexical search)."""

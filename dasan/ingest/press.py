@@ -1,0 +1,502 @@
+"""Parser for Korean government press releases (보도자료).
+
+Layout handled (header and contact tables may arrive as table blocks or as paragraphs):
+
+- header: ``보도자료`` + ministry, ``보도시점``/``보도일시`` (embargo) and ``배포`` dates;
+- title and optional subtitles written ``- … -``;
+- body bullets ``□`` → ``○``/``ㅇ`` → ``-`` → ``*`` → ``※`` (also ``▣ ◆ ◇ ▶``) as a tree,
+  grouped under section headings (``1. 추진 배경``, ``< 주요 내용 >``, heading blocks);
+- contacts: ``담당 부서``, ``책임자``/``담당자`` with 직위, name and phone numbers;
+- attachments from ``붙임``/``붙 임``/``별첨``/``참고``.
+
+Embargo rules: an explicit time wins (``2026. 6. 23.(화) 11:00 이후`` → 11:00 KST). With a
+date but no time, a 조간 release is embargoed until 06:00 and a 석간 release until 12:00 of
+the edition date, otherwise until 00:00 of the date. ``즉시 보도`` sets ``immediate`` and
+leaves ``embargo`` empty. Times are ISO 8601 with the Asia/Seoul offset (+09:00, no DST).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from dasan.errors import ParseError
+from dasan.ingest.structure import clean_line
+from dasan.types import Document
+
+KST = dt.timezone(dt.timedelta(hours=9), "KST")
+
+#: Bullet markers and their rank (smaller = outer).
+RANKS: dict[str, int] = {
+    "▣": 0, "■": 0, "◼": 0,
+    "□": 1, "◆": 1, "❏": 1,
+    "○": 2, "ㅇ": 2, "◦": 2, "●": 2, "◇": 2, "❍": 2, "•": 2,
+    "-": 3, "–": 3, "▶": 3, "▷": 3, "►": 3, "·": 3, "ㆍ": 3,
+    "*": 4, "※": 5,
+}
+_BULLET_RE = re.compile(r"^(?:([▣■◼□◆❏○◦●◇❍•▶▷►※*])\s*|([ㅇ\-–·ㆍ])\s+)(.*)$")
+_SECTION_RE = re.compile(
+    r"^(?:[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]{1,3}\s*[.)]?|[IVX]{1,4}\s*[.)]|\d{1,2}\s*[.)]|[가-하]\s*[.)])\s*\S.{0,58}$"
+    r"|^[<〈《【\[]\s*[^<>〈〉《》【】\[\]]{1,40}\s*[>〉》】\]]$"
+)
+_SUBTITLE_RE = re.compile(r"^[-–―~]\s*(.+?)\s*[-–―~]$")
+_ATTACH_RE = re.compile(
+    r"^[\[<【(]?\s*(붙\s*임|별\s*첨|참\s*고)\s*(\d{1,2})?\s*[\]>】)]?\s*(?:[.:：]\s*)?(?=$|\s|\d)(.*)$"
+)
+_LABEL_RE = re.compile(
+    r"(보\s*도\s*시\s*점|보\s*도\s*일\s*시|보\s*도\s*일\s*자|엠\s*바\s*고|배\s*포\s*일\s*시|배\s*포\s*일\s*자|배\s*포\s*일|배\s*포)"
+    r"\s*[:：|]?"
+)
+_PHONE_RE = re.compile(r"(?<!\d)(0\d{1,2}|1[5-8]\d{2})[-.)\s]?(\d{3,4})-(\d{4})(?!\d)")
+_FULL_DATE_RE = re.compile(r"(\d{4})\s*[.\-/년]\s*(\d{1,2})\s*[.\-/월]\s*(\d{1,2})\s*[.일]?")
+_SHORT_DATE_RE = re.compile(r"(?<![\d.])(\d{1,2})\s*[.월]\s*(\d{1,2})\s*[.일]")
+_TIME_RE = re.compile(r"(?:(오전|오후)\s*)?(\d{1,2})\s*(?::\s*(\d{2})|시(?:\s*(\d{1,2})\s*분)?)")
+_MINISTRY_RE = re.compile(r"[가-힣ㆍ·]{1,20}(?:부|처|청|위원회|본부|실|원|공사|공단|특별시|광역시|도청|시청|군청|구청)$")
+_HEAD_MINISTRY_RE = re.compile(r"^(?:[가-힣ㆍ·]{1,15}\s?){0,2}[가-힣ㆍ·]{1,15}(?:부|처|청|위원회|본부|(?<![지인정회복])원)$")
+_POSITIONS = (
+    "과장", "팀장", "국장", "실장", "단장", "센터장", "부장", "차장", "반장", "관장", "소장", "본부장",
+    "사무관", "주무관", "서기관", "연구관", "연구사", "행정관", "전문관", "전문위원", "기술서기관",
+    "공업사무관", "시설사무관", "보건사무관", "행정사무관", "주사", "주사보", "연구원", "선임연구원", "책임연구원",
+    "팀원", "대리", "주임", "담당관",
+)
+_ROLE_WORDS = ("책임자", "담당자", "실무자")
+_SPACED_POSITION = re.compile(
+    "|".join(r"\s*".join(p) for p in sorted(_POSITIONS, key=len, reverse=True) if len(p) > 1)
+)
+_IGNORED_TOKEN = re.compile(r"^[<\[(]?(총괄|공동|협조|주관)[>\])]?$")
+_END_MARK = re.compile(r"\s*끝\.?\s*$")
+_INQUIRY_RE = re.compile(r"(이\s*)?(보도\s*)?자료와?\s*관련하여.{0,200}?(문의|연락)")
+
+
+@dataclass
+class Contact:
+    role: str | None  # 책임자 | 담당자 | None
+    department: str | None = None
+    position: str | None = None  # 직위
+    name: str | None = None
+    phones: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Bullet:
+    marker: str
+    text: str
+    rank: int
+    children: list[Bullet] = field(default_factory=list)
+    section: str | None = None  # section heading the bullet sits under
+    page: int | None = None
+
+    def lines(self, depth: int = 0) -> list[str]:
+        out = [f"{'  ' * depth}{self.marker} {self.text}".rstrip()]
+        for c in self.children:
+            out.extend(c.lines(depth + 1))
+        return out
+
+    @property
+    def full_text(self) -> str:
+        return "\n".join(self.lines())
+
+
+@dataclass
+class Attachment:
+    label: str  # 붙임 1, 별첨, 참고 2
+    title: str
+    lines: list[str] = field(default_factory=list)
+    page: int | None = None
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclass
+class PressRelease:
+    title: str
+    subtitles: list[str] = field(default_factory=list)
+    ministry: str | None = None
+    embargo: str | None = None  # ISO datetime, +09:00
+    embargo_text: str | None = None  # the raw 보도시점 value
+    immediate: bool = False  # 즉시 보도
+    edition: str | None = None  # 조간 | 석간
+    edition_date: str | None = None
+    distributed: str | None = None  # 배포일, ISO date
+    departments: list[str] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+    lead: list[str] = field(default_factory=list)  # text before the first bullet
+    bullets: list[Bullet] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    inquiry: str | None = None  # "이 보도자료와 관련하여 … 문의하시기 바랍니다"
+
+    @property
+    def release_date(self) -> str | None:
+        """보도일: the embargo date, else the edition date, else the distribution date."""
+        if self.embargo:
+            return self.embargo[:10]
+        return self.edition_date or self.distributed
+
+    def header_meta(self) -> dict[str, Any]:
+        return {
+            "ministry": self.ministry, "embargo": self.embargo, "embargo_text": self.embargo_text,
+            "immediate": self.immediate, "edition": self.edition, "edition_date": self.edition_date,
+            "distributed": self.distributed, "release_date": self.release_date,
+            "departments": list(self.departments),
+            "contacts": [vars(c).copy() for c in self.contacts],
+            "attachments": [f"{a.label} {a.title}".strip() for a in self.attachments],
+            "subtitles": list(self.subtitles),
+        }
+
+
+# --------------------------------------------------------------------------- dates
+def _mk_date(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def parse_embargo(value: str, ref_year: int | None = None) -> dict[str, Any]:
+    """Parse a 보도시점 value. Returns ``embargo`` (ISO), ``immediate``, ``edition``, ``edition_date``."""
+    v = " ".join(value.split())
+    out: dict[str, Any] = {"embargo": None, "immediate": False, "edition": None, "edition_date": None}
+    dates: list[tuple[int, int, dt.date]] = []  # (start, end, date)
+    for m in _FULL_DATE_RE.finditer(v):
+        d = _mk_date(int(m[1]), int(m[2]), int(m[3]))
+        if d:
+            dates.append((m.start(), m.end(), d))
+            ref_year = ref_year or d.year
+    year = ref_year or dt.date.today().year
+    for m in _SHORT_DATE_RE.finditer(v):
+        if any(a <= m.start() < b for a, b, _ in dates):
+            continue
+        d = _mk_date(year, int(m[1]), int(m[2]))
+        if d and dates and d < dates[0][2] - dt.timedelta(days=180):
+            d = _mk_date(year + 1, int(m[1]), int(m[2]))  # "12. 31." → "1. 1." across new year
+        if d:
+            dates.append((m.start(), m.end(), d))
+    dates.sort()
+    ed = re.search(r"(조간|석간)", v)
+    if ed:
+        out["edition"] = ed[1]
+        before = [x for x in dates if x[0] < ed.start()]
+        if before:
+            out["edition_date"] = before[-1][2].isoformat()
+    if not dates:
+        if "즉시" in v:
+            out["immediate"] = True
+        return out
+    _, end, day = dates[0]
+    nxt = dates[1][0] if len(dates) > 1 else len(v)
+    tm = _TIME_RE.search(v, end, nxt)
+    hour = minute = None
+    if tm and not re.match(r"\s*[.월]", v[tm.end():]):
+        hour, minute = int(tm[2]), int(tm[3] or tm[4] or 0)
+        if tm[1] == "오후" and hour < 12:
+            hour += 12
+        if hour > 24 or minute > 59:
+            hour = minute = None
+    if hour is None:
+        if "즉시" in v:
+            out["immediate"] = True
+            return out
+        edition_day = dt.date.fromisoformat(out["edition_date"]) if out["edition_date"] else day
+        hour, minute = {"조간": (6, 0), "석간": (12, 0)}.get(out["edition"] or "", (0, 0))
+        day = edition_day
+    stamp = dt.datetime(day.year, day.month, day.day, tzinfo=KST) + dt.timedelta(hours=hour, minutes=minute)
+    out["embargo"] = stamp.isoformat()
+    return out
+
+
+def first_date(value: str) -> str | None:
+    m = _FULL_DATE_RE.search(value)
+    d = _mk_date(int(m[1]), int(m[2]), int(m[3])) if m else None
+    return d.isoformat() if d else None
+
+
+# --------------------------------------------------------------------------- rows
+@dataclass
+class _Row:
+    cells: list[str]
+    block: int
+    kind: str
+    heading: int | None = None
+    page: int | None = None
+
+    @property
+    def text(self) -> str:
+        return " | ".join(self.cells)
+
+
+def _rows(doc: Document) -> list[_Row]:
+    rows: list[_Row] = []
+    page: int | None = 1 if doc.pages else None
+    for i, b in enumerate(doc.blocks):
+        if b.kind == "page_break":
+            page = b.page if b.page is not None else (page or 1) + 1
+            continue
+        if b.page is not None:
+            page = b.page
+        if b.kind == "table" and b.rows:
+            for r in b.rows:
+                cells = [c for c in (clean_line(" ".join((x or "").split())) for x in r) if c]
+                if cells:
+                    rows.append(_Row(cells, i, "table", page=page))
+            continue
+        text = b.text or ""
+        if b.kind == "list_item":
+            bullet = str(b.meta.get("bullet") or "").strip()
+            if bullet and not text.lstrip().startswith(bullet):
+                text = f"{bullet} {text}"
+        for raw in text.split("\n"):
+            line = clean_line(raw)
+            if line:
+                rows.append(_Row([line], i, b.kind, b.level if b.kind == "heading" else None, page))
+    return rows
+
+
+def _nospace(s: str) -> str:
+    return re.sub(r"\s+", "", s)
+
+
+def _is_contact_row(text: str) -> bool:
+    ns = _nospace(text)
+    return any(k in ns for k in ("담당부서", "책임자", "담당자")) and len(ns) < 400
+
+
+def _labels(text: str) -> list[tuple[str, str]]:
+    """``(label, value)`` pairs of header labels found in one row."""
+    found = list(_LABEL_RE.finditer(text))
+    out = []
+    for k, m in enumerate(found):
+        end = found[k + 1].start() if k + 1 < len(found) else len(text)
+        value = text[m.end():end].strip(" |:：")
+        out.append((_nospace(m[1]), value))
+    return out
+
+
+# --------------------------------------------------------------------------- contacts
+def _parse_contacts(rows: list[str]) -> tuple[list[Contact], list[str]]:
+    contacts: list[Contact] = []
+    departments: list[str] = []
+    dept: str | None = None
+    dept_parts: list[str] | None = None
+    cur: Contact | None = None
+    role: str | None = None
+
+    def close() -> None:
+        nonlocal cur
+        if cur and (cur.name or cur.phones):
+            contacts.append(cur)
+        cur = None
+
+    for row in rows:
+        row = re.sub(r"담\s*당\s*부\s*서", "담당부서", row)
+        row = _SPACED_POSITION.sub(lambda m: _nospace(m[0]), row)
+        tokens = re.findall(r"0\d{1,2}-\d{3,4}-\d{4}|1[5-8]\d{2}-\d{4}|[^\s|()（）:：,/☎☏]+", row)
+        for prev, t in zip(["", *tokens], tokens, strict=False):
+            if _IGNORED_TOKEN.match(t):
+                continue
+            if t in ("담당부서", "담당과", "부서"):
+                close()
+                dept_parts = []
+                continue
+            if t.strip("<>[]") in _ROLE_WORDS:
+                if dept_parts:
+                    dept = " ".join(dept_parts)
+                    departments.append(dept)
+                dept_parts = None
+                close()
+                role = t.strip("<>[]")
+                cur = Contact(role=role, department=dept)
+                continue
+            if _PHONE_RE.fullmatch(t) or re.fullmatch(r"1[5-8]\d{2}-\d{4}", t):
+                if dept_parts:
+                    dept, dept_parts = " ".join(dept_parts), None
+                    departments.append(dept)
+                if cur is None:
+                    cur = Contact(role=role, department=dept)
+                cur.phones.append(t)
+                continue
+            if dept_parts is not None:
+                dept_parts.append(t)
+                continue
+            if (
+                dept and len(t) >= 3 and t not in dept and prev not in _POSITIONS
+                and re.fullmatch(r"[가-힣ㆍ·]+(?:과|국|실|팀|센터|단|본부|담당관실)", t)
+            ):
+                # Department written over two rows of a merged cell ("철도국" / "철도안전정책과").
+                old = dept
+                dept = f"{dept} {t}"
+                departments[:] = [dept if d == old else d for d in departments]
+                for c in [*contacts, *([cur] if cur else [])]:
+                    if c.department == old:
+                        c.department = dept
+                continue
+            if t in _POSITIONS:
+                if cur is not None and (cur.position or cur.name) and cur.phones:
+                    close()
+                if cur is None:
+                    cur = Contact(role=role, department=dept)
+                cur.position = cur.position or t
+            elif re.fullmatch(r"[가-힣]{2,4}", t):
+                if cur is not None and cur.name and cur.phones:
+                    close()
+                if cur is None:
+                    cur = Contact(role=role, department=dept)
+                if not cur.name:
+                    cur.name = t
+    if dept_parts:
+        departments.append(" ".join(dept_parts))
+    close()
+    return contacts, list(dict.fromkeys(departments))
+
+
+def _contacts_from_inquiry(text: str) -> list[Contact]:
+    out = []
+    pat = re.compile(
+        r"([가-힣]+(?:과|팀|실|국|센터|단|관))?\s*([가-힣]{2,4})\s+(" + "|".join(_POSITIONS)
+        + r")\s*\(?\s*[☎☏]?\s*(0\d{1,2}-\d{3,4}-\d{4})"
+    )
+    for m in pat.finditer(text):
+        out.append(Contact(role="담당자", department=m[1], position=m[3], name=m[2], phones=[m[4]]))
+    return out
+
+
+# --------------------------------------------------------------------------- parse
+def _find_ministry(doc: Document, head: list[_Row]) -> str | None:
+    for key in ("ministry", "부처", "MinisterCode", "소관부처"):
+        v = (doc.metadata or {}).get(key)
+        if v:
+            return str(v[0] if isinstance(v, list) else v)
+    for r in head:
+        for cell in r.cells:
+            for part in re.split(r"[\s|]+", cell.replace("보도자료", " ").replace("보도참고자료", " ")):
+                p = part.strip("[]()<>")
+                if len(p) >= 3 and _MINISTRY_RE.search(p) and not _LABEL_RE.search(p) and p not in _POSITIONS:
+                    return p
+    return None
+
+
+def parse_press_release(doc: Document) -> PressRelease:
+    """Parse a press release. Raises :class:`ParseError` if the document has no text."""
+    rows = _rows(doc)
+    if not rows:
+        raise ParseError("보도자료에 본문이 없습니다. 빈 문서이거나 텍스트를 추출하지 못한 파일입니다.")
+    head_limit = min(len(rows), 25)
+    header_end = -1  # last row of the contiguous header at the top
+    label_rows: set[int] = set()
+    values: dict[str, str] = {}
+    for k in range(head_limit):
+        text = rows[k].text
+        ns = _nospace(text)
+        pairs = _labels(text) if (rows[k].kind == "table" or len(ns) < 120) else []
+        if pairs and not _BULLET_RE.match(text):
+            label_rows.add(k)
+            for label, value in pairs:
+                values.setdefault("배포" if label.startswith("배포") else "보도시점", value)
+        is_head = bool(pairs) or (
+            len(ns) < 40 and ("보도자료" in ns or "보도참고자료" in ns or _HEAD_MINISTRY_RE.match(text) is not None)
+        )
+        if is_head and header_end == k - 1:
+            header_end = k
+    pr = PressRelease(title="")
+    pr.ministry = _find_ministry(doc, rows[: header_end + 1] if header_end >= 0 else rows[:3])
+    dist = values.get("배포", "")
+    pr.distributed = first_date(dist)
+    emb = values.get("보도시점", "")
+    if emb or "즉시" in dist:
+        pr.embargo_text = emb or dist
+        ref = int(pr.distributed[:4]) if pr.distributed else None
+        info = parse_embargo(emb if emb else dist, ref)
+        if not emb:
+            info["embargo"] = None
+            info["immediate"] = True
+        pr.embargo, pr.immediate = info["embargo"], info["immediate"]
+        pr.edition, pr.edition_date = info["edition"], info["edition_date"]
+
+    contact_blocks = {r.block for r in rows if r.kind == "table" and _is_contact_row(r.text)}
+    contact_rows: list[str] = []
+    stack: list[Bullet] = []
+    section: str | None = None
+    attachment: Attachment | None = None
+    seen_bullet = False
+    prev_contact = False
+    for k in range(header_end + 1, len(rows)):
+        if k in label_rows:
+            continue
+        r = rows[k]
+        text = r.text
+        if r.block in contact_blocks or _is_contact_row(text) or (
+            prev_contact and r.kind != "table" and _PHONE_RE.search(text) and len(text) < 80
+        ):
+            contact_rows.append(text)
+            prev_contact = True
+            continue
+        prev_contact = False
+        if _INQUIRY_RE.search(text) and _PHONE_RE.search(text):
+            pr.inquiry = text
+            continue
+        if m := _ATTACH_RE.match(text):
+            label = _nospace(m[1]) + (f" {m[2]}" if m[2] else "")
+            rest = m[3].strip()
+            old = next((a for a in pr.attachments if a.label == label), None)
+            if old is None:
+                attachment = Attachment(label=label, title=_END_MARK.sub("", rest), page=r.page)
+                pr.attachments.append(attachment)
+            else:
+                attachment = old
+            stack = []
+            continue
+        if attachment is not None:
+            im = re.match(r"^(\d{1,2})\s*[.)]\s*(.+)$", text)
+            base = attachment.label.split()[0]
+            if im and not attachment.lines and attachment.label != base + f" {im[1]}" and int(im[1]) > 1:
+                attachment = Attachment(label=f"{base} {im[1]}", title=_END_MARK.sub("", im[2]), page=r.page)
+                pr.attachments.append(attachment)
+            else:
+                attachment.lines.append(text)
+            continue
+        if (
+            not pr.title
+            and (r.heading is not None or not _BULLET_RE.match(text) or text.startswith("-"))
+            and not _SUBTITLE_RE.match(text)
+        ):
+            pr.title = text
+            continue
+        if not seen_bullet and (sm := _SUBTITLE_RE.match(text)):
+            pr.subtitles.append(sm[1])
+            continue
+        bm = _BULLET_RE.match(text) if r.kind != "table" else None
+        if bm:
+            marker = bm[1] or bm[2]
+            rank = RANKS.get(marker, 3)
+            if not seen_bullet and rank >= 3 and marker in "-–" and not stack:
+                pr.subtitles.append(bm[3].strip(" -–"))
+                continue
+            seen_bullet = True
+            node = Bullet(marker=marker, text=bm[3].strip(), rank=rank, section=section, page=r.page)
+            while stack and stack[-1].rank >= rank:
+                stack.pop()
+            (stack[-1].children if stack else pr.bullets).append(node)
+            stack.append(node)
+            continue
+        if r.heading is not None or (r.kind != "table" and _SECTION_RE.match(text) and not text.endswith("다.")):
+            section = text
+            stack = []
+            continue
+        if stack:
+            stack[-1].text = f"{stack[-1].text}\n{text}"
+        else:
+            pr.lead.append(text)
+    if not pr.title:
+        pr.title = doc.title or (rows[0].text if rows else "보도자료")
+    contacts, departments = _parse_contacts(contact_rows)
+    if not contacts and pr.inquiry:
+        contacts = _contacts_from_inquiry(pr.inquiry)
+    pr.contacts = contacts
+    pr.departments = departments or list(dict.fromkeys(c.department for c in contacts if c.department))
+    if not pr.ministry and pr.inquiry:
+        m = re.search(r"([가-힣]{2,12}(?:부|처|청|위원회))\s", pr.inquiry)
+        pr.ministry = m[1] if m else None
+    return pr

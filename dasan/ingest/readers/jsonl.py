@@ -1,0 +1,79 @@
+"""JSON Lines reader: one JSON object per line → one ``record`` block.
+
+``text`` is the record's title and body (keys ``title``/``제목``/``name`` and
+``text``/``content``/``body``/``내용``/``본문``); the remaining keys go to ``meta["fields"]``.
+A record with neither title nor body is rendered as ``key: value`` lines so it is still
+searchable. The whole file is validated before any record is returned: one bad line fails
+the file with its line number, rather than indexing half of it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from dasan.errors import CorruptFileError
+from dasan.ingest.textdecode import decode_text
+from dasan.types import Block, Document
+
+_ID_KEYS = ("id", "_id", "record_id", "ID")
+_TITLE_KEYS = ("title", "제목", "name")
+_TEXT_KEYS = ("text", "content", "body", "내용", "본문")
+
+
+def _first(obj: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None, Any]:
+    for k in keys:
+        if k in obj and obj[k] not in (None, ""):
+            return k, obj[k]
+    return None, None
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    return json.dumps(value, ensure_ascii=False)
+
+
+class JsonlReader:
+    format = "jsonl"
+
+    def read(self, path: Path, data: bytes) -> Document:
+        text = decode_text(data)
+        objects: list[tuple[int, dict[str, Any]]] = []
+        for line_no, line in enumerate(text.split("\n"), start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except (json.JSONDecodeError, RecursionError) as e:
+                detail = f"{e.msg}, {e.colno}번째 글자" if isinstance(e, json.JSONDecodeError) else "중첩이 너무 깊음"
+                raise CorruptFileError(
+                    f"JSONL {line_no}행이 올바른 JSON이 아닙니다 ({detail}). 한 줄에 JSON 객체 하나씩 있어야 합니다. "
+                    "해당 줄을 고친 뒤 다시 올려 주세요."
+                ) from e
+            if not isinstance(obj, dict):
+                raise CorruptFileError(
+                    f"JSONL {line_no}행이 JSON 객체({{...}})가 아니라 {type(obj).__name__} 값입니다. "
+                    "한 줄에 JSON 객체 하나씩 있어야 합니다."
+                )
+            objects.append((line_no, obj))
+        blocks = [self._record(line_no, obj) for line_no, obj in objects]
+        return Document(source=str(path), format=self.format, blocks=blocks, title=path.stem)
+
+    def _record(self, line_no: int, obj: dict[str, Any]) -> Block:
+        id_key, id_val = _first(obj, _ID_KEYS)
+        title_key, title = _first(obj, _TITLE_KEYS)
+        text_key, body = _first(obj, _TEXT_KEYS)
+        fields = {k: v for k, v in obj.items() if k not in (id_key, title_key, text_key)}
+        parts = [_as_text(v) for v in (title, body) if v is not None]
+        if not parts:
+            parts = [f"{k}: {_as_text(v)}" for k, v in fields.items() if v not in (None, "", [], {})]
+        meta: dict[str, Any] = {
+            "fields": fields,
+            "record_id": _as_text(id_val) if id_val is not None else str(line_no),
+            "line": line_no,
+        }
+        if title is not None:
+            meta["title"] = _as_text(title)
+        return Block(kind="record", text="\n".join(p for p in parts if p), meta=meta)
