@@ -118,3 +118,12 @@ def test_hwp3_refused_clearly() -> None:
 )
 def test_text_formats(data: bytes, name: str, expected: str) -> None:
     assert detect_format(data, name) == expected
+
+
+def test_hwpml_detected_without_declaration_and_in_utf16() -> None:
+    from dasan.ingest.detect import detect_format
+
+    xml = '<HWPML Version="2.8"><HEAD/><BODY><SECTION><P><TEXT><CHAR>안녕</CHAR></TEXT></P></SECTION></BODY></HWPML>'
+    assert detect_format(xml.encode("utf-8"), "a.hwp") == "hwpml"
+    decl = '<?xml version="1.0" encoding="UTF-16"?>' + xml
+    assert detect_format(decl.encode("utf-16"), "a.hwp") == "hwpml"

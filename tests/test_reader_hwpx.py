@@ -125,6 +125,23 @@ def test_table_cells_rows_and_textbox() -> None:
     assert doc.metadata["created"] == "2023-01-26T23:01:12Z"
 
 
+def test_text_boxes_stay_in_reading_order() -> None:
+    doc = _read(_sample(f"{P}tool__textextractor__RectInPara.hwpx"))
+    expected = [
+        ("Start. 이것은 본문", None),
+        ("사각 시각한 사각형입니다.", "textbox"),
+        ("오각형이 아니에요", "textbox"),
+        ("이것은 본문 텍스트입니다.", None),
+        ("2번째 사각형", "textbox"),
+        ("이것은 본문 텍스트입니다. End", None),
+    ]
+    assert len(doc.blocks) == len(expected)
+    for block, (start, role) in zip(doc.blocks, expected, strict=True):
+        assert block.text.startswith(start) and block.meta.get("role") == role, block
+    nested = _read(_sample(f"{P}tool__textextractor__RectInRect.hwpx"))
+    assert "사각형 안에 사각형의 텍스트입니다." in [b.text for b in nested.blocks]
+
+
 def test_no_manifest_sample_reads_both_sections() -> None:
     doc = _read(_sample(f"{P}error__20240626__no_manifest.hwpx"))
     assert doc.blocks[0].text == "입 법 예 고"
@@ -218,6 +235,7 @@ def test_notes_nested_tables_breaks_and_order() -> None:
         "<hp:p><hp:run><hp:t>앞<hp:lineBreak/>줄<hp:tab/>탭</hp:t>"
         "<hp:ctrl><hp:footNote><hp:subList>" + _para("각주입니다") + "</hp:subList></hp:footNote></hp:ctrl>"
         "<hp:ctrl><hp:endNote><hp:subList>" + _para("미주입니다") + "</hp:subList></hp:endNote></hp:ctrl>"
+        "<hp:ctrl><hp:hiddenComment><hp:subList>" + _para("숨은 설명") + "</hp:subList></hp:hiddenComment></hp:ctrl>"
         f"<hp:t> 뒤</hp:t></hp:run></hp:p><hp:p><hp:run>{outer}</hp:run></hp:p>"
     )
     doc = _doc(_hwpx([_sec(body), _sec(_para("둘째 구역"))], spine=[1, 0]))
@@ -225,10 +243,11 @@ def test_notes_nested_tables_breaks_and_order() -> None:
     assert texts[0] == ("paragraph", "둘째 구역", None, 0)  # the spine puts section1.xml first
     assert texts[1] == ("paragraph", "앞\n줄\t탭 뒤", None, 1)
     assert texts[2] == ("paragraph", "각주입니다", "footnote", 1)
-    assert texts[3][1:3] == ("미주입니다", "footnote") and doc.blocks[3].meta["note"] == "endnote"
-    table = doc.blocks[4]
+    assert texts[3][1:3] == ("미주입니다", "endnote")
+    assert texts[4][1:3] == ("숨은 설명", "comment")
+    table = doc.blocks[5]
     assert table.kind == "table" and table.rows == [["바깥", "안쪽1 | 안쪽2"]]
-    assert len(doc.blocks) == 5  # the nested table lives in its cell, not twice
+    assert len(doc.blocks) == 6  # the nested table lives in its cell, not twice
     assert doc.title == "T" and doc.metadata["author"] == "kim"
 
 

@@ -97,3 +97,13 @@ def test_migrations_are_numbered_and_idempotent(tmp_path: Path) -> None:
     con = sqlite3.connect(tmp_path / "dasan.db")
     versions = [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY version")]
     assert versions == list(range(1, v + 1))
+
+
+def test_generation_increases_with_every_write(store) -> None:
+    g0 = store.generation()
+    store.put_document(_record("d1"), _chunks("d1", 1))
+    g1 = store.generation()
+    store.remove_document("d1")
+    g2 = store.generation()
+    store.remove_document("d1")  # no-op delete still counts as a write attempt; must not decrease
+    assert g0 < g1 < g2 <= store.generation()

@@ -291,8 +291,10 @@ def _generic_drafts(doc: Document, max_chars: int) -> list[_Draft]:
     def flush() -> None:
         if not section_lines:
             return
-        path = " > ".join(headings[k] for k in sorted(headings)) or None
-        last_heading = headings[max(headings)] if headings else None
+        # The document title repeated as its first heading adds nothing to the path.
+        names = [headings[k] for k in sorted(headings) if headings[k] != title]
+        path = " > ".join(names) or None
+        last_heading = names[-1] if names else None
         # Pack paragraphs; remember the page where each piece starts.
         cur: list[str] = []
         cur_page: int | None = None

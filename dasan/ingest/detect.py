@@ -76,11 +76,13 @@ def detect_format(data: bytes, name: str = "") -> str:
         raise UnsupportedFormatError("ZIP 파일이지만 HWPX·DOCX·XLSX 문서가 아닙니다.")
     if data.startswith(b"HWP Document File"):  # 17 bytes: longer than `head`
         raise UnsupportedFormatError("HWP 3.0 이하의 옛 형식입니다. 한글에서 HWP 5.0 또는 HWPX로 다시 저장해 주세요.")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") and "<hwpml" in data[:8192].decode("utf-16", "ignore").lower():
+        return "hwpml"
     if not _looks_like_text(data):
         raise UnsupportedFormatError("알 수 없는 형식의 파일입니다 (지원: HWP, HWPX, PDF, DOCX, HTML, TXT, MD, CSV, XLSX, JSONL).")
     text_head = data[:4096].lstrip(b"\xef\xbb\xbf").lstrip()
     low = text_head[:1024].lower()
-    if low.startswith(b"<?xml") and (b"<hwpml" in low or b"hwpml" in text_head):
+    if low.startswith(b"<hwpml") or (low.startswith(b"<?xml") and b"<hwpml" in low):
         return "hwpml"
     text_named = lower.endswith((".md", ".markdown", ".txt", ".csv", ".tsv", ".jsonl", ".ndjson"))
     if low.startswith((b"<!doctype html", b"<html")) or (

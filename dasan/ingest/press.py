@@ -47,7 +47,8 @@ _ATTACH_RE = re.compile(
 )
 _LABEL_RE = re.compile(
     r"(보\s*도\s*시\s*점|보\s*도\s*일\s*시|보\s*도\s*일\s*자|엠\s*바\s*고|배\s*포\s*일\s*시|배\s*포\s*일\s*자|배\s*포\s*일|배\s*포)"
-    r"\s*[:：|]?"
+    # a label is followed by ":" / a cell border, or directly by the date or "즉시"
+    r"(?:\s*[:：|]|(?=\s*(?:\d|즉시|\(|$)))"
 )
 _PHONE_RE = re.compile(r"(?<!\d)(0\d{1,2}|1[5-8]\d{2})[-.)\s]?(\d{3,4})-(\d{4})(?!\d)")
 _FULL_DATE_RE = re.compile(r"(\d{4})\s*[.\-/년]\s*(\d{1,2})\s*[.\-/월]\s*(\d{1,2})\s*[.일]?")
@@ -66,6 +67,11 @@ _SPACED_POSITION = re.compile(
     "|".join(r"\s*".join(p) for p in sorted(_POSITIONS, key=len, reverse=True) if len(p) > 1)
 )
 _IGNORED_TOKEN = re.compile(r"^[<\[(]?(총괄|공동|협조|주관)[>\])]?$")
+_VALUE_TOKEN = re.compile(
+    r"\s*(?:\d{4}\s*[.\-/년]\s*\d{1,2}\s*[.\-/월]\s*\d{1,2}\s*[.일]?|\d{1,2}\s*[.월]\s*\d{1,2}\s*[.일]"
+    r"|\(\s*[월화수목금토일]\s*\)|(?:오전|오후)?\s*\d{1,2}\s*(?::\s*\d{2}|시(?:\s*\d{1,2}\s*분)?)"
+    r"|\(\s*[^()]{0,12}(?:\([월화수목금토일]\))?\s*(?:조간|석간)\s*\)|이후|부터|조간|석간|배포|즉시|보도|[~,|])"
+)
 _END_MARK = re.compile(r"\s*끝\.?\s*$")
 _INQUIRY_RE = re.compile(r"(이\s*)?(보도\s*)?자료와?\s*관련하여.{0,200}?(문의|연락)")
 
@@ -228,10 +234,10 @@ class _Row:
         return " | ".join(self.cells)
 
 
-def _rows(doc: Document) -> list[_Row]:
+def _rows(doc: Document, max_blocks: int | None = None) -> list[_Row]:
     rows: list[_Row] = []
     page: int | None = 1 if doc.pages else None
-    for i, b in enumerate(doc.blocks):
+    for i, b in enumerate(doc.blocks[:max_blocks]):
         if b.kind == "page_break":
             page = b.page if b.page is not None else (page or 1) + 1
             continue
@@ -250,9 +256,29 @@ def _rows(doc: Document) -> list[_Row]:
                 text = f"{bullet} {text}"
         for raw in text.split("\n"):
             line = clean_line(raw)
-            if line:
-                rows.append(_Row([line], i, b.kind, b.level if b.kind == "heading" else None, page))
+            parts = _split_merged(line) if b.kind != "heading" and len(line) > 40 else [line]
+            for part in parts:
+                if part:
+                    rows.append(_Row([part], i, b.kind, b.level if b.kind == "heading" else None, page))
     return rows
+
+
+_MERGED_CONTACT = re.compile(r"(?<=[.!?\"'”)\s])\s*(?=담\s*당\s*부\s*서\s)")
+_MERGED_ATTACH = re.compile(r"(?:(?<=다\.)|(?<=\d{4}\)))\s+(?=(?:붙\s*임|별\s*첨)\s*\d{0,2}\s*[.:：]?\s)")
+
+
+def _split_merged(line: str) -> list[str]:
+    """Split a line where a PDF reader ran the contact table or ``붙임`` into the last
+    paragraph ("… 밝혔다. 담당 부서 … 책임자 … 붙임. …")."""
+    out = [line]
+    m = _MERGED_CONTACT.search(line, 1)
+    if m and re.search(r"책임자|담당자", line[m.end():]):
+        out = [line[: m.start()].strip(), line[m.end():].strip()]
+    last = out[-1]
+    m = _MERGED_ATTACH.search(last, 1)
+    if m:
+        out[-1:] = [last[: m.start()].strip(), last[m.end():].strip()]
+    return [x for x in out if x]
 
 
 def _nospace(s: str) -> str:
@@ -260,19 +286,58 @@ def _nospace(s: str) -> str:
 
 
 def _is_contact_row(text: str) -> bool:
+    """A row of the contact table: the 담당 부서 label, or 책임자/담당자 as a label with a phone."""
+    if _BULLET_RE.match(text) or re.match(r"^\d{1,2}\s*[.)]\s", text):
+        return False
     ns = _nospace(text)
-    return any(k in ns for k in ("담당부서", "책임자", "담당자")) and len(ns) < 400
+    if len(ns) >= 400:
+        return False
+    if re.search(r"(?:^|[\s|<\[(])담\s*당\s*부\s*서(?:$|[\s|:：])", text):
+        return True
+    return bool(re.search(r"(?:^|[\s|])(책임자|담당자)(?:$|[\s|:：])", text)) and bool(_PHONE_RE.search(text))
 
 
-def _labels(text: str) -> list[tuple[str, str]]:
-    """``(label, value)`` pairs of header labels found in one row."""
-    found = list(_LABEL_RE.finditer(text))
+def _labels(text: str) -> list[tuple[str, str, str]]:
+    """``(label, value, rest)`` for the header labels in one row; ``rest`` is text after the
+    date/time value (a PDF line may run the title on after the 배포 date)."""
+    found = [
+        m for k, m in enumerate(_LABEL_RE.finditer(text))
+        # "보도시점: 배포 즉시 보도" — that 배포 is part of the value, not a new label.
+        if not (k and m[1].startswith("배") and re.match(r"\s*즉시", text[m.end():]))
+    ]
     out = []
     for k, m in enumerate(found):
         end = found[k + 1].start() if k + 1 < len(found) else len(text)
-        value = text[m.end():end].strip(" |:：")
-        out.append((_nospace(m[1]), value))
+        raw = text[m.end():end].strip(" |:：")
+        pos = 0
+        while vm := _VALUE_TOKEN.match(raw, pos):
+            if vm.end() == pos:
+                break
+            pos = vm.end()
+        out.append((_nospace(m[1]), raw[:pos].strip(" |"), raw[pos:].strip(" |:：")))
     return out
+
+
+def is_press_release(doc: Document, head_blocks: int = 20) -> bool:
+    """``보도자료`` as a short header cell/line plus a dated 보도시점/배포 label or a contact
+    label among the first blocks (a memo that says "보도자료를 배포했다" is not a release)."""
+    rows = _rows(doc, head_blocks)
+    titled = False
+    for r in rows:
+        cells = r.cells if r.kind == "table" else [r.text]
+        if any(
+            (len(_nospace(c)) <= 40 and re.search(r"보\s*도\s*(참\s*고\s*)?자\s*료", c))
+            or re.match(r"^\s*(?:\S+\s+)?보\s*도\s*(?:참\s*고\s*)?자\s*료(?!를|는|가|의|에|와|로)", c)
+            for c in cells
+        ):
+            titled = True
+            break
+    if not titled:
+        return False
+    for r in rows:
+        if any(re.search(r"\d|즉시", value) for _, value, _ in _labels(r.text)) or _is_contact_row(r.text):
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------- contacts
@@ -371,7 +436,8 @@ def _find_ministry(doc: Document, head: list[_Row]) -> str | None:
             return str(v[0] if isinstance(v, list) else v)
     for r in head:
         for cell in r.cells:
-            for part in re.split(r"[\s|]+", cell.replace("보도자료", " ").replace("보도참고자료", " ")):
+            cell = _LABEL_RE.sub(" ", cell.replace("보도참고자료", " ").replace("보도자료", " "))
+            for part in re.split(r"[\s|:：]+", cell):
                 p = part.strip("[]()<>")
                 if len(p) >= 3 and _MINISTRY_RE.search(p) and not _LABEL_RE.search(p) and p not in _POSITIONS:
                     return p
@@ -387,20 +453,25 @@ def parse_press_release(doc: Document) -> PressRelease:
     header_end = -1  # last row of the contiguous header at the top
     label_rows: set[int] = set()
     values: dict[str, str] = {}
+    header_title = ""
     for k in range(head_limit):
         text = rows[k].text
+        if rows[k].kind != "table" and _BULLET_RE.match(text) and not text.startswith("-"):
+            break  # the body has started
         ns = _nospace(text)
         pairs = _labels(text) if (rows[k].kind == "table" or len(ns) < 120) else []
         if pairs and not _BULLET_RE.match(text):
             label_rows.add(k)
-            for label, value in pairs:
+            for label, value, rest in pairs:
                 values.setdefault("배포" if label.startswith("배포") else "보도시점", value)
+                if len(rest) >= 6 and not _LABEL_RE.search(rest) and not header_title:
+                    header_title = rest
         is_head = bool(pairs) or (
             len(ns) < 40 and ("보도자료" in ns or "보도참고자료" in ns or _HEAD_MINISTRY_RE.match(text) is not None)
         )
         if is_head and header_end == k - 1:
             header_end = k
-    pr = PressRelease(title="")
+    pr = PressRelease(title=header_title)
     pr.ministry = _find_ministry(doc, rows[: header_end + 1] if header_end >= 0 else rows[:3])
     dist = values.get("배포", "")
     pr.distributed = first_date(dist)
@@ -416,6 +487,7 @@ def parse_press_release(doc: Document) -> PressRelease:
         pr.edition, pr.edition_date = info["edition"], info["edition_date"]
 
     contact_blocks = {r.block for r in rows if r.kind == "table" and _is_contact_row(r.text)}
+    contact_blocks -= {r.block for r in rows[: header_end + 1]}
     contact_rows: list[str] = []
     stack: list[Bullet] = []
     section: str | None = None

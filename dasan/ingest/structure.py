@@ -87,11 +87,15 @@ def _nospace(text: str) -> str:
 
 
 def looks_like_press(doc: Document) -> bool:
-    """``보도자료`` plus 보도시점/배포/담당 among the first blocks."""
+    """``보도자료`` plus a dated 보도시점/배포 label (or 담당 부서) among the first blocks."""
     head = _nospace("\n".join(block_text(b) for b in doc.blocks[:PRESS_HEAD_BLOCKS]))
     if "보도자료" not in head and "보도참고자료" not in head:
         return False
-    return any(k in head for k in ("보도시점", "보도일시", "배포", "담당", "엠바고"))
+    if not any(k in head for k in ("보도시점", "보도일시", "보도일자", "배포", "담당", "엠바고")):
+        return False
+    from dasan.ingest.press import is_press_release  # press imports this module
+
+    return is_press_release(doc, PRESS_HEAD_BLOCKS)
 
 
 def count_article_lines(doc: Document, stop_at: int = 0) -> int:

@@ -46,6 +46,7 @@ class Retriever:
         self._dense = None
         self._rows: list = []
         self._fp = ""
+        self._generation = -1
         self.timings_ms: dict[str, float] = {}
 
     @property
@@ -63,8 +64,12 @@ class Retriever:
 
     def refresh(self, progress=None) -> None:
         """Bring every leg in step with the store (only new chunks are processed)."""
+        gen = self.store.generation()
+        if gen == self._generation:
+            return
         rows = self.store.index_rows()
         fp = LexicalIndex.fingerprint_of([r["id"] for r in rows])
+        self._generation = gen
         if fp == self._fp:
             return
         pairs = [(r["id"], self.index_text(r)) for r in rows]

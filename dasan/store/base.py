@@ -56,4 +56,7 @@ class Store(Protocol):
 
     def schema_version(self) -> int: ...
 
+    def generation(self) -> int:
+        """A counter that increases with every committed write."""
+
     def close(self) -> None: ...

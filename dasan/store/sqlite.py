@@ -96,6 +96,13 @@ class SqliteStore:
         row = self._conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
         return int(row[0] or 0)
 
+    def _bump(self) -> None:
+        self._conn.execute("UPDATE store_state SET generation = generation + 1 WHERE id = 1")
+
+    def generation(self) -> int:
+        """Increases with every committed write; equal values mean identical content."""
+        return int(self._conn.execute("SELECT generation FROM store_state WHERE id = 1").fetchone()[0])
+
     # -- collections ------------------------------------------------------------
     def ensure_collection(self, name: str, level: str = "공개") -> None:
         with self._lock:
@@ -150,6 +157,7 @@ class SqliteStore:
                         json.dumps(record.metadata, ensure_ascii=False, default=str), record.ingested_at,
                     ),
                 )
+                self._bump()
                 self._conn.executemany(
                     """INSERT INTO chunks(id, document_id, ordinal, text, context, citation, citation_json, page,
                            classification, meta) VALUES (?,?,?,?,?,?,?,?,?,?)""",
@@ -175,6 +183,7 @@ class SqliteStore:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 cur = self._conn.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+                self._bump()
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")

@@ -17,13 +17,14 @@ def _registry() -> dict[str, Reader]:
     from dasan.ingest.readers.docx import DocxReader
     from dasan.ingest.readers.html import HtmlReader
     from dasan.ingest.readers.hwp import HwpReader
+    from dasan.ingest.readers.hwpml import HwpmlReader
     from dasan.ingest.readers.hwpx import HwpxReader
     from dasan.ingest.readers.jsonl import JsonlReader
     from dasan.ingest.readers.pdf import PdfReader
     from dasan.ingest.readers.text import MarkdownReader, TextReader
 
     readers: list[Reader] = [
-        HwpReader(), HwpxReader(), PdfReader(), DocxReader(), HtmlReader(), TextReader(),
+        HwpReader(), HwpxReader(), HwpmlReader(), PdfReader(), DocxReader(), HtmlReader(), TextReader(),
         MarkdownReader(), CsvReader(), XlsxReader(), JsonlReader(),
     ]
     return {r.format: r for r in readers}

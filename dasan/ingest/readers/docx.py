@@ -243,18 +243,28 @@ def _body_elements(parent: Any) -> Iterator[Any]:
             yield from _body_elements(child)
 
 
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+_SKIP = {f"{_W}del", f"{_W}moveFrom", f"{_W}instrText", _MC_FALLBACK}
+
+
 def _para_text(p: Any) -> str:
-    """Visible text of a paragraph: runs, tabs, breaks, hyperlinks; deleted text skipped."""
+    """Visible text of a paragraph: runs, tabs, breaks, hyperlinks, text boxes. Deleted text,
+    field codes and the duplicate fallback copy of drawings (mc:Fallback) are skipped."""
     parts: list[str] = []
-    for node in p.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr", f"{_W}delText", f"{_W}noBreakHyphen"):
-        if node.tag == f"{_W}t":
+    stack = [p]
+    while stack:
+        node = stack.pop()
+        tag = node.tag
+        if tag == f"{_W}t":
             parts.append(node.text or "")
-        elif node.tag == f"{_W}tab":
+        elif tag == f"{_W}tab":
             parts.append("\t")
-        elif node.tag in (f"{_W}br", f"{_W}cr"):
+        elif tag in (f"{_W}br", f"{_W}cr"):
             parts.append("\n")
-        elif node.tag == f"{_W}noBreakHyphen":
+        elif tag == f"{_W}noBreakHyphen":
             parts.append("-")
+        elif tag not in _SKIP and isinstance(tag, str):
+            stack.extend(reversed(list(node)))
     return "".join(parts)
 
 

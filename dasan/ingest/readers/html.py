@@ -30,6 +30,22 @@ _META_KEYS = {
 }
 _CHARSET = re.compile(rb"""<meta[^>]{0,300}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _MAX_DEPTH = 200
+# Block containers whose nesting costs the HTML parser quadratic time; real pages nest tens.
+_NESTING_TAG = re.compile(
+    r"<(/?)(?:div|blockquote|ul|ol|dl|section|article|aside|main|header|footer|nav|figure|form|"
+    r"fieldset|details|center|address|menu|table)\b",
+    re.IGNORECASE,
+)
+MAX_NESTING = 1000
+
+
+def _nesting_depth(text: str) -> int:
+    depth = deepest = 0
+    for m in _NESTING_TAG.finditer(text):
+        depth = depth - 1 if m.group(1) else depth + 1
+        depth = max(depth, 0)
+        deepest = max(deepest, depth)
+    return deepest
 
 
 @dataclass
@@ -167,6 +183,12 @@ class HtmlReader:
 
         m = _CHARSET.search(data[:8192])
         text = decode_text(data, m.group(1).decode("ascii", "ignore") if m else None)
+        depth = _nesting_depth(text)
+        if depth > MAX_NESTING:
+            raise CorruptFileError(
+                f"HTML 요소가 비정상적으로 깊게 중첩되어 있습니다 ({depth}단계 > {MAX_NESTING}단계). "
+                "닫는 태그가 빠졌거나 자동 생성이 잘못된 파일입니다. 원본을 확인해 주세요."
+            )
         try:
             tree = LexborHTMLParser(text)
         except Exception as e:  # the parser is lenient; this means memory or a parser bug

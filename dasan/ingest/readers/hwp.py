@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import re
 import struct
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -155,23 +155,57 @@ def _check_header(header: bytes) -> tuple[int, str]:
 
 
 def _summary(ole: olefile.OleFileIO) -> dict[str, Any]:
-    """Title, author … from HwpSummaryInformation; garbage yields an empty dict, never an error."""
+    """Title, author … from HwpSummaryInformation; garbage yields what could be read, never an error.
+
+    The property set is parsed here rather than with ``olefile.getproperties``: that one loops
+    over a vector count read from the file (a damaged stream hangs it) and reads past the end
+    of the UTF-16 strings Hancom writes.
+    """
     try:
-        props = ole.getproperties(SUMMARY_STREAM, convert_time=True, no_conversion=[10])
-    except Exception:
+        data = _read_stream(ole, SUMMARY_STREAM)
+    except (CorruptFileError, FileTooLargeError):
         return {}
+    props = _property_set(data[:1 << 20])
     meta: dict[str, Any] = {}
     for pid, key in _SUMMARY_FIELDS.items():
         value = props.get(pid)
-        if isinstance(value, bytes):
-            value = value.decode("utf-16-le", errors="ignore") if len(value) % 2 == 0 else ""
         if isinstance(value, str):
-            # olefile may read past the terminator of HWP's UTF-16 strings: cut at the first NUL
             value = "".join(ch if ch.isprintable() else " " for ch in value.split("\x00", 1)[0]).strip()
             if value:
                 meta[key] = value
     for pid, key in _SUMMARY_DATES.items():
         value = props.get(pid)
-        if isinstance(value, datetime) and 1980 <= value.year <= 2200:
-            meta[key] = value.isoformat()
+        if isinstance(value, int) and value > 0:
+            try:
+                when = datetime(1601, 1, 1) + timedelta(microseconds=value // 10)
+            except OverflowError:
+                continue
+            if 1980 <= when.year <= 2200:
+                meta[key] = when.isoformat()
     return meta
+
+
+def _property_set(data: bytes) -> dict[int, str | int]:
+    """Strings (VT_LPWSTR, VT_LPSTR) and FILETIMEs of the first section of an OLE property set."""
+    out: dict[int, str | int] = {}
+    if len(data) < 48 or data[:2] != b"\xfe\xff":
+        return out
+    base = struct.unpack_from("<I", data, 44)[0]
+    if base + 8 > len(data):
+        return out
+    count = min(struct.unpack_from("<I", data, base + 4)[0], 256, (len(data) - base - 8) // 8)
+    for k in range(count):
+        pid, off = struct.unpack_from("<II", data, base + 8 + 8 * k)
+        at = base + off
+        if at + 8 > len(data):
+            continue
+        vt, n = struct.unpack_from("<II", data, at)
+        vt &= 0xFFFF
+        if vt == 31:  # VT_LPWSTR: n characters (with the terminator)
+            raw = data[at + 8 : at + 8 + min(n, 65536) * 2]
+            out[pid] = raw[: len(raw) // 2 * 2].decode("utf-16-le", errors="replace")
+        elif vt == 30:  # VT_LPSTR: n bytes in the ANSI code page (cp949 for Korean documents)
+            out[pid] = data[at + 8 : at + 8 + min(n, 65536)].decode("cp949", errors="replace")
+        elif vt == 64 and at + 12 <= len(data):  # VT_FILETIME
+            out[pid] = struct.unpack_from("<Q", data, at + 4)[0]
+    return out

@@ -92,6 +92,8 @@ class _SectionReader:
             ctrl = _ctrl(self.r[c].payload)
             if ctrl == "atno":
                 pieces.append(_auto_number(self.r[c].payload))
+            elif ctrl in ("tdut", "tcps"):  # 덧말 / 글자 겹치기 keep their text in the control
+                pieces.append(_inline_text(ctrl, self.r[c].payload))
             elif ctrl in _ANCHORED:
                 block = self._block("".join(pieces), role)
                 if block:
@@ -183,6 +185,26 @@ def _auto_number(payload: bytes) -> str:
     kind = struct.unpack_from("<I", payload, 4)[0] & 0xF
     number = struct.unpack_from("<H", payload, 8)[0]
     return str(number) if kind in _NUMBERED_KINDS and number else ""
+
+
+def _wstrings(payload: bytes, pos: int, count: int) -> list[str]:
+    out: list[str] = []
+    for _ in range(count):
+        if pos + 2 > len(payload):
+            break
+        n = struct.unpack_from("<H", payload, pos)[0]
+        out.append(payload[pos + 2 : pos + 2 + 2 * n].decode("utf-16-le", errors="replace"))
+        pos += 2 + 2 * n
+    return out
+
+
+def _inline_text(ctrl: str, payload: bytes) -> str:
+    """덧말 (tdut): main text then the ruby text in parentheses; 글자 겹치기 (tcps): its characters."""
+    parts = _wstrings(payload, 4, 2 if ctrl == "tdut" else 1)
+    text = "".join(ch for ch in (parts[0] if parts else "") if ch >= " ")
+    if ctrl == "tdut" and len(parts) > 1 and parts[1].strip():
+        text += f"({parts[1].strip()})"
+    return text
 
 
 def _grid(cells: list[tuple[int, int, str]], rows_n: int, cols_n: int) -> list[list[str]]:

@@ -47,10 +47,10 @@ _ROLE_BY_HOLDER = {
     "caption": "caption",
     "fieldbegin": "memo",
     "memo": "memo",
-    "hiddencomment": "memo",
+    "hiddencomment": "comment",
 }
 #: Roles whose text is not part of the running text: written after the paragraph that anchors it.
-_SIDE_ROLES = frozenset({"header", "footer", "footnote", "endnote", "memo"})
+_SIDE_ROLES = frozenset({"header", "footer", "footnote", "endnote", "memo", "comment"})
 #: Elements whose content is never document text (master pages, equation scripts, form lists).
 _SKIP = frozenset({"masterpage", "ext_masterpage", "equation", "script", "linesegarray", "parameters",
                    "parameterset", "shapecomment", "chart", "ole", "video", "combobox", "listbox"})
@@ -173,11 +173,7 @@ class _Sink:
         return _Sink(self.section, role, self.side)
 
     def meta(self) -> dict[str, str]:
-        if self.role == "body":
-            return {}
-        if self.role == "endnote":
-            return {"role": "footnote", "note": "endnote"}
-        return {"role": self.role}
+        return {} if self.role == "body" else {"role": self.role}
 
     def flush(self) -> None:
         text = "".join(self.buf).rstrip()
@@ -246,7 +242,7 @@ class ParagraphWalker:
                 self._item(child, sink)
 
     def _sublist(self, el: etree._Element, role: str | None, sink: _Sink) -> None:
-        if role is None or role == sink.role:
+        if role is None or sink.role != "body":  # an outer role (header, note, text box) wins
             sink.flush()
             for child in el:
                 self._item(child, sink)

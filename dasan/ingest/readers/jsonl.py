@@ -46,8 +46,11 @@ class JsonlReader:
                 continue
             try:
                 obj = json.loads(line)
-            except (json.JSONDecodeError, RecursionError) as e:
-                detail = f"{e.msg}, {e.colno}번째 글자" if isinstance(e, json.JSONDecodeError) else "중첩이 너무 깊음"
+            except (ValueError, RecursionError) as e:  # JSONDecodeError, over-long integers, deep nesting
+                if isinstance(e, json.JSONDecodeError):
+                    detail = f"{e.msg}, {e.colno}번째 글자"
+                else:
+                    detail = "중첩이 너무 깊음" if isinstance(e, RecursionError) else str(e)
                 raise CorruptFileError(
                     f"JSONL {line_no}행이 올바른 JSON이 아닙니다 ({detail}). 한 줄에 JSON 객체 하나씩 있어야 합니다. "
                     "해당 줄을 고친 뒤 다시 올려 주세요."

@@ -34,17 +34,18 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 
 
-def _join(prev_raw: str, cur_raw: str, acc: str) -> str:
+def _separator(prev_raw: str, cur_raw: str) -> str:
+    """What goes between two wrapped lines of one paragraph."""
     prev, cur = prev_raw.rstrip(), cur_raw.strip()
-    if not prev:
-        return acc + cur
+    if not prev or not cur:
+        return ""
     if prev_raw != prev or not cur_raw.startswith(cur):
-        return acc + " " + cur
+        return " "  # the text layer itself had a space at the wrap
     if _HANGUL.match(prev[-1]) and _HANGUL.match(cur[0]):
-        return acc + cur
+        return ""
     if prev.endswith("-") and len(prev) > 1 and prev[-2].isalpha() and cur[:1].islower():
-        return acc + cur  # a hyphenated English word wrap
-    return acc + " " + cur
+        return ""  # a hyphenated English word wrap
+    return " "
 
 
 def page_paragraphs(text: str) -> list[str]:
@@ -53,25 +54,32 @@ def page_paragraphs(text: str) -> list[str]:
     widths = sorted(len(ln.strip()) for ln in lines if ln.strip())
     full = widths[int(len(widths) * 0.9)] if widths else 0  # typical full-line width
     paras: list[str] = []
-    acc = ""
+    parts: list[str] = []
     prev_raw = ""
+
+    def close() -> None:
+        text = "".join(parts).strip()
+        if text:
+            paras.append(text)
+        parts.clear()
+
     for raw in lines:
         line = raw.strip()
         if not line:
-            if acc.strip():
-                paras.append(acc.strip())
-            acc, prev_raw = "", ""
+            close()
+            prev_raw = ""
             continue
-        if acc and (
+        if parts and (
             _STARTER.match(line)
-            or (_SENTENCE_END.search(prev_raw) and full >= 20 and len(prev_raw.strip()) < 0.75 * full)
+            or (full >= 20 and len(prev_raw.strip()) < 0.75 * full and _SENTENCE_END.search(prev_raw[-40:]))
         ):
-            paras.append(acc.strip())
-            acc, prev_raw = "", ""
-        acc = _join(prev_raw, raw, acc) if acc else line
+            close()
+            prev_raw = ""
+        if parts:
+            parts.append(_separator(prev_raw, raw))
+        parts.append(line)
         prev_raw = raw
-    if acc.strip():
-        paras.append(acc.strip())
+    close()
     return paras
 
 

@@ -130,14 +130,27 @@ def _split_row(line: str) -> list[str]:
     return [inline_text(c.replace("\\|", "|")) for c in cells]
 
 
-def _jsonable(value: Any) -> Any:
-    """YAML dates become ISO strings so that metadata stays JSON-serialisable."""
+#: Most values accepted in front matter once YAML aliases are expanded (a statute has ~500).
+MAX_FRONT_MATTER_NODES = 100_000
+
+
+def _jsonable(value: Any, budget: list[int]) -> Any:
+    """YAML dates become ISO strings so that metadata stays JSON-serialisable.
+
+    ``budget`` caps the expanded size: YAML aliases (``*a``) can make a few lines expand
+    exponentially (a "billion laughs" document).
+    """
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ReadError(
+            "Markdown 머리말(YAML front matter)이 너무 크거나 별칭(*)으로 과도하게 반복됩니다. 머리말을 줄여 주세요."
+        )
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): _jsonable(v, budget) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [_jsonable(v, budget) for v in value]
     return value
 
 
@@ -156,6 +169,8 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
     raw = "\n".join(lines[1:end])
     try:
         loaded = yaml.safe_load(raw) if raw.strip() else {}
+    except RecursionError as e:
+        raise ReadError("Markdown 머리말(YAML front matter)의 중첩이 너무 깊습니다. 머리말을 고쳐 주세요.") from e
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{mark.line + 2}행" if mark is not None else "머리말"
@@ -166,7 +181,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
         ) from e
     if not isinstance(loaded, dict):
         return {}, text, 1
-    return _jsonable(loaded), "\n".join(lines[end + 1 :]), end + 2
+    return _jsonable(loaded, [MAX_FRONT_MATTER_NODES]), "\n".join(lines[end + 1 :]), end + 2
 
 
 class MarkdownReader:
