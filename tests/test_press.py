@@ -192,3 +192,37 @@ def test_list_item_blocks_with_separate_markers() -> None:
 def test_empty_release_is_a_parse_error() -> None:
     with pytest.raises(ParseError, match="본문"):
         parse_press_release(Document(source="x", format="txt", blocks=[P("   ")]))
+
+
+EXAMPLES = [
+    ("20260623_국토교통부_여름철_도시철도_안전점검_강화.hwpx", "국토교통부", "2026-06-23T11:00:00+09:00", False,
+     "여름철 폭염·집중호우 대비 도시철도 안전점검 강화", 4, 2),
+    ("20261124_행정안전부_연말연시_인파밀집_안전대책.hwp", "행정안전부", "2026-11-25T12:00:00+09:00", False,
+     "연말연시 인파밀집 안전관리 특별대책 추진", 4, 2),
+    ("20260310_국무조정실_2026년_청년정책_시행계획.pdf", "국무조정실", None, True,
+     "2026년 청년정책 시행계획 확정, 5대 분야 186개 과제 추진", 2, 1),
+]
+
+
+@pytest.mark.parametrize(("name", "ministry", "embargo", "immediate", "title", "n_contacts", "n_att"), EXAMPLES)
+def test_example_releases_through_readers(name, ministry, embargo, immediate, title, n_contacts, n_att) -> None:
+    """The repository's example releases, read by the real HWP/HWPX/PDF readers."""
+    from dasan.config import examples_dir
+    from dasan.ingest.readers import read_file
+
+    doc = read_file(examples_dir() / "press" / name)
+    assert detect_kind(doc) == "press"
+    pr = parse_press_release(doc)
+    assert (pr.ministry, pr.embargo, pr.immediate, pr.title) == (ministry, embargo, immediate, title)
+    assert len(pr.contacts) == n_contacts and all(c.name and c.phones and c.position for c in pr.contacts)
+    assert len(pr.attachments) == n_att
+    assert pr.bullets and all(b.marker == "□" for b in pr.bullets)
+    assert not any("044-" in b.full_text for b in pr.bullets)  # contact table kept out of the body
+
+
+def test_memo_mentioning_press_release_is_not_press() -> None:
+    memo = Document(source="m.txt", format="txt", blocks=[
+        P("홍보 회의 결과"), P("홍보팀은 어제 보도자료를 배포하였고, 담당 과장이 질의에 답했다."),
+        P("다음 회의는 다음 주에 연다."),
+    ])
+    assert detect_kind(memo) == "generic"

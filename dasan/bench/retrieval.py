@@ -60,12 +60,10 @@ def bench_retrieval(corpus: list[str], questions_path: Path, *, data_dir: Path |
     retriever = Retriever(store, ddir, retrieval)
     t0 = time.perf_counter()
     retriever.refresh()
-    log(f"indexes ready: {len(retriever.rows)} chunks in {time.perf_counter() - t0:.1f}s")
-    rows = retriever.rows
-    labels = [None] * len(rows)
-    by_id = {r["id"]: i for i, r in enumerate(rows)}
-    for c in store.iter_chunks():
-        labels[by_id[c.id]] = c.citation.label
+    log(f"indexes ready: {retriever.size} chunks in {time.perf_counter() - t0:.1f}s")
+    rows = store.index_rows()
+    assert [r["id"] for r in rows] == [retriever.chunk_id(i) for i in range(retriever.size)]
+    labels = [r["citation"] for r in rows]
 
     def via(mode: str) -> Callable[[str], list[str]]:
         return lambda q: [labels[r] for r, _, _ in retriever.rank(q, k, mode=mode)]  # type: ignore[arg-type]
@@ -77,10 +75,14 @@ def bench_retrieval(corpus: list[str], questions_path: Path, *, data_dir: Path |
             results[name] = run_system(
                 name, lambda q, ws=ws: [labels[i] for i, _ in top_k(ws.scores(whitespace_tokenize(q)), k)], questions
             )
-        elif name == "bm25-kiwi":
-            results[name] = run_system(name, via("lexical"), questions)
-        elif name == "dense" and retriever.dense is not None:
-            results[name] = run_system(name, via("dense"), questions)
+        elif name == "bm25-kiwi":  # the lexical leg alone: no priors, boosts or collapsing
+            lex = retriever.lexical
+            results[name] = run_system(name, lambda q, lex=lex: [labels[i] for i, _ in top_k(lex.scores(q), k)], questions)
+        elif name == "dense" and retriever.dense is not None:  # the dense leg alone
+            dense = retriever.dense
+            results[name] = run_system(
+                name, lambda q, dense=dense: [labels[i] for i, _ in dense.search_vector(dense.embed_query(q), k)], questions
+            )
         elif name == "dasan":
             results[name] = run_system(name, via("hybrid"), questions)
         log(f"{name}: {results.get(name)}")

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from dasan.korean.tokenize import tokenize, tokenize_many
+from dasan.korean.tokenize import tokenize_many, tokenize_query
 
 Tokenizer = Callable[[str], list[str]]
 BatchTokenizer = Callable[[list[str]], list[list[str]]]
@@ -93,7 +93,7 @@ def top_k(scores: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[tu
 class LexicalIndex:
     """BM25 over chunk texts of one store, with a persistent per-chunk token cache."""
 
-    def __init__(self, index_dir: Path, *, tokenizer: Tokenizer = tokenize,
+    def __init__(self, index_dir: Path, *, tokenizer: Tokenizer = tokenize_query,
                  batch_tokenizer: BatchTokenizer = tokenize_many, name: str = "kiwi") -> None:
         self.dir = index_dir
         self.dir.mkdir(parents=True, exist_ok=True)

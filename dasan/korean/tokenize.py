@@ -13,30 +13,32 @@ adjective stems, roots, numbers, foreign words, 한자) and normalise:
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterable
+from typing import Any
 
-from kiwipiepy import Kiwi
+from dasan.errors import ConfigError
+from dasan.korean.sentences import get_kiwi
 
 CONTENT_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "XR", "SL", "SN", "SH", "MAG", "XSN"})
 # Dependent nouns and suffixes that carry almost no meaning on their own.
 STOP_FORMS = frozenset({"것", "수", "등", "때", "중", "바", "데", "자", "내", "외", "간", "그", "이", "하", "되", "있", "없", "같"})
+# Question words say what is asked, not what the answer passage contains; drop them from queries.
+QUESTION_FORMS = frozenset({
+    "어디", "언제", "며칠", "얼마", "얼마나", "무엇", "뭐", "무슨", "누구", "어떻", "어떤", "어떠",
+    "왜", "몇", "어느", "어찌", "가능", "경우", "혹시", "좀", "요",
+})
 _ARTICLE_RE = re.compile(r"제\s*(\d+)\s*조(?:\s*의\s*(\d+))?")
 _HANJA_PAREN_RE = re.compile(r"\(([\u4e00-\u9fff\u3400-\u4dbf]+)\)")
 _NUM_COMMA_RE = re.compile(r"(?<=\d),(?=\d{3})")
 
-_local = threading.local()
-_lock = threading.Lock()
-_shared: Kiwi | None = None
 
 
-def kiwi() -> Kiwi:
-    """A process-wide Kiwi instance (loading the model takes seconds)."""
-    global _shared
-    with _lock:
-        if _shared is None:
-            _shared = Kiwi()
-        return _shared
+def kiwi() -> Any:
+    """The process-wide Kiwi instance shared with sentence splitting (one model in memory)."""
+    k = get_kiwi()
+    if k is None:
+        raise ConfigError("한국어 형태소 분석기(Kiwi)를 불러오지 못했습니다. `pip install kiwipiepy kiwipiepy-model`로 다시 설치하세요.")
+    return k
 
 
 def normalise(text: str) -> str:
@@ -66,6 +68,12 @@ def tokenize(text: str) -> list[str]:
     """Content morphemes of one text, for queries and documents alike."""
     text = normalise(text)
     return _content(kiwi().tokenize(text)) + _article_tokens(text)
+
+
+def tokenize_query(text: str) -> list[str]:
+    """Tokens of a user question: like :func:`tokenize`, without question words."""
+    toks = [t for t in tokenize(text) if t not in QUESTION_FORMS]
+    return toks or tokenize(text)
 
 
 def tokenize_many(texts: list[str]) -> list[list[str]]:

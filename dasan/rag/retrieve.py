@@ -1,11 +1,21 @@
-"""Hybrid search over the store: Kiwi BM25 + dense embeddings, fused.
+"""Hybrid search over the store: Kiwi BM25 + dense embeddings, fused, one hit per article.
 
-Filters are turned into one boolean mask over the indexed chunks and applied inside each leg
-before its top-k cut, so a filtered-out chunk can never push a permitted one out of the results.
+Filters become one boolean mask over the indexed chunks, applied inside each leg before its
+top-k cut, so a filtered-out chunk can never push a permitted one out of the results.
+
+Beyond the two legs:
+
+- priors: 부칙 (supplementary provisions: commencement dates, transitional rules) rarely answer
+  a question and are down-weighted;
+- a statute the question names boosts that statute family in both legs;
+- a quoted term boosts chunks containing it literally (definitions are written `"용어"란`);
+- chunks of the same article are collapsed into the best one.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -14,9 +24,11 @@ from typing import Literal
 
 import numpy as np
 
+from dasan.bench.metrics import article_key
 from dasan.index.fusion import rrf
 from dasan.index.lexical import LexicalIndex, top_k
 from dasan.korean.tokenize import kiwi
+from dasan.rag.query import QueryInfo, StatuteCatalog, statute_family
 from dasan.store.base import Store
 from dasan.types import Hit
 
@@ -31,10 +43,15 @@ class SearchFilter:
 
 @dataclass
 class RetrievalConfig:
-    embedder: str | None = None  # None: lexical only (set to "e5" once embedders land)
-    depth: int = 50  # candidates taken from each leg before fusion
+    embedder: str | None = "e5"  # None: lexical only
+    depth: int = 60  # candidates taken from each leg before fusion
     k0: float = 60.0
     weights: dict[str, float] = field(default_factory=lambda: {"bm25": 1.0, "dense": 1.0})
+    addendum_prior: float = 0.5
+    family_boost: float = 1.5
+    phrase_boost: float = 2.0
+    dense_boost_scale: float = 0.05  # cosine bonus per unit of log-boost in the dense leg
+    collapse_articles: bool = True
 
 
 class Retriever:
@@ -44,7 +61,7 @@ class Retriever:
         self.index_dir = data_dir / "index"
         self.lexical = LexicalIndex(self.index_dir)
         self._dense = None
-        self._rows: list = []
+        self._ids: list[str] = []
         self._fp = ""
         self._generation = -1
         self.timings_ms: dict[str, float] = {}
@@ -55,7 +72,8 @@ class Retriever:
             from dasan.index.dense import DenseIndex
             from dasan.index.embed import get_embedder
 
-            self._dense = DenseIndex(self.index_dir, get_embedder(self.config.embedder))
+            emb = get_embedder(self.config.embedder, cache_dir=self.index_dir / "embed-cache")
+            self._dense = DenseIndex(self.index_dir, emb)
         return self._dense
 
     @staticmethod
@@ -68,7 +86,8 @@ class Retriever:
         if gen == self._generation:
             return
         rows = self.store.index_rows()
-        fp = LexicalIndex.fingerprint_of([r["id"] for r in rows])
+        ids = [r["id"] for r in rows]
+        fp = LexicalIndex.fingerprint_of(ids)
         self._generation = gen
         if fp == self._fp:
             return
@@ -76,55 +95,107 @@ class Retriever:
         self.lexical.sync(pairs, progress=progress)
         if self.dense is not None:
             self.dense.sync(pairs, progress=progress)
-        self._rows = rows
+        self._ids = ids
         self._collections = np.array([r["collection"] for r in rows], dtype=object)
         self._kinds = np.array([r["kind"] for r in rows], dtype=object)
+        families = [statute_family(r["title"]) if r["kind"] == "law" else "" for r in rows]
+        self._family = np.array(families, dtype=object)
+        self.catalog = StatuteCatalog(set(families))
+        addendum = np.array([bool(json.loads(r["meta"]).get("addendum")) for r in rows], dtype=bool)
+        self._prior = np.where(addendum, self.config.addendum_prior, 1.0).astype(np.float32)
+        self._group = [
+            f"{r['document_id']}|{article_key(r['citation'])}" if r["kind"] == "law" else r["id"] for r in rows
+        ]
         self._fp = fp
+
+    @property
+    def size(self) -> int:
+        return len(self._ids)
+
+    def chunk_id(self, row: int) -> str:
+        return self._ids[row]
 
     def _mask(self, flt: SearchFilter | None) -> np.ndarray | None:
         if flt is None or (not flt.collection and not flt.kinds):
             return None
-        mask = np.ones(len(self._rows), dtype=bool)
+        mask = np.ones(len(self._ids), dtype=bool)
         if flt.collection:
             mask &= self._collections == flt.collection
         if flt.kinds:
             mask &= np.isin(self._kinds, list(flt.kinds))
         return mask
 
+    def _boosts(self, q: QueryInfo) -> np.ndarray:
+        boost = self._prior
+        if q.families:
+            boost = boost * np.where(np.isin(self._family, q.families), self.config.family_boost, 1.0)
+        return boost.astype(np.float32)
+
+    def _phrase_hits(self, rows: list[int], phrases: list[str]) -> dict[int, float]:
+        """Multiplier per candidate row: quoted term present as a quoted term, or at all."""
+        if not phrases or not rows:
+            return {}
+        texts = {c.id: c.text for c in self.store.get_chunks([self._ids[r] for r in rows])}
+        out = {}
+        for r in rows:
+            t = texts.get(self._ids[r], "")
+            if any(f'"{p}"' in t or f"“{p}”" in t or f"'{p}'" in t for p in phrases):
+                out[r] = self.config.phrase_boost
+            elif any(p in t for p in phrases):
+                out[r] = math.sqrt(self.config.phrase_boost)
+        return out
+
     def rank(self, query: str, k: int = 10, flt: SearchFilter | None = None,
              mode: Mode = "hybrid") -> list[tuple[int, float, dict[str, float]]]:
-        """Ranked ``(row, score, per_leg_scores)`` for ``query``; rows index :attr:`rows`."""
+        """Ranked ``(row, score, per_leg_scores)``; rows index the retriever's chunk list."""
         self.refresh()
+        cfg = self.config
         mask = self._mask(flt)
-        depth = max(k, self.config.depth)
+        q = self.catalog.analyse(query)
+        boost = self._boosts(q)
+        depth = max(k * 3, cfg.depth)
         legs: dict[str, list[tuple[int, float]]] = {}
-        t = time.perf_counter()
+        t0 = time.perf_counter()
         if mode in ("hybrid", "lexical"):
-            legs["bm25"] = top_k(self.lexical.scores(query), depth if mode == "hybrid" else k, mask)
-        t_lex = time.perf_counter()
+            cand = top_k(self.lexical.scores(query) * boost, depth * 2, mask)
+            ph = self._phrase_hits([r for r, _ in cand], q.phrases)
+            legs["bm25"] = sorted(((r, s * ph.get(r, 1.0)) for r, s in cand), key=lambda x: -x[1])[:depth]
+        t1 = time.perf_counter()
         if mode in ("hybrid", "dense") and self.dense is not None:
             qv = self.dense.embed_query(query)
-            legs["dense"] = self.dense.search_vector(qv, depth if mode == "hybrid" else k, mask)
-        t_dense = time.perf_counter()
-        self.timings_ms = {"bm25": (t_lex - t) * 1000, "dense": (t_dense - t_lex) * 1000}
+            cand = self.dense.search_vector(qv, depth * 2, mask)
+            ph = self._phrase_hits([r for r, _ in cand], q.phrases)
+            scale = cfg.dense_boost_scale
+            legs["dense"] = sorted(
+                ((r, s + scale * math.log(float(boost[r]) * ph.get(r, 1.0))) for r, s in cand), key=lambda x: -x[1]
+            )[:depth]
+        t2 = time.perf_counter()
+        self.timings_ms = {"bm25": (t1 - t0) * 1000, "dense": (t2 - t1) * 1000}
         if len(legs) == 1:
             [(name, ranked)] = legs.items()
-            return [(r, s, {name: s}) for r, s in ranked[:k]]
-        return rrf(legs, self.config.weights, self.config.k0)[:k]
+            fused = [(r, s, {name: s}) for r, s in ranked]
+        else:
+            fused = rrf(legs, cfg.weights, cfg.k0)
+        if cfg.collapse_articles:
+            seen: set[str] = set()
+            out = []
+            for item in fused:
+                g = self._group[item[0]]
+                if g not in seen:
+                    seen.add(g)
+                    out.append(item)
+            fused = out
+        return fused[:k]
 
     def search(self, query: str, k: int = 10, flt: SearchFilter | None = None, mode: Mode = "hybrid") -> list[Hit]:
         ranked = self.rank(query, k, flt, mode)
-        ids = [self._rows[r]["id"] for r, _, _ in ranked]
+        ids = [self._ids[r] for r, _, _ in ranked]
         chunks = {c.id: c for c in self.store.get_chunks(ids)}
         terms = set(self.lexical.tokenizer(query))
         return [
             Hit(chunk=chunks[cid], score=score, rank=i, snippet=snippet(chunks[cid].text, terms), scores=legs)
             for i, ((_, score, legs), cid) in enumerate(zip(ranked, ids, strict=True), 1)
         ]
-
-    @property
-    def rows(self) -> list:
-        return self._rows
 
 
 def snippet(text: str, terms: set[str], width: int = 160) -> str:

@@ -230,7 +230,8 @@ class SqliteStore:
     def index_rows(self) -> list[sqlite3.Row]:
         """Light rows for building search indexes: chunk id, index text parts and filter fields."""
         return self._conn.execute(
-            """SELECT c.id, c.context, c.text, c.classification, d.collection, d.kind, d.id AS document_id
+            """SELECT c.id, c.context, c.text, c.citation, c.classification, c.meta, d.collection, d.kind,
+                      d.title, d.id AS document_id
                FROM chunks c JOIN documents d ON d.id = c.document_id
                ORDER BY c.document_id, c.ordinal"""
         ).fetchall()

@@ -5,8 +5,9 @@ Pages without a text layer (scans) are listed in ``Document.empty_pages``; a sca
 therefore reads as an empty document with all its pages listed, never as silently empty.
 
 Line joining inside a paragraph: a space is kept where the text layer had one at the line
-end/start; two Hangul syllables are joined directly (a PDF line wrap inside a Korean word
-must not become a space); anything else is joined with a space.
+end/start; a statute reference or a number and its unit cut by the wrap (제60조의|6, 20|일)
+is joined directly; between two Hangul syllables Kiwi decides whether the wrap hid a word
+boundary (see :func:`kiwi_spacer`); anything else is joined with a space.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import io
 import logging
 import re
+import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,8 @@ from dasan.types import Block, Document
 # headings (제3조), numbered items (1. 가. (1) 1)), and 부칙.
 _STARTER = re.compile(
     r"^\s*(?:[□■○●◦◆◇▶▷▣※•·◎☐❍]|ㅇ\s|[-*]\s|[①-⑳]|제\s*\d+\s*(?:조|장|절|관|편)|"
-    r"\d{1,3}(?:의\d{1,2})?[.)]\s|[가나다라마바사아자차카타파하][.)]\s|\(\d{1,2}\)|\([가-하]\)|부\s*칙)"
+    r"\d{1,3}(?:의\d{1,2})?[.)]\s|[가나다라마바사아자차카타파하][.)]\s|\(\d{1,2}\)|\([가-하]\)|부\s*칙|"
+    r"붙\s*임|별\s*첨|담당\s*부서|담당자\s|책임자\s)"
 )
 _SENTENCE_END = re.compile(r"(?:[.?!:。]|다|음|함|됨|임|것)[\"'”’)\]]?\s*$")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -34,24 +38,76 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 
 
-def _separator(prev_raw: str, cur_raw: str) -> str:
+# A number followed by its counter/unit is written attached: 20일, 3명, 2026년, 10%.
+_UNIT_START = re.compile(r"^[년월일시분초명개건회차원억만천백조항호목세층번쪽장절관편권부배%]")
+_REF_TAIL = re.compile(r"(?:^|[^가-힣])제$|제\d+조의$|\d(?:조|항|호)(?:의\d+)?$")
+
+Spacer = Callable[[str, str], bool]
+
+
+def kiwi_spacer() -> Spacer:
+    """Decide with Kiwi whether a line wrap between two Hangul syllables hides a space.
+
+    A PDF text layer usually drops the space at a word-wrapped line end. Analysing the two
+    halves joined with and without a space recovers it: a break inside a morpheme
+    (안전관|리체계) scores much worse with a space, a break at a word boundary
+    (기관과|광역자치단체) scores the same. Kiwi is loaded on first use only; without it
+    the halves are joined directly (never a space inside a word).
+    """
+    state: dict[str, Any] = {}
+
+    def spacer(left: str, right: str) -> bool:
+        if "kiwi" not in state:
+            try:
+                from dasan.korean.sentences import get_kiwi
+
+                state["kiwi"] = get_kiwi()
+            except Exception:
+                state["kiwi"] = None
+        kiwi = state["kiwi"]
+        if kiwi is None:
+            return False
+        try:
+            joined = kiwi.analyze(left + right, top_n=1)[0][1]
+            spaced = kiwi.analyze(left + " " + right, top_n=1)[0][1]
+        except Exception:
+            return False
+        return spaced - joined > -1.0
+
+    return spacer
+
+
+def _separator(prev_raw: str, cur_raw: str, spacer: Spacer | None) -> str:
     """What goes between two wrapped lines of one paragraph."""
     prev, cur = prev_raw.rstrip(), cur_raw.strip()
     if not prev or not cur:
         return ""
     if prev_raw != prev or not cur_raw.startswith(cur):
         return " "  # the text layer itself had a space at the wrap
-    if _HANGUL.match(prev[-1]) and _HANGUL.match(cur[0]):
-        return ""
-    if prev.endswith("-") and len(prev) > 1 and prev[-2].isalpha() and cur[:1].islower():
+    a, b = prev[-1], cur[0]
+    if prev.endswith("-") and len(prev) > 1 and prev[-2].isalpha() and b.islower():
         return ""  # a hyphenated English word wrap
+    if a.isdigit() and _UNIT_START.match(cur):
+        return ""
+    if (b.isdigit() or cur.startswith("제")) and _REF_TAIL.search(prev[-12:]):
+        return ""  # a statute reference cut in the middle: 제60조의|6, 제38조|제1항
+    if _HANGUL.match(a) and _HANGUL.match(b):
+        if spacer is None:
+            return ""
+        return " " if spacer(prev.split()[-1][-12:], cur.split()[0][:12]) else ""
     return " "
 
 
-def page_paragraphs(text: str) -> list[str]:
-    """Split one page's extracted text into paragraphs."""
+def _width(s: str) -> int:
+    """Display width: wide (Hangul, CJK) characters count twice."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+
+def page_paragraphs(text: str, spacer: Spacer | None = None) -> list[str]:
+    """Split one page's extracted text into paragraphs; ``spacer`` resolves Hangul line wraps
+    (see :func:`kiwi_spacer`; without it they are joined without a space)."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    widths = sorted(len(ln.strip()) for ln in lines if ln.strip())
+    widths = sorted(_width(ln.strip()) for ln in lines if ln.strip())
     full = widths[int(len(widths) * 0.9)] if widths else 0  # typical full-line width
     paras: list[str] = []
     parts: list[str] = []
@@ -69,14 +125,17 @@ def page_paragraphs(text: str) -> list[str]:
             close()
             prev_raw = ""
             continue
+        prev_width = _width(prev_raw.strip())
         if parts and (
             _STARTER.match(line)
-            or (full >= 20 and len(prev_raw.strip()) < 0.75 * full and _SENTENCE_END.search(prev_raw[-40:]))
+            # a short line ends its paragraph; a sentence end a little short of full width too
+            or (full >= 30 and prev_width < 0.6 * full)
+            or (full >= 30 and prev_width < 0.85 * full and _SENTENCE_END.search(prev_raw[-40:]))
         ):
             close()
             prev_raw = ""
         if parts:
-            parts.append(_separator(prev_raw, raw))
+            parts.append(_separator(prev_raw, raw, spacer))
         parts.append(line)
         prev_raw = raw
     close()
@@ -126,6 +185,7 @@ class PdfReader:
             raise CorruptFileError(
                 f"PDF의 페이지 구조가 손상되었습니다 ({type(e).__name__}: {e}). 원본에서 PDF를 다시 만들어 주세요."
             ) from e
+        spacer = kiwi_spacer()
         blocks: list[Block] = []
         empty: list[int] = []
         failed: list[int] = []
@@ -138,7 +198,7 @@ class PdfReader:
             except Exception:
                 text = ""
                 failed.append(n)
-            paras = page_paragraphs(text)
+            paras = page_paragraphs(text, spacer)
             if not paras:
                 empty.append(n)
             blocks.extend(Block(kind="paragraph", text=p, page=n) for p in paras)
