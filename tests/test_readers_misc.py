@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import time
 import zipfile
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from dasan.ingest.readers.csvxlsx import CsvReader, XlsxReader
 from dasan.ingest.readers.docx import DocxReader
 from dasan.ingest.readers.html import HtmlReader
 from dasan.ingest.readers.jsonl import JsonlReader
-from dasan.ingest.readers.pdf import PdfReader
+from dasan.ingest.readers.pdf import PdfReader, page_paragraphs
 from dasan.ingest.readers.text import MarkdownReader, TextReader
 from dasan.ingest.textdecode import decode_bytes
 
@@ -121,7 +122,11 @@ def test_pdf_korean_pages_paragraphs_and_empty_page(tmp_path: Path) -> None:
             "□ 국토교통부는 철도운영자의 안전관",  # wrap inside a word: no space may be added
             "리체계를 점검한다고 밝혔다. 점검은 ",  # the text layer keeps this trailing space
             "6월부터 시작된다.",
-            "○ 세부 내용은 붙임 참고",
+            "○ 점검 노선은 중앙행정기관과",  # a word-boundary wrap: the space comes back
+            "광역자치단체가 함께 정하며, 법 제60조의",  # a statute reference cut
+            "6에 따라 점검 결과를 지체 없이 20",
+            "일 이내에 보고하여야 한다.",
+            "붙임 세부 일정",
         ],
         [],
         ["제3조(정의) 이 영에서 사용하는 용어의 뜻은 다음과 같다."],
@@ -138,11 +143,28 @@ def test_pdf_korean_pages_paragraphs_and_empty_page(tmp_path: Path) -> None:
     assert paras == [
         (1, "철도안전 강화 대책 발표"),
         (1, "□ 국토교통부는 철도운영자의 안전관리체계를 점검한다고 밝혔다. 점검은 6월부터 시작된다."),
-        (1, "○ 세부 내용은 붙임 참고"),
+        (1, "○ 점검 노선은 중앙행정기관과 광역자치단체가 함께 정하며, 법 제60조의6에 따라 점검 결과를 지체 없이 "
+            "20일 이내에 보고하여야 한다."),
+        (1, "붙임 세부 일정"),
         (3, "제3조(정의) 이 영에서 사용하는 용어의 뜻은 다음과 같다."),
     ]
     assert all(b.page is not None for b in doc.blocks)
     assert not doc.is_empty
+
+
+def test_pdf_example_press_release() -> None:
+    """The Korean press release shipped in examples/ (a real PDF with a Hangul text layer)."""
+    src = config.examples_dir() / "press" / "20260310_국무조정실_2026년_청년정책_시행계획.pdf"
+    doc = read(PdfReader(), src)
+    assert doc.pages == 2 and doc.empty_pages == []
+    assert doc.title == "2026년 청년정책 시행계획 확정, 5대 분야 186개 과제 추진"
+    paras = [(b.page, b.text) for b in doc.blocks if b.kind == "paragraph"]
+    assert (1, "보도시점: 배포 즉시 보도 배포: 2026. 3. 10.(화) 10:00") in paras
+    first = next(t for _, t in paras if t.startswith("□ 국무조정실은"))
+    assert "중앙행정기관과 광역자치단체가 함께" in first and first.endswith("밝혔다.")
+    assert (2, "담당자 사무관 남궁현 (044-200-2416)") in paras
+    assert (2, "붙임. 2026년 청년정책 시행계획 분야별 과제 수") in paras
+    assert any(p == 2 and t.startswith("○ (복지·문화)") for p, t in paras)
 
 
 def test_pdf_ascii_from_fpdf(tmp_path: Path) -> None:
@@ -526,3 +548,45 @@ def test_decode_bytes_encodings() -> None:
     with pytest.raises(ReadError) as e:
         decode_bytes(b"\xff\xfe\x00\xd8")  # a UTF-16 BOM followed by a lone surrogate
     assert "UTF-8" in e.value.message
+
+
+# --- hostile input -------------------------------------------------------------------------
+
+
+def test_hostile_inputs_fail_cleanly_and_fast(tmp_path: Path) -> None:
+    start = time.monotonic()
+    # Unmatched emphasis/link openers used to backtrack quadratically.
+    md = tmp_path / "hostile.md"
+    md.write_text("**a " * 20000 + "\n" + "[a](" * 20000 + "\n", encoding="utf-8")
+    assert len(read(MarkdownReader(), md).blocks) == 1
+    # YAML alias expansion ("billion laughs") in front matter.
+    rows = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for prev, name in zip("abcde", "bcdef", strict=True):
+        rows.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]")
+    md.write_text("---\n" + "\n".join(rows) + "\n---\n본문\n", encoding="utf-8")
+    with pytest.raises(ReadError):
+        read(MarkdownReader(), md)
+    # Block nesting that makes the HTML parser quadratic.
+    html = tmp_path / "deep.html"
+    html.write_text("<div>" * 50000 + "텍스트", encoding="utf-8")
+    with pytest.raises(CorruptFileError):
+        read(HtmlReader(), html)
+    # A PDF page of many short lines must not build its paragraph quadratically.
+    assert len(page_paragraphs("가\n" * 100000)) == 1
+    # Over-long integers are a JSON error, not a crash.
+    jl = tmp_path / "big.jsonl"
+    jl.write_text('{"id": ' + "1" * 5000 + "}\n", encoding="utf-8")
+    with pytest.raises(CorruptFileError):
+        read(JsonlReader(), jl)
+    assert time.monotonic() - start < 20
+
+
+def test_record_ids_from_id_like_first_column(tmp_path: Path) -> None:
+    p = tmp_path / "사고.csv"
+    p.write_text("사고번호,노선\nR-1,2호선\nR-2,3호선\n", encoding="utf-8")
+    assert [b.meta["record_id"] for b in read(CsvReader(), p).blocks] == ["R-1", "R-2"]
+    # Repeated values cannot identify records; a phone column is never an id.
+    p.write_text("관리번호,노선\nA,2호선\nA,3호선\n", encoding="utf-8")
+    assert [b.meta["record_id"] for b in read(CsvReader(), p).blocks] == ["2", "3"]
+    p.write_text("전화번호,이름\n010-1234-5678,홍길동\n", encoding="utf-8")
+    assert [b.meta["record_id"] for b in read(CsvReader(), p).blocks] == ["2"]

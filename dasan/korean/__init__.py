@@ -1,5 +1,5 @@
 """Korean language helpers (sentence splitting with Kiwi)."""
 
-from dasan.korean.sentences import get_kiwi, pack_sentences, sentence_spans, split_sentences
+from dasan.korean.sentences import get_kiwi, pack_sentences, pack_text, sentence_spans, split_sentences
 
-__all__ = ["get_kiwi", "pack_sentences", "sentence_spans", "split_sentences"]
+__all__ = ["get_kiwi", "pack_sentences", "pack_text", "sentence_spans", "split_sentences"]

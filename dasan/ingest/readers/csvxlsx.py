@@ -52,11 +52,20 @@ def _header(cells: list[str]) -> list[str]:
     return names
 
 
+_ID_SUFFIXES = ("번호", "코드", "ID", "Id", "id")
+# Never use a personal identifier or contact number as the record id (it ends up in citations).
+_NOT_ID = ("전화", "휴대", "연락", "주민", "외국인", "여권", "면허", "계좌", "카드", "팩스", "우편", "사업자", "법인등록")
+
+
 def _id_column(header: list[str]) -> int | None:
+    """An explicit id column anywhere, else a first column named like ``사고번호``/``policyId``."""
     for i, name in enumerate(header):
         low = name.lower()
-        if low in _ID_NAMES or low.endswith("_id") or name.endswith(("Id", "ID")):
+        if low in _ID_NAMES or low.endswith("_id"):
             return i
+    first = header[0] if header else ""
+    if first.endswith(_ID_SUFFIXES) and not any(w in first for w in _NOT_ID):
+        return 0
     return None
 
 
@@ -86,6 +95,10 @@ def records(rows: Iterable[tuple[int, list[str]]], sheet: str | None) -> list[Bl
             Block(kind="record", text=text,
                   meta={"fields": fields, "record_id": record_id, "row": row_no, "sheet": sheet})
         )
+    ids = [b.meta["record_id"] for b in blocks]
+    if id_col is not None and len(set(ids)) != len(ids):
+        for b in blocks:  # an id column with repeats cannot identify records: use row numbers
+            b.meta["record_id"] = str(b.meta["row"])
     return blocks
 
 
