@@ -225,6 +225,100 @@ def search(ctx: Ctx, query: str, k: int, collection: str | None, as_json: bool) 
         _print_hits(hits)
 
 
+def _answer_json(ans: Any) -> dict[str, Any]:
+    return {
+        "answer": ans.text,
+        "refused": ans.refused,
+        "citations": [
+            {"marker": c.marker, "citation": c.chunk.citation.label, "document_id": c.chunk.document_id,
+             "chunk_id": c.chunk.id, "quote": c.quote, **_source_facts(c.chunk)}
+            for c in ans.citations
+        ],
+        "closest": [_hit_json(h) | {"text": None} for h in ans.hits[:3]] if ans.refused else [],
+        "backend": ans.backend,
+        "timings_ms": {k: round(v, 1) for k, v in ans.timings_ms.items()},
+        "notes": ans.notes,
+    }
+
+
+def _source_facts(chunk: Any) -> dict[str, Any]:
+    """What a reader needs to judge a source: title, article/page, dates, in force or not."""
+    from datetime import date
+
+    m = chunk.meta
+    facts: dict[str, Any] = {"title": chunk.citation.title, "article": chunk.citation.article,
+                             "page": chunk.citation.page}
+    if m.get("시행일자"):
+        facts["시행일자"] = str(m["시행일자"])
+        facts["in_force"] = str(m["시행일자"]) <= date.today().isoformat() and m.get("상태", "시행") != "폐지"
+    for key, name in (("release_date", "보도일"), ("embargo", "보도시점"), ("ministry", "부처")):
+        if m.get(key):
+            facts[name] = str(m[key])
+    return facts
+
+
+def _build_answerer(ctx: Ctx, backend: str) -> Any:
+    from dasan.rag.answer import Answerer
+    from dasan.rag.retrieve import Retriever
+
+    backends = {}
+    if backend != "extractive":
+        from dasan.llm import get_backend
+
+        backends[backend] = get_backend(backend)
+    return Answerer(Retriever(ctx.store, ctx.data_dir), backends)
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--backend", default="extractive", show_default=True,
+              help="답변 생성 방식: extractive(원문 발췌), llama-cpp(내장 모델), openai(호환 서버)")
+@click.option("--collection", "-c", default=None, help="이 컬렉션에서만 근거 찾기")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def ask(ctx: Ctx, question: str, backend: str, collection: str | None, as_json: bool) -> None:
+    """문서에 근거한 답변을 출처와 함께 돌려줍니다."""
+    from dasan.rag.retrieve import SearchFilter
+
+    if not question.strip():
+        raise click.UsageError("질문이 비어 있습니다.")
+    answerer = _build_answerer(ctx, backend)
+    flt = SearchFilter(collection=collection)
+    if as_json:
+        _emit_json(_answer_json(answerer.ask(question, backend, flt)))
+        return
+    final = None
+    for ev in answerer.stream(question, backend, flt):
+        if ev["type"] == "token" and backend != "extractive":
+            click.echo(ev["text"], nl=False)
+        elif ev["type"] == "final":
+            final = ev["answer"]
+    assert final is not None
+    if backend != "extractive":
+        click.echo("\n\n[검증 후 답변]")
+    click.echo(final.text)
+    if final.refused:
+        if final.hits:
+            click.echo("\n가장 가까운 문서:")
+            for h in final.hits[:3]:
+                click.echo(f"  - {h.chunk.citation.label}")
+        return
+    click.echo("\n출처:")
+    for c in final.citations:
+        f = _source_facts(c.chunk)
+        extra = ", ".join(
+            x for x in (
+                f"시행 {f['시행일자']}" if f.get("시행일자") else "",
+                ("현행" if f.get("in_force") else "시행 전/폐지") if "in_force" in f else "",
+                f"보도 {f['보도일']}" if f.get("보도일") else "",
+                f"p.{f['page']}" if f.get("page") else "",
+            ) if x
+        )
+        click.echo(f"  [{c.marker}] {c.chunk.citation.label}" + (f" ({extra})" if extra else ""))
+    for n in final.notes:
+        click.echo(f"  ※ {n}")
+
+
 SAMPLE_QUERY = "선로 작업 중 열차가 접근하면 어떻게 대피해야 하나요?"
 
 
@@ -294,6 +388,31 @@ def bench_retrieval_cmd(corpus: tuple[str, ...], questions: str, embedder: str, 
     click.echo(f"{'system':<16}" + "".join(f"{c:>11}" for c in cols))
     for name, m in result["systems"].items():
         click.echo(f"{name:<16}" + "".join(f"{m[c]:>11}" for c in cols))
+
+
+@bench.command("answers")
+@click.option("--corpus", "corpus", multiple=True, required=True, type=click.Path(exists=True))
+@click.option("--questions", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--backend", "backends", multiple=True, default=("extractive",), show_default=True,
+              help="비교할 답변 방식 (여러 번 지정 가능)")
+@click.option("--limit", type=int, default=None, help="앞에서부터 이 개수의 질문만")
+@click.option("--json", "as_json", is_flag=True)
+def bench_answers_cmd(corpus: tuple[str, ...], questions: str, backends: tuple[str, ...], limit: int | None,
+                      as_json: bool) -> None:
+    """답변 품질(키워드 적중, 인용 정확도, 거절)과 지연시간을 방식별로 잽니다."""
+    from dasan.bench.answers import bench_answers
+
+    result = bench_answers(list(corpus), Path(questions), list(backends), limit=limit,
+                           log=lambda m: click.echo(m, err=True))
+    if as_json:
+        _emit_json(result)
+        return
+    cols = ["keyword_hit", "citation_accuracy", "false_refusal", "refusal_unanswerable", "ttft_p50_ms",
+            "total_p95_ms"]
+    click.echo(f"questions: {result['n']} ({result['answerable']} answerable)")
+    click.echo(f"{'backend':<12}" + "".join(f"{c:>22}" for c in cols))
+    for name, m in result["backends"].items():
+        click.echo(f"{name:<12}" + "".join(f"{m[c]!s:>22}" for c in cols))
 
 
 def main() -> None:

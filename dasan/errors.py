@@ -58,3 +58,9 @@ class EmbeddingError(DasanError):
     """Computing embeddings failed (model missing or corrupt, endpoint unreachable or erroring)."""
 
     code = "embedding_error"
+
+
+class LLMError(DasanError):
+    """A language-model backend failed (model missing, server unreachable, timeout, bad answer)."""
+
+    code = "llm_error"

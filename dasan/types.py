@@ -98,13 +98,24 @@ class Hit:
 
 
 @dataclass
+class CitedSource:
+    """One numbered source of an answer: marker ``[n]`` in the text maps to this chunk."""
+
+    marker: int
+    chunk: Chunk
+    quote: str  # the exact source text that supports the answer
+    score: float = 0.0  # support score of the best-supported sentence
+
+
+@dataclass
 class Answer:
     text: str
     refused: bool
-    citations: list[Citation] = field(default_factory=list)
-    hits: list[Hit] = field(default_factory=list)
+    citations: list[CitedSource] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)  # retrieved passages (closest documents when refused)
     backend: str = "extractive"
     timings_ms: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # e.g. removed unsupported sentences, backend fallback
 
 
 @dataclass

@@ -22,8 +22,9 @@ HNSW_THRESHOLD = 100_000
 
 
 class DenseIndex:
-    def __init__(self, index_dir: Path, embedder, *, hnsw_threshold: int = HNSW_THRESHOLD,
-                 batch: int = 32) -> None:
+    def __init__(
+        self, index_dir: Path, embedder, *, hnsw_threshold: int = HNSW_THRESHOLD, batch: int = 32
+    ) -> None:
         self.dir = index_dir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.embedder = embedder
@@ -49,7 +50,7 @@ class DenseIndex:
         # Embed in length-sorted batches: padding waste is the main cost of batched encoders.
         todo.sort(key=lambda x: len(x[1]))
         for start in range(0, len(todo), self.batch):
-            part = todo[start:start + self.batch]
+            part = todo[start : start + self.batch]
             vecs = np.asarray(self.embedder.embed_passages([t for _, t in part]), dtype=np.float32)
             with self._db:
                 self._db.executemany(
@@ -96,7 +97,9 @@ class DenseIndex:
         """Cosine similarity of every chunk (vectors are L2-normalised)."""
         return self.matrix @ qvec
 
-    def search_vector(self, qvec: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def search_vector(
+        self, qvec: np.ndarray, k: int, mask: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
         n = len(self.chunk_ids)
         if n == 0:
             return []
@@ -115,8 +118,11 @@ class DenseIndex:
         while True:
             want = min(n, want * 4)
             m = self._hnsw.search(qvec, want)
-            out = [(int(key), 1.0 - float(dist)) for key, dist in zip(m.keys, m.distances, strict=True)
-                   if mask is None or mask[int(key)]]
+            out = [
+                (int(key), 1.0 - float(dist))
+                for key, dist in zip(m.keys, m.distances, strict=True)
+                if mask is None or mask[int(key)]
+            ]
             if len(out) >= k or want >= n:
                 return out[:k]
 

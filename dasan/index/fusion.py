@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 
-def rrf(legs: Mapping[str, Sequence[tuple[int, float]]], weights: Mapping[str, float] | None = None,
-        k0: float = 60.0) -> list[tuple[int, float, dict[str, float]]]:
+def rrf(
+    legs: Mapping[str, Sequence[tuple[int, float]]],
+    weights: Mapping[str, float] | None = None,
+    k0: float = 60.0,
+) -> list[tuple[int, float, dict[str, float]]]:
     """Weighted reciprocal-rank fusion.
 
     ``legs`` maps a leg name to its ranked ``(row, score)`` list. Returns ``(row, fused, per_leg)``

@@ -57,7 +57,9 @@ class Bm25Matrix:
         k1, b = self.params.k1, self.params.b
         denom = tf_arr + k1 * (1 - b + b * lengths[row_arr] / max(avgdl, 1e-9))
         w = tf_arr * (k1 + 1) / denom * self.idf[col_arr] if len(vocab) else tf_arr
-        self.matrix = sparse.csc_matrix((w, (row_arr, col_arr)), shape=(n, max(len(vocab), 1)), dtype=np.float32)
+        self.matrix = sparse.csc_matrix(
+            (w, (row_arr, col_arr)), shape=(n, max(len(vocab), 1)), dtype=np.float32
+        )
         self.n = n
 
     @classmethod
@@ -93,8 +95,14 @@ def top_k(scores: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[tu
 class LexicalIndex:
     """BM25 over chunk texts of one store, with a persistent per-chunk token cache."""
 
-    def __init__(self, index_dir: Path, *, tokenizer: Tokenizer = tokenize_query,
-                 batch_tokenizer: BatchTokenizer = tokenize_many, name: str = "kiwi") -> None:
+    def __init__(
+        self,
+        index_dir: Path,
+        *,
+        tokenizer: Tokenizer = tokenize_query,
+        batch_tokenizer: BatchTokenizer = tokenize_many,
+        name: str = "kiwi",
+    ) -> None:
         self.dir = index_dir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.name = name
@@ -102,7 +110,9 @@ class LexicalIndex:
         self.batch_tokenizer = batch_tokenizer
         self._db = sqlite3.connect(self.dir / f"{name}-tokens.db", check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS tokens (chunk_id TEXT PRIMARY KEY, tokens TEXT NOT NULL)")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS tokens (chunk_id TEXT PRIMARY KEY, tokens TEXT NOT NULL)"
+        )
         self.chunk_ids: list[str] = []
         self.bm25: Bm25Matrix | None = None
         self.fingerprint = ""
@@ -115,8 +125,12 @@ class LexicalIndex:
             h.update(b"\n")
         return h.hexdigest()[:32]
 
-    def sync(self, chunks: Sequence[tuple[str, str]], batch: int = 256,
-             progress: Callable[[int], None] | None = None) -> None:
+    def sync(
+        self,
+        chunks: Sequence[tuple[str, str]],
+        batch: int = 256,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
         """Bring the index in step with ``chunks`` = [(chunk_id, index_text)] in store order."""
         ids = [cid for cid, _ in chunks]
         fp = self.fingerprint_of(ids)
@@ -128,7 +142,7 @@ class LexicalIndex:
         known = {r[0] for r in self._db.execute("SELECT chunk_id FROM tokens")}
         todo = [(cid, text) for cid, text in chunks if cid not in known]
         for start in range(0, len(todo), batch):
-            part = todo[start:start + batch]
+            part = todo[start : start + batch]
             toks = self.batch_tokenizer([t for _, t in part])
             with self._db:
                 self._db.executemany(
@@ -157,7 +171,9 @@ class LexicalIndex:
         npz, meta = self._paths()
         m = self.bm25.matrix
         tmp = npz.with_suffix(".tmp.npz")
-        np.savez(tmp, data=m.data, indices=m.indices, indptr=m.indptr, shape=np.array(m.shape), idf=self.bm25.idf)
+        np.savez(
+            tmp, data=m.data, indices=m.indices, indptr=m.indptr, shape=np.array(m.shape), idf=self.bm25.idf
+        )
         tmp.replace(npz)
         tmpm = meta.with_suffix(".tmp")
         tmpm.write_text(json.dumps({"fingerprint": fp, "vocab": self.bm25.vocab}, ensure_ascii=False))
@@ -187,5 +203,3 @@ class LexicalIndex:
 
     def close(self) -> None:
         self._db.close()
-
-

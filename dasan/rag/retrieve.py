@@ -45,12 +45,14 @@ class SearchFilter:
 class RetrievalConfig:
     embedder: str | None = "e5"  # None: lexical only
     depth: int = 60  # candidates taken from each leg before fusion
-    k0: float = 60.0
-    weights: dict[str, float] = field(default_factory=lambda: {"bm25": 1.0, "dense": 1.0})
+    fusion: Literal["convex", "rrf"] = "convex"
+    lexical_weight: float = 0.3  # convex fusion: share of the (max-normalised) BM25 score
+    k0: float = 60.0  # rrf constant
+    weights: dict[str, float] = field(default_factory=lambda: {"bm25": 1.0, "dense": 1.0})  # rrf weights
     addendum_prior: float = 0.5
     family_boost: float = 1.5
     phrase_boost: float = 2.0
-    dense_boost_scale: float = 0.05  # cosine bonus per unit of log-boost in the dense leg
+    dense_boost_scale: float = 0.1  # cosine bonus per unit of log-boost in the dense leg
     collapse_articles: bool = True
 
 
@@ -161,6 +163,7 @@ class Retriever:
             ph = self._phrase_hits([r for r, _ in cand], q.phrases)
             legs["bm25"] = sorted(((r, s * ph.get(r, 1.0)) for r, s in cand), key=lambda x: -x[1])[:depth]
         t1 = time.perf_counter()
+        qv = np.zeros(0, dtype=np.float32)
         if mode in ("hybrid", "dense") and self.dense is not None:
             qv = self.dense.embed_query(query)
             cand = self.dense.search_vector(qv, depth * 2, mask)
@@ -174,8 +177,10 @@ class Retriever:
         if len(legs) == 1:
             [(name, ranked)] = legs.items()
             fused = [(r, s, {name: s}) for r, s in ranked]
-        else:
+        elif cfg.fusion == "rrf":
             fused = rrf(legs, cfg.weights, cfg.k0)
+        else:
+            fused = convex(legs["bm25"], legs["dense"], cfg.lexical_weight, self._dense_floor(qv, mask))
         if cfg.collapse_articles:
             seen: set[str] = set()
             out = []
@@ -187,6 +192,19 @@ class Retriever:
             fused = out
         return fused[:k]
 
+    def _dense_floor(self, qv: np.ndarray, mask: np.ndarray | None) -> float:
+        """The 90th-percentile cosine over permitted chunks: dense scores are measured above it."""
+        assert self.dense is not None
+        n = self.size
+        if n == 0:
+            return 0.0
+        sample = np.arange(n) if n <= 20_000 else np.random.default_rng(0).choice(n, 20_000, replace=False)
+        if mask is not None:
+            sample = sample[mask[sample]]
+            if sample.size == 0:
+                return 0.0
+        return float(np.percentile(self.dense.matrix[sample] @ qv, 90))
+
     def search(self, query: str, k: int = 10, flt: SearchFilter | None = None, mode: Mode = "hybrid") -> list[Hit]:
         ranked = self.rank(query, k, flt, mode)
         ids = [self._ids[r] for r, _, _ in ranked]
@@ -196,6 +214,29 @@ class Retriever:
             Hit(chunk=chunks[cid], score=score, rank=i, snippet=snippet(chunks[cid].text, terms), scores=legs)
             for i, ((_, score, legs), cid) in enumerate(zip(ranked, ids, strict=True), 1)
         ]
+
+
+def convex(lexical: list[tuple[int, float]], dense: list[tuple[int, float]], alpha: float,
+           dense_floor: float) -> list[tuple[int, float, dict[str, float]]]:
+    """Convex combination of max-normalised BM25 and dense similarity above a floor.
+
+    BM25 scores are divided by the query's best score; cosines are rescaled so that the floor
+    (a high percentile of all chunks' similarity to the query) maps to 0 and the best candidate
+    to 1. Unlike rank fusion, a leg that is very sure (a clear best match) keeps that margin.
+    """
+    lex = dict(lexical)
+    den = dict(dense)
+    top_l = max(lex.values(), default=0.0) or 1.0
+    top_d = max(den.values(), default=dense_floor)
+    span = max(top_d - dense_floor, 1e-6)
+    fused = []
+    for r in set(lex) | set(den):
+        b = lex.get(r, 0.0) / top_l
+        d = max(0.0, (den[r] - dense_floor) / span) if r in den else 0.0
+        legs = {k: v for k, v in (("bm25", lex.get(r)), ("dense", den.get(r))) if v is not None}
+        fused.append((r, alpha * b + (1 - alpha) * d, legs))
+    fused.sort(key=lambda x: (-x[1], x[0]))
+    return fused
 
 
 def snippet(text: str, terms: set[str], width: int = 160) -> str:

@@ -1,0 +1,81 @@
+"""Answer quality and latency per backend, in one run over the same retrieval."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dasan.bench.ingest import machine
+from dasan.bench.metrics import article_key, percentile
+from dasan.bench.retrieval import bench_data_dir, load_questions
+from dasan.ingest.pipeline import ingest_paths
+from dasan.rag.answer import Answerer
+from dasan.rag.retrieve import Retriever
+from dasan.store import open_store
+
+_WS = re.compile(r"\s+")
+
+
+def _norm(s: str) -> str:
+    return _WS.sub("", s)
+
+
+def score_answer(q: dict[str, Any], text: str, refused: bool, citations: list[str]) -> dict[str, float]:
+    gold = {article_key(g) for g in q.get("gold") or []}
+    if not gold:
+        return {"refused_unanswerable": float(refused)}
+    kw = q.get("answer_keywords") or []
+    hit = (not refused) and all(_norm(k) in _norm(text) for k in kw)
+    cited = (not refused) and any(article_key(c) in gold for c in citations)
+    return {"keyword_hit": float(hit), "citation_hit": float(cited), "refused": float(refused)}
+
+
+def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], *,
+                  data_dir: Path | None = None, limit: int | None = None,
+                  log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+    questions = load_questions(questions_path)[:limit]
+    ddir = data_dir or bench_data_dir(corpus)
+    store = open_store(ddir)
+    ingest_paths(store, corpus, collection="bench", recursive=True)
+    retriever = Retriever(store, ddir)
+    retriever.refresh()
+    llms = {}
+    for b in backends:
+        if b != "extractive":
+            from dasan.llm import get_backend
+
+            llms[b] = get_backend(b)
+    answerer = Answerer(retriever, llms)
+    out: dict[str, Any] = {}
+    for b in backends:
+        rows, ttft, total = [], [], []
+        t_start = time.perf_counter()
+        for q in questions:
+            ans = answerer.ask(q["question"], b)
+            ttft.append(ans.timings_ms.get("first_token", ans.timings_ms.get("total", 0.0)))
+            total.append(ans.timings_ms.get("total", 0.0))
+            rows.append(score_answer(q, ans.text, ans.refused, [c.chunk.citation.label for c in ans.citations]))
+        answerable = [r for r in rows if "keyword_hit" in r]
+        unanswerable = [r for r in rows if "refused_unanswerable" in r]
+
+        def mean(xs: list[float]) -> float | None:
+            return round(sum(xs) / len(xs), 4) if xs else None
+
+        out[b] = {
+            "keyword_hit": mean([r["keyword_hit"] for r in answerable]),
+            "citation_accuracy": mean([r["citation_hit"] for r in answerable]),
+            "false_refusal": mean([r["refused"] for r in answerable]),
+            "refusal_unanswerable": mean([r["refused_unanswerable"] for r in unanswerable]),
+            "ttft_p50_ms": round(percentile(ttft, 50), 1),
+            "ttft_p95_ms": round(percentile(ttft, 95), 1),
+            "total_p50_ms": round(percentile(total, 50), 1),
+            "total_p95_ms": round(percentile(total, 95), 1),
+        }
+        log(f"{b}: {out[b]} ({time.perf_counter() - t_start:.0f}s)")
+    store.close()
+    n_ans = sum(1 for q in questions if q.get("gold"))
+    return {"n": len(questions), "answerable": n_ans, "unanswerable": len(questions) - n_ans,
+            "machine": machine(), "backends": out}

@@ -1,0 +1,76 @@
+"""Grounded answers on real statutes: extractive answers, refusals, verification of generated text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import shared_path
+
+from dasan.ingest.pipeline import ingest_paths
+from dasan.rag.answer import REFUSAL, Answerer
+from dasan.rag.retrieve import Retriever
+from dasan.store import open_store
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
+    d = tmp_path_factory.mktemp("answer-store")
+    store = open_store(d)
+    report = ingest_paths(store, [shared_path("data", "laws", "청년기본법")], recursive=True, collection="laws")
+    assert not report.failed
+    r = Retriever(store, d)
+    r.refresh()
+    return Answerer(r)
+
+
+def test_extractive_answer_quotes_and_cites_the_article(answerer: Answerer) -> None:
+    ans = answerer.ask("법에서 말하는 청년은 몇 살부터 몇 살까지인가요?")
+    assert not ans.refused
+    labels = [c.chunk.citation.label for c in ans.citations]
+    assert any(label.startswith("청년기본법 제3조") for label in labels), labels
+    assert "19세 이상 34세 이하" in ans.text
+    # every marker in the text maps to a citation, and each quote is verbatim source text
+    for c in ans.citations:
+        assert f"[{c.marker}]" in ans.text
+        for line in c.quote.splitlines():
+            assert line in c.chunk.text
+    assert ans.timings_ms["first_token"] <= ans.timings_ms["total"]
+
+
+def test_unanswerable_question_is_refused_with_closest_documents(answerer: Answerer) -> None:
+    ans = answerer.ask("화성 탐사선의 다음 발사 일정은 언제인가요?")
+    assert ans.refused and ans.text == REFUSAL
+    assert ans.citations == []
+
+
+def test_verification_drops_unsupported_sentences_and_recomputes_markers(answerer: Answerer) -> None:
+    question = "청년기본법에서 청년의 정의는?"
+    hits = answerer.retriever.search(question, k=3)
+    generated = (
+        "청년이란 19세 이상 34세 이하인 사람을 말한다 [7]. "
+        "청년은 45세까지 주택 보조금을 무조건 받을 수 있습니다 [1]. "
+        "화성에는 청년 정책 본부가 설치되어 있습니다."
+    )
+    ans = answerer.verify(generated, question, hits, "test")
+    assert not ans.refused
+    assert "19세 이상 34세 이하" in ans.text
+    assert "45세" not in ans.text and "화성" not in ans.text
+    assert "[7]" not in ans.text and "[1]" in ans.text
+    assert ans.citations[0].chunk.citation.label.startswith("청년기본법 제3조")
+    assert any("제거" in n for n in ans.notes)
+
+
+def test_verification_with_nothing_supported_falls_back_to_quotes(answerer: Answerer) -> None:
+    question = "청년기본법에서 청년의 정의는?"
+    hits = answerer.retriever.search(question, k=3)
+    ans = answerer.verify("모든 청년은 매달 100만원을 받습니다.", question, hits, "test")
+    assert not ans.refused and "100만원" not in ans.text
+    assert ans.citations and all(c.quote for c in ans.citations)
+
+
+def test_number_mismatch_is_not_support(answerer: Answerer, tmp_path: Path) -> None:
+    question = "청년기본법에서 청년의 정의는?"
+    hits = answerer.retriever.search(question, k=3)
+    ans = answerer.verify("청년이란 19세 이상 39세 이하인 사람을 말한다.", question, hits, "test")
+    assert "39세" not in ans.text
