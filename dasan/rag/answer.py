@@ -38,9 +38,11 @@ class AnswerConfig:
     k: int = 5  # passages retrieved
     sources: int = 3  # passages offered to the composer
     # Relevance gate (calibrated on ../shared/bench/law_qa_dev.jsonl): answer when the best passages
-    # contain a fair IDF-weighted share of the question's terms, or are semantically close.
+    # are semantically close, or contain a fair IDF-weighted share of the question's terms and
+    # are at least loosely related.
     min_coverage: float = 0.2
     min_dense: float = 0.875
+    floor_dense: float = 0.84  # below this cosine, shared words alone are not enough
     lead_chars: int = 600  # quoted from the top source
     other_chars: int = 300  # quoted from each further source
     unit_ratio: float = 0.3  # a unit is quoted when it covers the question this well relative to the best
@@ -51,10 +53,12 @@ class AnswerConfig:
 @dataclass
 class Relevance:
     coverage: float
-    dense: float
+    dense: float | None
 
     def ok(self, cfg: AnswerConfig) -> bool:
-        return self.coverage >= cfg.min_coverage or self.dense >= cfg.min_dense
+        if self.dense is None:  # lexical-only retrieval: shared words are the only evidence
+            return self.coverage >= cfg.min_coverage
+        return self.dense >= cfg.min_dense or (self.coverage >= cfg.min_coverage and self.dense >= cfg.floor_dense)
 
 
 class Answerer:
@@ -84,6 +88,8 @@ class Answerer:
         for h in hits[:3]:
             toks = set(tokenize_query(f"{h.chunk.context}\n{h.chunk.text}"))
             cov = max(cov, sum(idf(t) for t in set(q) if t in toks) / total)
+        if self.retriever.dense is None:
+            return Relevance(cov, None)
         dense = max((h.scores.get("dense", -1.0) for h in hits[:3]), default=-1.0)
         return Relevance(cov, dense)
 
@@ -106,7 +112,7 @@ class Answerer:
         timings = {"retrieve": (t_search - t0) * 1000}
         if not rel.ok(self.config):
             ans = Answer(text=REFUSAL, refused=True, hits=hits, backend=backend, timings_ms=timings,
-                         notes=[f"relevance coverage={rel.coverage:.2f} dense={rel.dense:.2f}"])
+                         notes=[f"relevance coverage={rel.coverage:.2f} dense={rel.dense}"])
             timings["first_token"] = timings["total"] = (time.perf_counter() - t0) * 1000
             yield {"type": "token", "text": ans.text}
             yield {"type": "final", "answer": ans}
