@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -210,15 +211,26 @@ def _print_hits(hits: list[Any]) -> None:
 @click.argument("query")
 @click.option("--k", "k", default=5, show_default=True, help="결과 개수")
 @click.option("--collection", "-c", default=None, help="이 컬렉션에서만 찾기")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(["law", "press", "records", "generic"]),
+              help="문서 종류 (여러 번 지정 가능)")
+@click.option("--from", "date_from", default=None, help="이 날짜 이후 (시행일자·보도일, YYYY-MM-DD)")
+@click.option("--to", "date_to", default=None, help="이 날짜 이전 (YYYY-MM-DD)")
+@click.option("--in-force", is_flag=True, help="현재 시행 중인 법령만")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def search(ctx: Ctx, query: str, k: int, collection: str | None, as_json: bool) -> None:
+def search(ctx: Ctx, query: str, k: int, collection: str | None, kinds: tuple[str, ...], date_from: str | None,
+           date_to: str | None, in_force: bool, as_json: bool) -> None:
     """질문과 관련된 문서 조각을 찾습니다."""
     from dasan.rag.retrieve import Retriever, SearchFilter
 
     if not query.strip():
         raise click.UsageError("검색어가 비어 있습니다.")
-    hits = Retriever(ctx.store, ctx.data_dir).search(query, k=k, flt=SearchFilter(collection=collection))
+    for name, value in (("--from", date_from), ("--to", date_to)):
+        if value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise click.UsageError(f"{name} 날짜 형식이 잘못되었습니다: {value} (예: 2026-01-31)")
+    flt = SearchFilter(collection=collection, kinds=kinds or None, date_from=date_from, date_to=date_to,
+                       in_force=in_force)
+    hits = Retriever(ctx.store, ctx.data_dir).search(query, k=k, flt=flt)
     if as_json:
         _emit_json([_hit_json(h) for h in hits])
     else:

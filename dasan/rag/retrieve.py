@@ -19,6 +19,7 @@ import math
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -30,15 +31,31 @@ from dasan.index.lexical import LexicalIndex, top_k
 from dasan.korean.tokenize import kiwi
 from dasan.rag.query import QueryInfo, StatuteCatalog, statute_family
 from dasan.store.base import Store
-from dasan.types import Hit
+from dasan.types import LEVELS, Hit
 
 Mode = Literal["hybrid", "lexical", "dense"]
 
 
 @dataclass
 class SearchFilter:
+    """Restrictions applied inside every leg before its top-k cut.
+
+    ``date_from``/``date_to`` (ISO dates) bound a chunk's date: a statute's 시행일자, a press
+    release's 보도일; chunks without a date are excluded when a bound is given. ``in_force``
+    keeps statutes whose 시행일자 has passed (non-statute chunks are kept). ``max_level`` keeps
+    chunks at or below a classification level.
+    """
+
     collection: str | None = None
     kinds: tuple[str, ...] | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    in_force: bool = False
+    max_level: str | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.collection or self.kinds or self.date_from or self.date_to or self.in_force
+                    or self.max_level)
 
 
 @dataclass
@@ -66,6 +83,8 @@ class Retriever:
         self._ids: list[str] = []
         self._fp = ""
         self._generation = -1
+        self._floor_rows = np.zeros(0, dtype=np.int64)
+        self._floor_matrix = np.zeros((0, 1), dtype=np.float32)
         self.timings_ms: dict[str, float] = {}
 
     @property
@@ -103,11 +122,21 @@ class Retriever:
         families = [statute_family(r["title"]) if r["kind"] == "law" else "" for r in rows]
         self._family = np.array(families, dtype=object)
         self.catalog = StatuteCatalog(set(families))
-        addendum = np.array([bool(json.loads(r["meta"]).get("addendum")) for r in rows], dtype=bool)
+        metas = [json.loads(r["meta"]) for r in rows]
+        addendum = np.array([bool(m.get("addendum")) for m in metas], dtype=bool)
+        self._dates = np.array([str(m.get("시행일자") or m.get("release_date") or "")[:10] for m in metas])
+        self._repealed = np.array([m.get("상태") == "폐지" for m in metas], dtype=bool)
+        self._levels = np.array([LEVELS.index(r["classification"]) if r["classification"] in LEVELS else len(LEVELS)
+                                 for r in rows])
         self._prior = np.where(addendum, self.config.addendum_prior, 1.0).astype(np.float32)
         self._group = [
             f"{r['document_id']}|{article_key(r['citation'])}" if r["kind"] == "law" else r["id"] for r in rows
         ]
+        if self.dense is not None:
+            n = len(ids)
+            rows_ = np.arange(n) if n <= 4096 else np.sort(np.random.default_rng(0).choice(n, 4096, replace=False))
+            self._floor_rows = rows_
+            self._floor_matrix = np.ascontiguousarray(self.dense.matrix[rows_])
         self._fp = fp
 
     @property
@@ -118,13 +147,22 @@ class Retriever:
         return self._ids[row]
 
     def _mask(self, flt: SearchFilter | None) -> np.ndarray | None:
-        if flt is None or (not flt.collection and not flt.kinds):
+        if flt is None or flt.is_empty():
             return None
         mask = np.ones(len(self._ids), dtype=bool)
         if flt.collection:
             mask &= self._collections == flt.collection
         if flt.kinds:
             mask &= np.isin(self._kinds, list(flt.kinds))
+        if flt.date_from:
+            mask &= (self._dates != "") & (self._dates >= flt.date_from)
+        if flt.date_to:
+            mask &= (self._dates != "") & (self._dates <= flt.date_to)
+        if flt.in_force:
+            today = date.today().isoformat()
+            mask &= (self._kinds != "law") | ((self._dates != "") & (self._dates <= today) & ~self._repealed)
+        if flt.max_level:
+            mask &= self._levels <= LEVELS.index(flt.max_level)
         return mask
 
     def _boosts(self, q: QueryInfo) -> np.ndarray:
@@ -193,17 +231,15 @@ class Retriever:
         return fused[:k]
 
     def _dense_floor(self, qv: np.ndarray, mask: np.ndarray | None) -> float:
-        """The 90th-percentile cosine over permitted chunks: dense scores are measured above it."""
-        assert self.dense is not None
-        n = self.size
-        if n == 0:
+        """The 90th-percentile cosine over (a fixed sample of) permitted chunks."""
+        if self._floor_rows.size == 0:
             return 0.0
-        sample = np.arange(n) if n <= 20_000 else np.random.default_rng(0).choice(n, 20_000, replace=False)
+        sims = self._floor_matrix @ qv
         if mask is not None:
-            sample = sample[mask[sample]]
-            if sample.size == 0:
+            sims = sims[mask[self._floor_rows]]
+            if sims.size == 0:
                 return 0.0
-        return float(np.percentile(self.dense.matrix[sample] @ qv, 90))
+        return float(np.percentile(sims, 90))
 
     def search(self, query: str, k: int = 10, flt: SearchFilter | None = None, mode: Mode = "hybrid") -> list[Hit]:
         ranked = self.rank(query, k, flt, mode)
