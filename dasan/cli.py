@@ -351,8 +351,16 @@ def quickstart(ctx: Ctx, query: str) -> None:
                f"실패 {len(s['failed'])}, 청크 {s['chunks']}")
     for f in s["failed"]:
         click.echo(f"  건너뜀: {f['path']}: {f['error']}")
-    click.echo(f"\n질문: {query}")
-    _print_hits(Retriever(ctx.store, ctx.data_dir).search(query, k=3))
+    from dasan.rag.answer import Answerer
+
+    retriever = Retriever(ctx.store, ctx.data_dir)
+    click.echo(f"\n질문: {query}\n\n검색 결과:")
+    _print_hits(retriever.search(query, k=3))
+    ans = Answerer(retriever).ask(query)
+    click.echo("\n답변 (원문 발췌):")
+    click.echo(ans.text)
+    for c in ans.citations:
+        click.echo(f"  [{c.marker}] {c.chunk.citation.label}")
     click.echo("\n다음: `.venv/bin/dasan ingest 내문서폴더 --recursive` 후 `.venv/bin/dasan search \"질문\"`")
     sys.exit(1 if s["failed"] else 0)
 

@@ -74,3 +74,27 @@ def test_number_mismatch_is_not_support(answerer: Answerer, tmp_path: Path) -> N
     hits = answerer.retriever.search(question, k=3)
     ans = answerer.verify("청년이란 19세 이상 39세 이하인 사람을 말한다.", question, hits, "test")
     assert "39세" not in ans.text
+
+
+def test_ask_cli_json_shape(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from dasan.cli import cli
+
+    law = shared_path("data", "laws", "청년기본법", "법률.md")
+    run = CliRunner().invoke
+    assert run(cli, ["--data-dir", str(tmp_path), "ingest", str(law)]).exit_code == 0
+    res = run(cli, ["--data-dir", str(tmp_path), "ask", "청년기본법에서 청년은 몇 세부터 몇 세까지인가요?", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert set(out) >= {"answer", "refused", "citations", "backend", "timings_ms"}
+    assert out["refused"] is False and out["backend"] == "extractive"
+    c = out["citations"][0]
+    assert set(c) >= {"marker", "citation", "document_id", "chunk_id", "quote"}
+    assert c["citation"].startswith("청년기본법 제3조") and c["in_force"] is True and c["시행일자"]
+    assert f"[{c['marker']}]" in out["answer"]
+    refused = json.loads(run(cli, ["--data-dir", str(tmp_path), "ask", "김치찌개 끓이는 법", "--json"]).output)
+    assert refused["refused"] is True and refused["answer"] == "제공된 문서에서 근거를 찾지 못했습니다."
+    assert refused["citations"] == [] and refused["closest"]
