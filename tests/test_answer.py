@@ -98,3 +98,28 @@ def test_ask_cli_json_shape(tmp_path: Path) -> None:
     refused = json.loads(run(cli, ["--data-dir", str(tmp_path), "ask", "김치찌개 끓이는 법", "--json"]).output)
     assert refused["refused"] is True and refused["answer"] == "제공된 문서에서 근거를 찾지 못했습니다."
     assert refused["citations"] == [] and refused["closest"]
+
+
+class _BrokenBackend:
+    name = "broken"
+    model = "none"
+    max_level = "기밀"
+
+    def chat(self, messages, params):  # pragma: no cover - not used by the answerer
+        raise AssertionError
+
+    def stream(self, messages, params):
+        from dasan.errors import LLMError
+
+        raise LLMError("연결할 수 없습니다.")
+        yield ""  # pragma: no cover
+
+
+def test_backend_failure_falls_back_to_extractive_with_a_note(answerer: Answerer) -> None:
+    answerer.backends["broken"] = _BrokenBackend()
+    try:
+        ans = answerer.ask("청년기본법에서 청년의 정의는?", backend="broken")
+    finally:
+        del answerer.backends["broken"]
+    assert not ans.refused and ans.backend == "extractive" and ans.citations
+    assert any("broken" in n and "원문 발췌" in n for n in ans.notes)

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from dasan.errors import DasanError
 from dasan.korean.sentences import split_sentences
 from dasan.korean.tokenize import tokenize_query
 from dasan.rag.retrieve import Retriever, SearchFilter
@@ -124,11 +125,17 @@ class Answerer:
             yield {"type": "token", "text": ans.text}
         else:
             ans = None
-            for ev in self._generate(question, sources, backend, t0, timings):
-                if ev["type"] == "final":
-                    ans = ev["answer"]
-                else:
-                    yield ev
+            try:
+                for ev in self._generate(question, sources, backend, t0, timings):
+                    if ev["type"] == "final":
+                        ans = ev["answer"]
+                    else:
+                        yield ev
+            except DasanError as e:  # model unreachable, timed out…: never leave the user without an answer
+                ans = self.extractive(question, sources)
+                ans.backend = "extractive"
+                ans.notes.append(f"{backend} 답변 생성 실패로 원문 발췌로 대체: {e.message}")
+                timings.setdefault("first_token", (time.perf_counter() - t0) * 1000)
             assert ans is not None
         ans.hits = hits
         timings["total"] = (time.perf_counter() - t0) * 1000
