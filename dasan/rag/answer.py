@@ -225,14 +225,26 @@ class Answerer:
             if sup.score > best_quote.get(sup.source, (-1.0, ""))[0]:
                 best_quote[sup.source] = (sup.score, quote)
         notes = [f"근거 없는 문장 {removed}개 제거"] if removed else []
+        ext = self.extractive(question, sources)
         if not kept:
-            ans = self.extractive(question, sources)
-            ans.backend = backend
-            ans.notes = [*notes, "생성 답변에 근거가 확인된 문장이 없어 원문 발췌로 대체"]
-            return ans
+            ext.backend = backend
+            ext.notes = [*notes, "생성 답변에 근거가 확인된 문장이 없어 원문 발췌로 대체"]
+            return ext
+        # The verified model sentences come first; the verbatim quotes the extractive composer
+        # would show follow, so a generated answer never cites less than the extractive one.
+        index_of = {h.chunk.id: i for i, h in enumerate(sources)}
+        quote_lines = []
+        for c in ext.citations:
+            si = index_of[c.chunk.id]
+            m = markers.setdefault(si, len(markers) + 1)
+            best_quote[si] = (max(c.score, best_quote.get(si, (0.0, ""))[0]), c.quote)
+            quote_lines.append(f"{c.chunk.citation.label}: {' '.join(c.quote.splitlines())} [{m}]")
+        text = " ".join(kept)
+        if quote_lines:
+            text += "\n\n근거 원문:\n" + "\n".join(quote_lines)
         cites = [CitedSource(marker=m, chunk=sources[si].chunk, quote=best_quote[si][1], score=best_quote[si][0])
-                 for si, m in markers.items()]
-        return Answer(text=" ".join(kept), refused=False, citations=cites, backend=backend, notes=notes)
+                 for si, m in sorted(markers.items(), key=lambda x: x[1])]
+        return Answer(text=text, refused=False, citations=cites, backend=backend, notes=notes)
 
 
 def _best_unit(sentence: str, source: str, checker: SupportChecker) -> str:
