@@ -38,6 +38,7 @@ _HEADING_RE = re.compile(r"^제\d+조(?:의\d+)?\s*\(.*\)\s*$")
 class AnswerConfig:
     k: int = 5  # passages retrieved
     sources: int = 3  # passages offered to the composer
+    prompt_sources: int = 2  # passages put into a language model's prompt (prompt length drives TTFT)
     # Relevance gate (calibrated on ../shared/bench/law_qa_dev.jsonl): answer when the best passages
     # are semantically close, or contain a fair IDF-weighted share of the question's terms and
     # are at least loosely related.
@@ -193,7 +194,7 @@ class Answerer:
         from dasan.rag.prompts import build_messages
 
         llm = self.backends[backend]
-        messages = build_messages(question, sources)
+        messages = build_messages(question, sources[: self.config.prompt_sources])
         parts: list[str] = []
         params = GenerationParams(**self.config.generation)
         for delta in llm.stream(messages, params):

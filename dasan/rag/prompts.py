@@ -23,7 +23,7 @@ EXAMPLE_QUESTION = "근로자 안전교육은 1년에 몇 시간 해야 하나�
 EXAMPLE_ANSWER = "사업주는 근로자에게 매년 2시간 이상 안전교육을 하여야 합니다. [1]"
 
 
-def format_sources(sources: list[Hit], max_chars: int = 450) -> str:
+def format_sources(sources: list[Hit], max_chars: int = 400) -> str:
     parts = []
     for i, h in enumerate(sources, 1):
         text = h.chunk.text if len(h.chunk.text) <= max_chars else h.chunk.text[:max_chars] + "…"
