@@ -7,6 +7,7 @@ parsers and the chunker turn a document into :class:`Chunk` objects that carry a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -74,6 +75,15 @@ class Citation:
     paragraph: str | None = None  # 제1항
     page: int | None = None
     section: str | None = None  # heading path or record id
+
+
+_ARTICLE_KEY = re.compile(r"^(.*?제\d+조(?:의\d+)?)(?=\s|$)")
+
+
+def article_key(citation: str) -> str:
+    """``철도안전법 시행령 제60조의6 제1항`` → ``철도안전법 시행령 제60조의6`` (other labels unchanged)."""
+    m = _ARTICLE_KEY.match(citation.strip())
+    return m.group(1) if m else citation.strip()
 
 
 @dataclass

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
-_ARTICLE_KEY = re.compile(r"^(.*?제\d+조(?:의\d+)?)(?=\s|$)")
-
-
-def article_key(citation: str) -> str:
-    """``철도안전법 시행령 제60조의6 제1항`` → ``철도안전법 시행령 제60조의6`` (other labels unchanged)."""
-    m = _ARTICLE_KEY.match(citation.strip())
-    return m.group(1) if m else citation.strip()
+from dasan.types import article_key
 
 
 def recall_at(ranked: Sequence[str], gold: set[str], k: int) -> float:

@@ -24,7 +24,7 @@ import numpy as np
 
 from dasan.errors import DasanError
 from dasan.korean.sentences import split_sentences
-from dasan.korean.tokenize import tokenize_query
+from dasan.korean.tokenize import tokenize, tokenize_query
 from dasan.rag.retrieve import Retriever, SearchFilter
 from dasan.rag.support import SupportChecker, idf_from_bm25, units
 from dasan.types import Answer, CitedSource, Hit
@@ -84,7 +84,7 @@ class Answerer:
         if not hits:
             return Relevance(0.0, 0.0)
         idf = self._idf()
-        q = [t for t in tokenize_query(question)]
+        q = tokenize_query(question)
         total = sum(idf(t) for t in set(q)) or 1.0
         cov = 0.0
         for h in hits[:3]:
@@ -249,8 +249,6 @@ class Answerer:
 
 
 def _best_unit(sentence: str, source: str, checker: SupportChecker) -> str:
-    from dasan.korean.tokenize import tokenize
-
     toks = tokenize(sentence)
     best, best_s = source[:200], -1.0
     for u in units(source):

@@ -25,13 +25,12 @@ from typing import Literal
 
 import numpy as np
 
-from dasan.bench.metrics import article_key
 from dasan.index.fusion import rrf
 from dasan.index.lexical import LexicalIndex, top_k
 from dasan.korean.tokenize import kiwi
 from dasan.rag.query import QueryInfo, StatuteCatalog, statute_family
 from dasan.store.base import Store
-from dasan.types import LEVELS, Hit
+from dasan.types import LEVELS, Hit, article_key
 
 Mode = Literal["hybrid", "lexical", "dense"]
 
