@@ -194,9 +194,12 @@ class LexicalIndex:
             return False
 
     def scores(self, query: str) -> np.ndarray:
+        return self.scores_tokens(self.tokenizer(query))
+
+    def scores_tokens(self, tokens: Sequence[str]) -> np.ndarray:
         if self.bm25 is None:
             return np.zeros(0, dtype=np.float32)
-        return self.bm25.scores(self.tokenizer(query))
+        return self.bm25.scores(tokens)
 
     def search(self, query: str, k: int = 10, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         return [(self.chunk_ids[i], s) for i, s in top_k(self.scores(query), k, mask)]

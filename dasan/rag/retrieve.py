@@ -27,6 +27,7 @@ import numpy as np
 
 from dasan.index.fusion import rrf
 from dasan.index.lexical import LexicalIndex, top_k
+from dasan.korean.legal_terms import Expansion, default_thesaurus
 from dasan.korean.tokenize import kiwi
 from dasan.rag.query import QueryInfo, StatuteCatalog, statute_family
 from dasan.store.base import Store
@@ -69,6 +70,9 @@ class RetrievalConfig:
     family_boost: float = 1.5
     phrase_boost: float = 2.0
     dense_boost_scale: float = 0.1  # cosine bonus per unit of log-boost in the dense leg
+    expand_terms: bool = True  # add statute vocabulary for everyday words (dasan/korean/legal_terms.py)
+    expansion_weight: float = 0.5  # BM25 weight of an added legal term relative to the question's own
+    expand_dense: bool = True  # also append the legal terms to the text the dense leg embeds
     collapse_articles: bool = True
 
 
@@ -85,6 +89,7 @@ class Retriever:
         self._floor_rows = np.zeros(0, dtype=np.int64)
         self._floor_matrix = np.zeros((0, 1), dtype=np.float32)
         self.timings_ms: dict[str, float] = {}
+        self.last_expansion: Expansion | None = None
 
     @property
     def dense(self):
@@ -195,14 +200,20 @@ class Retriever:
         depth = max(k * 3, cfg.depth)
         legs: dict[str, list[tuple[int, float]]] = {}
         t0 = time.perf_counter()
+        q_tokens = self.lexical.tokenizer(query)
+        exp = default_thesaurus().expand(q_tokens) if cfg.expand_terms else None
+        self.last_expansion = exp
         if mode in ("hybrid", "lexical"):
-            cand = top_k(self.lexical.scores(query) * boost, depth * 2, mask)
+            lex = self.lexical.scores_tokens(q_tokens)
+            if exp and cfg.expansion_weight > 0:
+                lex = lex + cfg.expansion_weight * self.lexical.scores_tokens(exp.tokens)
+            cand = top_k(lex * boost, depth * 2, mask)
             ph = self._phrase_hits([r for r, _ in cand], q.phrases)
             legs["bm25"] = sorted(((r, s * ph.get(r, 1.0)) for r, s in cand), key=lambda x: -x[1])[:depth]
         t1 = time.perf_counter()
         qv = np.zeros(0, dtype=np.float32)
         if mode in ("hybrid", "dense") and self.dense is not None:
-            qv = self.dense.embed_query(query)
+            qv = self.dense.embed_query(f"{query} ({', '.join(exp.terms)})" if exp and cfg.expand_dense else query)
             cand = self.dense.search_vector(qv, depth * 2, mask)
             ph = self._phrase_hits([r for r, _ in cand], q.phrases)
             scale = cfg.dense_boost_scale
