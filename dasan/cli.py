@@ -435,6 +435,18 @@ def bench_answers_cmd(corpus: tuple[str, ...], questions: str, backends: tuple[s
         click.echo(f"{name:<12}" + "".join(f"{m[c]!s:>22}" for c in cols))
 
 
+# -- security administration (dasan/security/*_cli.py) ------------------------------
+def _register_security() -> None:
+    from dasan.security.admin_cli import departments, keys, users
+    from dasan.security.audit_cli import audit
+
+    for group in (users, departments, keys, audit):
+        cli.add_command(group)
+
+
+_register_security()
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)

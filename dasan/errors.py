@@ -64,3 +64,50 @@ class LLMError(DasanError):
     """A language-model backend failed (model missing, server unreachable, timeout, bad answer)."""
 
     code = "llm_error"
+
+
+# -- security -----------------------------------------------------------------
+class DirectoryError(DasanError):
+    """A directory change was refused (bad name, duplicate, still in use)."""
+
+    code = "directory_error"
+
+
+class InvalidNameError(DirectoryError):
+    code = "invalid_name"
+
+
+class AlreadyExistsError(DirectoryError):
+    code = "already_exists"
+
+
+class NotEmptyError(DirectoryError):
+    code = "not_empty"
+
+
+class AuthError(DasanError):
+    """An API key was not accepted."""
+
+    code = "auth_error"
+
+
+class InvalidKeyError(AuthError):
+    code = "invalid_key"
+
+
+class KeyRevokedError(AuthError):
+    code = "key_revoked"
+
+
+class KeyExpiredError(AuthError):
+    code = "key_expired"
+
+
+class PermissionDeniedError(DasanError):
+    code = "permission_denied"
+
+
+class AuditError(DasanError):
+    """The audit log could not record (or read) an entry; the operation must not proceed."""
+
+    code = "audit_error"

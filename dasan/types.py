@@ -136,6 +136,10 @@ class Principal:
     clearance: str = DEFAULT_LEVEL
     roles: tuple[str, ...] = ("user",)
     departments: tuple[str, ...] = ()
+    #: API-key scopes limiting what this principal may do; None = not limited (local CLI).
+    scopes: tuple[str, ...] | None = None
+    #: Public prefix of the API key that authenticated this principal (for the audit log).
+    key_prefix: str | None = None
 
     @classmethod
     def operator(cls) -> Principal:

@@ -1,0 +1,1 @@
+"""Security: principals, classification-aware access, PII protection, tamper-evident audit."""
