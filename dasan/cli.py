@@ -437,11 +437,14 @@ def bench_answers_cmd(corpus: tuple[str, ...], questions: str, backends: tuple[s
 
 # -- security administration (dasan/security/*_cli.py) ------------------------------
 def _register_security() -> None:
+    from dasan.bench.pii import pii_bench_cmd
     from dasan.security.admin_cli import departments, keys, users
     from dasan.security.audit_cli import audit
+    from dasan.security.pii_cli import pii
 
-    for group in (users, departments, keys, audit):
+    for group in (users, departments, keys, audit, pii):
         cli.add_command(group)
+    bench.add_command(pii_bench_cmd)
 
 
 _register_security()

@@ -111,3 +111,13 @@ class AuditError(DasanError):
     """The audit log could not record (or read) an entry; the operation must not proceed."""
 
     code = "audit_error"
+
+
+class PiiBlockedError(DasanError):
+    """Personal data found where the collection's policy is ``block``."""
+
+    code = "pii_blocked"
+
+    def __init__(self, message: str, *, path: str | None = None, counts: dict[str, int] | None = None) -> None:
+        super().__init__(message, path=path)
+        self.counts = dict(counts or {})

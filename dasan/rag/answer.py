@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from dasan.errors import DasanError
+from dasan.korean.legal_terms import default_thesaurus
 from dasan.korean.sentences import split_sentences
 from dasan.korean.tokenize import tokenize, tokenize_query
 from dasan.rag.retrieve import Retriever, SearchFilter
@@ -79,6 +80,22 @@ class Answerer:
         dense = self.retriever.dense
         assert dense is not None
         return dense.embedder.embed_queries(texts)
+
+    def question_terms(self, question: str) -> dict[str, float]:
+        """IDF-weighted question terms; statute vocabulary added by the legal-term dictionary
+        counts at ``expansion_weight`` (it names what the answer passage is likely to say)."""
+        idf = self._idf()
+        toks = tokenize_query(question)
+        weights = {t: idf(t) for t in toks}
+        cfg = self.retriever.config
+        if cfg.expand_terms and cfg.expansion_weight > 0:
+            for t in default_thesaurus().expand(toks).tokens:
+                weights.setdefault(t, cfg.expansion_weight * idf(t))
+        return weights
+
+    @staticmethod
+    def coverage(weights: dict[str, float], toks: set[str], total: float) -> float:
+        return sum(w for t, w in weights.items() if t in toks) / total
 
     def relevance(self, question: str, hits: list[Hit]) -> Relevance:
         if not hits:
@@ -152,17 +169,15 @@ class Answerer:
         (``other_ratio`` of the best), quoted up to ``other_chars``.
         """
         cfg = self.config
-        idf = self._idf()
-        q = set(tokenize_query(question))
-        total = sum(idf(t) for t in q) or 1.0
+        weights = self.question_terms(question)
+        total = sum(weights.values()) or 1.0
         per_source: list[list[tuple[float, int, str]]] = []
         for h in sources:
             scored = []
             for pos, u in enumerate(units(h.chunk.text)):
                 if _HEADING_RE.match(u):
                     continue
-                toks = set(tokenize_query(u))
-                scored.append((sum(idf(t) for t in q if t in toks) / total, pos, u))
+                scored.append((self.coverage(weights, set(tokenize_query(u)), total), pos, u))
             per_source.append(scored)
         best_of = [max((x[0] for x in sc), default=0.0) for sc in per_source]
         if not per_source or max(best_of, default=0.0) <= 0:

@@ -8,10 +8,11 @@ Decisions (documented here because they change what is masked):
   unhyphenated 13-digit run is reported only when its check digit passes or a label such as
   ``주민등록번호`` precedes it. G 5-8 is a 외국인등록번호; G 9/0 (born in the 1800s) is never read
   as a person's number (it is how many 법인등록번호 serials begin).
-- A 13-digit number labelled ``법인`` is a 법인등록번호; without a label a number whose only passing
-  check digit is the 법인 one is read as 법인등록번호. Labels such as 주문번호, 문서번호, 바코드 turn an
-  number into a non-finding, even with a passing check digit; Korean ``880…``
-  EAN-13 barcodes are not RRNs.
+- A 13-digit number labelled ``법인`` is a 법인등록번호; without a label, a hyphenated number whose
+  only passing check digit is the 법인 one (and whose 등기소/법인 type digits are plausible) is read
+  as a 법인등록번호. A code label right before a number (주문번호, 문서번호, 일련번호, 모델명, 바코드 …)
+  makes it a non-finding, even with a passing check digit; Korean ``880…`` EAN-13 barcodes
+  are not RRNs. A label belongs to the nearest number after it (no digit in between).
 - 사업자등록번호 is reported when its check digit passes, or when it is labelled ``사업자`` (then
   ``verified=False`` if the digit fails). 10 bare digits need the label.
 - 여권번호: the current ``M123A4567`` form anywhere except after product/model labels; the older
@@ -35,6 +36,7 @@ import re
 from dataclasses import dataclass
 
 from dasan.security import pii_rules as R
+from dasan.security.pii_mask import mask_findings, mask_value
 
 LABELS_KO: dict[str, str] = {
     "rrn": "주민등록번호",
@@ -77,6 +79,7 @@ _CONTEXT_ALL = re.compile("|".join(f"(?P<{k}>{rx.pattern})" for k, rx in (
     ("business_no", R.BUSINESS_CONTEXT), ("passport", R.PASSPORT_CONTEXT), ("code", R.CODE_CONTEXT),
     ("bank_account", R.ACCOUNT_CONTEXT),
 )))
+_LABEL_TAIL = re.compile(r"\s?(?:번호|명|No\.?|no\.?)?\s?[:：#]?\s?")
 _BOUNDARY = re.compile(r".*[\n\t|)\]}.;。0-9]", re.S)
 
 
@@ -91,7 +94,11 @@ def _context(text: str, start: int, window: int = 24) -> str | None:
     last = None
     for last in _CONTEXT_ALL.finditer(seg):  # noqa: B007 - the last label is the nearest
         pass
-    return last.lastgroup if last else None
+    if last is None:
+        return None
+    if last.lastgroup == "code" and not _LABEL_TAIL.fullmatch(seg, last.end()):
+        return None  # "모델명 … 규격품 체류자 …": a code word must label this very number
+    return last.lastgroup
 
 
 # --------------------------------------------------------------------------- detectors
@@ -99,7 +106,7 @@ def _thirteen(text: str, m: re.Match[str], today: dt.date) -> Finding | None:
     t = m[0]
     d = [ord(c) - 48 for c in t[:6] + t[-7:]]
     sep = m[1] or ""
-    hyphen = "-" in sep or "–" in sep
+    hyphen = bool(sep.strip())
     ctx = _context(text, m.start())
     if ctx in ("bank_account", "code"):
         return None  # an account (the account detector decides) or a labelled order/document number
@@ -154,7 +161,7 @@ def _phone(text: str, m: re.Match[str]) -> Finding | None:
 
 
 def _account(text: str, m: re.Match[str]) -> Finding | None:
-    n = len(m[0]) - m[0].count("-") - m[0].count("–")
+    n = sum(map(str.isdigit, m[0]))
     if not 10 <= n <= 16 or R.UNIT_AFTER.match(text, m.end()) or R.SERVICE_NUMBER.match(m[0]):
         return None
     ctx = _context(text, m.start(), window=30)
@@ -309,63 +316,9 @@ def detect(text: str, *, press_release: bool = False) -> list[Finding]:
 
 
 # --------------------------------------------------------------------------- masking
-def _mask_digits(s: str, keep: int, keep_last: int = 0) -> str:
-    """Replace digits after the first ``keep`` (and before the last ``keep_last``) with ``*``."""
-    total = sum(c.isdigit() for c in s)
-    out, seen = [], 0
-    for c in s:
-        if c.isdigit():
-            seen += 1
-            out.append(c if seen <= keep or seen > total - keep_last else "*")
-        else:
-            out.append(c)
-    return "".join(out)
-
-
-def mask_value(f: Finding) -> str:
-    """The masked form of one finding (structure, separators and length kept)."""
-    t = f.text
-    if f.kind in ("rrn", "foreigner_rn"):
-        return _mask_digits(t, 7)  # 900101-1******: birth date and gender digit stay
-    if f.kind == "corporate_no":
-        return _mask_digits(t, 6)  # 110111-*******
-    if f.kind == "business_no":
-        return _mask_digits(t, 5)  # 116-82-*****
-    if f.kind == "driver_license":
-        # 11-12-******-** / 서울 12-******-**: region and year of issue stay
-        return _mask_digits(t, 4 if t[:2].isdigit() else 2)
-    if f.kind == "passport":
-        return t[:4] + "*" * (len(t) - 4)  # M123*****
-    if f.kind == "phone":
-        m = R.PHONE.fullmatch(t)
-        if m:
-            return t[:m.start("mid")] + "*" * len(m["mid"]) + t[m.end("mid"):]  # 010-****-5678
-        return t[:3] + "*" * (len(t) - 7) + t[-4:]  # 010****5678
-    if f.kind == "email":
-        local, _, domain = t.partition("@")
-        return f"{local[0]}***@{domain}"  # h***@example.go.kr: local length not revealed
-    if f.kind == "bank_account":
-        return _mask_digits(t, 0, keep_last=4)  # ***-****-**-1234
-    if f.kind == "address":
-        m = R.ADDRESS.fullmatch(t)
-        cut = (m.end("road") if m["road"] else m.end("lot") if m["lot"] else 0) if m else 0
-        return t[:cut] + _mask_digits(t[cut:], 0)  # 서울특별시 종로구 세종대로 ***
-    return "*" * len(t)
-
-
 def mask(text: str, findings: list[Finding] | None = None) -> str:
     """``text`` with every finding replaced by its masked form (``detect`` is run when not given)."""
-    if findings is None:
-        findings = detect(text)
-    parts, pos = [], 0
-    for f in sorted(findings, key=lambda f: f.start):
-        if f.start < pos:
-            continue
-        parts.append(text[pos:f.start])
-        parts.append(mask_value(f))
-        pos = f.end
-    parts.append(text[pos:])
-    return "".join(parts)
+    return mask_findings(text, detect(text) if findings is None else findings)
 
 
 # policies live in pii_policy.py; re-exported here so callers import one module

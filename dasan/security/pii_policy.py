@@ -18,7 +18,7 @@ from collections import Counter
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
-from dasan.errors import DasanError
+from dasan.errors import DasanError, PiiBlockedError
 
 if TYPE_CHECKING:
     from dasan.security.pii import Finding
@@ -31,16 +31,6 @@ class PiiPolicy(StrEnum):
     MASK_INGEST = "mask_ingest"
     MASK_ANSWER = "mask_answer"
     BLOCK = "block"
-
-
-class PiiBlockedError(DasanError):
-    """Personal data found where the collection's policy is ``block``."""
-
-    code = "pii_blocked"
-
-    def __init__(self, message: str, *, path: str | None = None, counts: dict[str, int] | None = None) -> None:
-        super().__init__(message, path=path)
-        self.counts = dict(counts or {})
 
 
 def summarize(findings: list[Finding]) -> str:

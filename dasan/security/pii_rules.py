@@ -103,9 +103,11 @@ def rrn_birthdate(number: Digits, today: dt.date | None = None) -> dt.date | Non
 # characters, a leading look-behind does not. So the left boundary is checked *after* the
 # first character: ``[0-9](?<![0-9\-][0-9])`` = a digit not preceded by a digit or hyphen.
 _D0 = r"[0-9](?<![0-9\-][0-9])"
+#: Hyphen-like separators seen in Korean documents (ASCII, en dash, hyphen, minus, full-width).
+HYPHENS = "[-–‐−－]"
 
 #: 13 digits written YYMMDD-GNNNNNN (hyphen, en dash, one space or nothing between the halves).
-RRN_LIKE = re.compile(_D0 + r"[0-9]{5}(\s?[-–]\s?|\s)?[0-9]{7}(?![0-9]|-[0-9])")
+RRN_LIKE = re.compile(_D0 + r"[0-9]{5}(\s?" + HYPHENS + r"\s?|\s)?[0-9]{7}(?![0-9]|-[0-9])")
 
 #: 운전면허번호 region codes (the first two digits) and the region names printed on newer cards.
 DL_REGIONS = {
@@ -124,7 +126,7 @@ DRIVER_LICENSE_NAMED = re.compile(
 PASSPORT = re.compile(r"[MSROD](?<![A-Za-z0-9][MSROD])(?:([0-9]{3}[A-Z][0-9]{4})|([0-9]{8}))(?![A-Za-z0-9])")
 
 #: 사업자등록번호 ``NNN-NN-NNNNN`` (or 10 digits next to the word 사업자).
-BUSINESS_NO = re.compile(_D0 + r"[0-9]{2}([-–]?)[0-9]{2}\1[0-9]{5}(?![0-9]|-[0-9])")
+BUSINESS_NO = re.compile(_D0 + r"[0-9]{2}(" + HYPHENS + r"?)[0-9]{2}\1[0-9]{5}(?![0-9]|-[0-9])")
 
 #: Phones. Mobile 010/011/016-019, landline area codes, 070 internet phones; +82 prefix allowed.
 _AREA = r"0(?:1[016789]|2|3[1-3]|4[1-4]|5[1-5]|6[1-4]|70)"
@@ -132,12 +134,12 @@ _NB = r"(?<![0-9\-.+]{c})"
 PHONE = re.compile(
     r"(?:\+" + _NB.format(c=r"\+") + r"82[\s\-]?(?P<intl>1[016789]|2|3[1-3]|4[1-4]|5[1-5]|6[1-4]|70)"
     r"|\(" + _NB.format(c=r"\(") + r"\s?(?P<paren>" + _AREA + r")\s?\)"
-    r"|(?P<area>0" + _NB.format(c="0") + _AREA[1:] + r"))"
-    r"(?P<s1>[\-.)]|\s|-\s|\s-\s|)"
-    r"(?P<mid>[0-9]{3,4})(?P<s2>[\-.]|\s|\s-\s)(?P<last>[0-9]{4})(?![0-9]|[-.][0-9])"
+    r"|(?P<area>0(?<![0-9\-+]0)(?<![0-9]\.0)" + _AREA[1:] + r"))"
+    r"(?P<s1>[\-.)–‐−－]|\s|-\s|\s-\s|)"
+    r"(?P<mid>[0-9]{3,4})(?P<s2>[\-.–‐−－]|\s|\s-\s)(?P<last>[0-9]{4})(?![0-9]|[-.][0-9])"
 )
 #: Unseparated mobile numbers ``01012345678`` (11 digits; 10-digit 011/016… forms are too ambiguous).
-MOBILE_BARE = re.compile(r"0(?<![0-9\-.]0)1[016789][0-9]{8}(?![0-9])")
+MOBILE_BARE = re.compile(r"0(?<![0-9\-]0)(?<![0-9]\.0)1[016789][0-9]{8}(?![0-9])")
 
 #: E-mail (searched only around each ``@``).
 EMAIL = re.compile(
@@ -148,7 +150,7 @@ EMAIL = re.compile(
 #: Candidate account numbers: 10-16 digits in 2-5 groups, or one run of 10-14 digits
 #: (searched only near the context words below).
 ACCOUNT_LIKE = re.compile(
-    r"[0-9](?<![0-9\-.,][0-9])(?:[0-9]{1,5}(?:[-–][0-9]{1,8}){1,4}(?![\-.,]?[0-9])|[0-9]{9,13}(?![.,]?[0-9]))"
+    r"[0-9](?<![0-9\-.,][0-9])(?:[0-9]{1,5}(?:" + HYPHENS + r"[0-9]{1,8}){1,4}(?![\-.,]?[0-9])|[0-9]{9,13}(?![.,]?[0-9]))"
 )
 ACCOUNT_CONTEXT = re.compile(
     r"계\s?좌|예금주|입금|송금|이체|은행|뱅크|농협|우체국|새마을금고|신협|수협|IBK|NH|KB|SC제일|씨티"
@@ -156,7 +158,7 @@ ACCOUNT_CONTEXT = re.compile(
 #: A bank named right after the number: ``123-456-789012 (농협)``.
 ACCOUNT_AFTER = re.compile(r" ?[(\[] ?(?:" + ACCOUNT_CONTEXT.pattern + ")")
 #: Toll-free (080) and call-centre (15xx/16xx/18xx) numbers: business numbers, never accounts.
-SERVICE_NUMBER = re.compile(r"080[-–]|1[568][0-9]{2}[-–][0-9]{4}$")
+SERVICE_NUMBER = re.compile("080" + HYPHENS + "|1[568][0-9]{2}" + HYPHENS + "[0-9]{4}$")
 #: Words after a number that make it an amount, a count or a date rather than an account.
 UNIT_AFTER = re.compile(r"\s?(?:원|만|억|천|명|건|개|회|%|퍼센트|년|월|일|호|번지|km|m\b|kg|톤)")
 
@@ -176,10 +178,12 @@ _DETAIL = (
     r"(?:,?\s?(?:지하\s?)?[0-9]{1,3}층)?(?:,?\s?[가-힣A-Za-z0-9]{0,12}\s?[0-9]{1,4}동)?(?:\s?[0-9]{1,5}호)?"
     r"(?:\s?\([가-힣0-9]{1,10}(?:,\s?[가-힣A-Za-z0-9]{1,15})?\))?"
 )
+_UNITS = r"(?:년|개월|월|일|회|명|원|시간|분|세|%|배|건|개|차|조|항)"
 _REGION = rf"(?P<region>{_SIDO}\s(?:{_SGG}\s){{0,2}}|(?:{_SGG}\s){{1,2}})(?:{_EMD}\s)?"
 ADDRESS = re.compile(
     rf"(?<![가-힣]){_REGION}(?:(?P<road>{_ROAD})\s?{_NUM}|(?P<lot>{_LOT})\s{_NUM}(?:번지)?|(?P<lot2>{_LOT})\s?{_NUM}번지)"
-    rf"(?![0-9\-]|,[0-9])(?!\s?(?:년|개월|월|일|회|명|원|시간|분|세|%|배|건|개|차|조|항|호(?!\S)))" + _DETAIL
+    # not a count or a duration: "방식으로 3년간", "로 1회", but "세종대로 209 일대" stays an address
+    rf"(?![0-9\-]|,[0-9])(?!{_UNITS}|\s{_UNITS}(?![가-힣]))" + _DETAIL
 )
 #: A building or lot number after a road/동/리/가: where an address search is worth running.
 ADDRESS_ANCHOR = re.compile(r"[로길동리가](?:\s?[0-9]{1,4}(?:번?길|가길))?\s?[0-9]")
@@ -198,7 +202,6 @@ FOREIGNER_CONTEXT = re.compile(r"외국인\s?등록|외국인번호|거소신고
 CORPORATE_CONTEXT = re.compile(r"법인\s?(?:등록)?\s?번호|법인번호|법인")
 BUSINESS_CONTEXT = re.compile(r"사업자\s?(?:등록)?\s?번호|사업자번호|사업자")
 PASSPORT_CONTEXT = re.compile(r"여권|passport|Passport|PASSPORT")
-PHONE_CONTEXT = re.compile(r"전화|연락처|휴대폰|핸드폰|휴대전화|Tel|TEL|tel|☎|📞|H\.?P")
 #: Words before a number that make it a code of some other kind.
 CODE_CONTEXT = re.compile(
     r"주문\s?번호|접수\s?번호|송장|운송장|문서\s?번호|관리\s?번호|고유\s?번호|사건\s?번호|일련\s?번호|품번|부품|모델"
