@@ -13,6 +13,7 @@ import click
 from dasan import __version__, config
 from dasan.errors import DasanError
 from dasan.store import Store, open_store
+from dasan.types import Principal
 
 
 def _emit_json(obj: Any) -> None:
@@ -20,9 +21,12 @@ def _emit_json(obj: Any) -> None:
 
 
 class Ctx:
-    def __init__(self, data_dir: str | None) -> None:
+    def __init__(self, data_dir: str | None, as_user: str | None = None) -> None:
         self.data_dir = config.data_dir(data_dir)
         self._store: Store | None = None
+        self._audit: Any = None
+        self.as_user = as_user
+        self._principal: Principal | None = None
 
     @property
     def store(self) -> Store:
@@ -30,18 +34,67 @@ class Ctx:
             self._store = open_store(self.data_dir)
         return self._store
 
+    @property
+    def principal(self) -> Principal:
+        """Who runs the command: ``--as NAME`` (a registered user), else the local operator (admin)."""
+        if self._principal is None:
+            if self.as_user:
+                from dasan.security.access import resolve_principal
+                from dasan.security.principals import Directory
+
+                self._principal = resolve_principal(Directory.from_store(self.store), self.as_user)
+            else:
+                self._principal = Principal.operator()
+        return self._principal
+
+    @principal.setter
+    def principal(self, value: Principal) -> None:
+        self._principal = value
+
+    @property
+    def actor(self) -> str:
+        from dasan.security.audit import cli_actor
+
+        return self.principal.name if self.as_user else cli_actor()
+
+    @property
+    def audit(self) -> Any:
+        if self._audit is None:
+            from dasan.security.audit import AuditLog
+
+            self._audit = AuditLog(self.data_dir)
+        return self._audit
+
+    def audited(self, action: str, target: str = "", **details: Any) -> Any:
+        from dasan.security.audit import audited
+
+        return audited(self.audit, action, self.actor, target, **details)
+
 
 pass_ctx = click.make_pass_decorator(Ctx)
+
+
+def _set_as(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value:
+        obj = ctx.find_object(Ctx)
+        if obj is not None:
+            obj.as_user, obj._principal = value, None
+    return value
+
+
+as_option = click.option("--as", "as_user", default=None, expose_value=False, callback=_set_as,
+                         is_eager=True, help="이 사용자의 권한으로 실행 (기본: 로컬 운영자)")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data-dir", envvar="DASAN_HOME", type=click.Path(file_okay=False),
               help="데이터 디렉터리 (기본: DASAN_HOME 또는 사용자 데이터 폴더)")
+@click.option("--as", "as_user", envvar="DASAN_USER", default=None, help="이 사용자의 권한으로 실행 (기본: 로컬 운영자)")
 @click.version_option(__version__, prog_name="dasan")
 @click.pass_context
-def cli(ctx: click.Context, data_dir: str | None) -> None:
+def cli(ctx: click.Context, data_dir: str | None, as_user: str | None) -> None:
     """다산(Dasan): 공공기관 문서를 위한 자체 설치형 AI 비서."""
-    ctx.obj = Ctx(data_dir)
+    ctx.obj = Ctx(data_dir, as_user)
 
 
 # -- ingest ----------------------------------------------------------------------
@@ -49,11 +102,20 @@ def cli(ctx: click.Context, data_dir: str | None) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--collection", "-c", default="default", show_default=True, help="넣을 컬렉션 이름")
 @click.option("--recursive", "-r", is_flag=True, help="하위 폴더까지 포함")
+@click.option("--level", default="공개", show_default=True,
+              help="문서 보안 등급: 공개(O)·민감(S)·기밀(C)")
+@click.option("--department", "departments", multiple=True,
+              help="컬렉션을 소유할 부서 (여러 번 지정 가능, 관리자만)")
 @click.option("--json", "as_json", is_flag=True, help="결과를 JSON 한 개로 출력")
+@as_option
 @pass_ctx
-def ingest(ctx: Ctx, paths: tuple[str, ...], collection: str, recursive: bool, as_json: bool) -> None:
+def ingest(ctx: Ctx, paths: tuple[str, ...], collection: str, recursive: bool, level: str,
+           departments: tuple[str, ...], as_json: bool) -> None:
     """문서(HWP, HWPX, PDF, DOCX, HTML, TXT, MD, CSV, XLSX, JSONL)를 저장소에 넣습니다."""
     from dasan.ingest.pipeline import FileResult, ingest_paths
+    from dasan.security.guard import check_ingest
+
+    level = check_ingest(ctx.store, ctx.principal, collection, level, departments)
 
     show_progress = not as_json and sys.stderr.isatty()
     bar: Any = None
@@ -70,12 +132,22 @@ def ingest(ctx: Ctx, paths: tuple[str, ...], collection: str, recursive: bool, a
         if res.status == "failed" and not as_json:
             click.echo(f"실패: {res.path}: {res.error}", err=True)
 
-    try:
-        report = ingest_paths(ctx.store, paths, collection=collection, recursive=recursive,
-                              on_file=on_file, on_start=on_start)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+    with ctx.audited("document.upload", collection, paths=[str(p) for p in paths][:100], level=level,
+                     departments=list(departments)) as rec:
+        if departments:
+            from dasan.security.principals import Directory
+
+            directory = Directory.from_store(ctx.store)
+            for d in departments:
+                directory.assign_collection(collection, d)
+        try:
+            report = ingest_paths(ctx.store, paths, collection=collection, recursive=recursive,
+                                  classification=level, on_file=on_file, on_start=on_start)
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+        rec["documents"] = [{"id": r.document_id, "status": r.status} for r in report.results if r.document_id][:1000]
+        rec["failed"] = len(report.failed)
     s = report.summary()
     if as_json:
         _emit_json({k: s[k] for k in ("files", "ingested", "unchanged", "chunks", "empty", "failed")})
@@ -106,7 +178,10 @@ def _doc_json(d: Any) -> dict[str, Any]:
 
 
 def _resolve(ctx: Ctx, ident: str) -> str:
-    ids = ctx.store.resolve_document_id(ident)  # type: ignore[attr-defined]
+    from dasan.security.guard import can_see_document
+
+    ids = [i for i in ctx.store.resolve_document_id(ident)  # type: ignore[attr-defined]
+           if (d := ctx.store.get_document(i)) is not None and can_see_document(ctx.store, ctx.principal, d)]
     if not ids:
         raise click.ClickException(f"문서를 찾을 수 없습니다: {ident} (`dasan docs list`로 식별자를 확인하세요)")
     if len(ids) > 1:
@@ -117,10 +192,13 @@ def _resolve(ctx: Ctx, ident: str) -> str:
 @docs.command("list")
 @click.option("--collection", "-c", default=None, help="이 컬렉션만")
 @click.option("--json", "as_json", is_flag=True)
+@as_option
 @pass_ctx
 def docs_list(ctx: Ctx, collection: str | None, as_json: bool) -> None:
-    """문서 목록."""
-    rows = ctx.store.list_documents(collection)
+    """문서 목록 (실행하는 사용자가 볼 수 있는 문서만)."""
+    from dasan.security.guard import visible_documents
+
+    rows = visible_documents(ctx.store, ctx.principal, collection)
     if as_json:
         _emit_json([_doc_json(d) for d in rows])
         return
@@ -134,12 +212,15 @@ def docs_list(ctx: Ctx, collection: str | None, as_json: bool) -> None:
 @click.argument("ident")
 @click.option("--chunks", "with_chunks", is_flag=True, help="청크 본문까지 출력")
 @click.option("--json", "as_json", is_flag=True)
+@as_option
 @pass_ctx
 def docs_show(ctx: Ctx, ident: str, with_chunks: bool, as_json: bool) -> None:
     """문서 한 개의 정보(와 청크)."""
-    doc = ctx.store.get_document(_resolve(ctx, ident))
-    assert doc is not None
-    chunks = ctx.store.chunks_of(doc.id)
+    from dasan.security.guard import get_document
+
+    with ctx.audited("document.read", ident):
+        doc = get_document(ctx.store, ctx.principal, _resolve(ctx, ident))
+        chunks = ctx.store.chunks_of(doc.id)
     if as_json:
         out = _doc_json(doc) | {"metadata": doc.metadata}
         out["chunks"] = [
@@ -160,14 +241,19 @@ def docs_show(ctx: Ctx, ident: str, with_chunks: bool, as_json: bool) -> None:
 @docs.command("rm")
 @click.argument("idents", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True)
+@as_option
 @pass_ctx
 def docs_rm(ctx: Ctx, idents: tuple[str, ...], as_json: bool) -> None:
-    """문서와 그 청크를 모두 지웁니다."""
+    """문서와 그 청크를 모두 지웁니다 (문서 등록 권한 필요)."""
+    from dasan.security.access import require
+
+    require(ctx.principal, "ingest")
     removed = []
     for ident in idents:
         doc_id = _resolve(ctx, ident)
-        if ctx.store.remove_document(doc_id):
-            removed.append(doc_id)
+        with ctx.audited("document.delete", doc_id):
+            if ctx.store.remove_document(doc_id):
+                removed.append(doc_id)
     if as_json:
         _emit_json({"removed": removed})
     else:
@@ -175,12 +261,34 @@ def docs_rm(ctx: Ctx, idents: tuple[str, ...], as_json: bool) -> None:
             click.echo(f"삭제됨: {d}")
 
 
-@cli.command()
-@click.option("--json", "as_json", is_flag=True)
+@docs.command("set-level")
+@click.argument("ident")
+@click.argument("level")
+@as_option
 @pass_ctx
-def collections(ctx: Ctx, as_json: bool) -> None:
-    """컬렉션 목록."""
-    rows = ctx.store.collections()
+def docs_set_level(ctx: Ctx, ident: str, level: str) -> None:
+    """문서의 보안 등급을 바꿉니다 (다음 검색부터 바로 적용)."""
+    from dasan.security.guard import check_relabel
+
+    doc_id = _resolve(ctx, ident)
+    new = check_relabel(ctx.store, ctx.principal, level)
+    with ctx.audited("permission.change", doc_id, change="document.level", level=new):
+        ctx.store.set_document_level(doc_id, new)
+    click.echo(f"문서 {doc_id[:12]} 등급: {new}")
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True)
+@as_option
+@click.pass_context
+def collections(cctx: click.Context, as_json: bool) -> None:
+    """컬렉션 목록 (볼 수 있는 문서 수만 셉니다)."""
+    if cctx.invoked_subcommand is not None:
+        return
+    from dasan.security.guard import visible_collections
+
+    ctx = cctx.find_object(Ctx)
+    rows = visible_collections(ctx.store, ctx.principal)
     if as_json:
         _emit_json(rows)
         return
@@ -188,6 +296,22 @@ def collections(ctx: Ctx, as_json: bool) -> None:
         click.echo("컬렉션이 없습니다.")
     for r in rows:
         click.echo(f"{r['name']:<16} 등급 {r['level']}  문서 {r['documents']:>5}  청크 {r['chunks']:>7}")
+
+
+@collections.command("set-level")
+@click.argument("name")
+@click.argument("level")
+@as_option
+@pass_ctx
+def collections_set_level(ctx: Ctx, name: str, level: str) -> None:
+    """컬렉션의 보안 등급을 바꿉니다 (문서 등급보다 높으면 컬렉션 등급이 적용됩니다)."""
+    from dasan.security.guard import check_relabel
+
+    new = check_relabel(ctx.store, ctx.principal, level)
+    with ctx.audited("permission.change", name, change="collection.level", level=new):
+        if not ctx.store.set_collection_level(name, new):
+            raise click.ClickException(f"컬렉션을 찾을 수 없습니다: {name}")
+    click.echo(f"컬렉션 {name} 등급: {new}")
 
 
 # -- search ----------------------------------------------------------------------
@@ -217,6 +341,7 @@ def _print_hits(hits: list[Any]) -> None:
 @click.option("--to", "date_to", default=None, help="이 날짜 이전 (YYYY-MM-DD)")
 @click.option("--in-force", is_flag=True, help="현재 시행 중인 법령만")
 @click.option("--json", "as_json", is_flag=True)
+@as_option
 @pass_ctx
 def search(ctx: Ctx, query: str, k: int, collection: str | None, kinds: tuple[str, ...], date_from: str | None,
            date_to: str | None, in_force: bool, as_json: bool) -> None:
@@ -228,9 +353,15 @@ def search(ctx: Ctx, query: str, k: int, collection: str | None, kinds: tuple[st
     for name, value in (("--from", date_from), ("--to", date_to)):
         if value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise click.UsageError(f"{name} 날짜 형식이 잘못되었습니다: {value} (예: 2026-01-31)")
-    flt = SearchFilter(collection=collection, kinds=kinds or None, date_from=date_from, date_to=date_to,
-                       in_force=in_force)
-    hits = Retriever(ctx.store, ctx.data_dir).search(query, k=k, flt=flt)
+    from dasan.security.access import require
+    from dasan.security.guard import search_filter
+
+    require(ctx.principal, "search")
+    flt = search_filter(ctx.store, ctx.principal, SearchFilter(
+        collection=collection, kinds=kinds or None, date_from=date_from, date_to=date_to, in_force=in_force))
+    with ctx.audited("search", query[:500], k=k, collection=collection) as rec:
+        hits = Retriever(ctx.store, ctx.data_dir).search(query, k=k, flt=flt)
+        rec["chunk_ids"] = [h.chunk.id for h in hits]
     if as_json:
         _emit_json([_hit_json(h) for h in hits])
     else:
@@ -250,6 +381,7 @@ def _answer_json(ans: Any) -> dict[str, Any]:
         "backend": ans.backend,
         "timings_ms": {k: round(v, 1) for k, v in ans.timings_ms.items()},
         "notes": ans.notes,
+        "routing": ans.routing,
     }
 
 
@@ -287,6 +419,7 @@ def _build_answerer(ctx: Ctx, backend: str) -> Any:
               help="답변 생성 방식: extractive(원문 발췌), llama-cpp(내장 모델), openai(호환 서버)")
 @click.option("--collection", "-c", default=None, help="이 컬렉션에서만 근거 찾기")
 @click.option("--json", "as_json", is_flag=True)
+@as_option
 @pass_ctx
 def ask(ctx: Ctx, question: str, backend: str, collection: str | None, as_json: bool) -> None:
     """문서에 근거한 답변을 출처와 함께 돌려줍니다."""
@@ -294,18 +427,25 @@ def ask(ctx: Ctx, question: str, backend: str, collection: str | None, as_json: 
 
     if not question.strip():
         raise click.UsageError("질문이 비어 있습니다.")
+    from dasan.security.access import require
+    from dasan.security.guard import search_filter
+
+    require(ctx.principal, "ask")
     answerer = _build_answerer(ctx, backend)
-    flt = SearchFilter(collection=collection)
-    if as_json:
-        _emit_json(_answer_json(answerer.ask(question, backend, flt)))
-        return
+    flt = search_filter(ctx.store, ctx.principal, SearchFilter(collection=collection))
     final = None
-    for ev in answerer.stream(question, backend, flt):
-        if ev["type"] == "token" and backend != "extractive":
-            click.echo(ev["text"], nl=False)
-        elif ev["type"] == "final":
-            final = ev["answer"]
-    assert final is not None
+    with ctx.audited("answer", question[:500], backend=backend, collection=collection) as rec:
+        for ev in answerer.stream(question, backend, flt):
+            if ev["type"] == "token" and backend != "extractive" and not as_json:
+                click.echo(ev["text"], nl=False)  # generated tokens stream; sources are shown after checking
+            elif ev["type"] == "final":
+                final = ev["answer"]
+        assert final is not None
+        rec.update(chunk_ids=[c.chunk.id for c in final.citations], refused=final.refused,
+                   backend_used=final.backend, routing=final.routing)
+    if as_json:
+        _emit_json(_answer_json(final))
+        return
     if backend != "extractive":
         click.echo("\n\n[검증 후 답변]")
     click.echo(final.text)
@@ -442,9 +582,39 @@ def _register_security() -> None:
     from dasan.security.audit_cli import audit
     from dasan.security.pii_cli import pii
 
+    for group in (users, departments, keys):
+        _audit_changes(group, group.name or "")
     for group in (users, departments, keys, audit, pii):
         cli.add_command(group)
     bench.add_command(pii_bench_cmd)
+
+
+_READ_ONLY = frozenset({"list", "show"})
+
+
+def _audit_changes(group: click.Group, prefix: str) -> None:
+    """Every changing user/department/key command writes a ``permission.change`` audit entry first
+    (and its outcome after); if the audit log cannot be written the change does not happen."""
+    import functools
+
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, click.Group):
+            _audit_changes(cmd, f"{prefix} {name}")
+            continue
+        if name in _READ_ONLY or cmd.callback is None:
+            continue
+        original = cmd.callback
+
+        @functools.wraps(original)
+        def wrapped(*args: Any, __original=original, __name=f"{prefix} {name}", **kwargs: Any) -> Any:
+            obj = click.get_current_context().find_object(Ctx)
+            if obj is None:
+                return __original(*args, **kwargs)
+            params = {k: v for k, v in kwargs.items() if k not in ("as_json",) and not isinstance(v, Ctx)}
+            with obj.audited("permission.change", __name, params=json.loads(json.dumps(params, default=str))):
+                return __original(*args, **kwargs)
+
+        cmd.callback = wrapped
 
 
 _register_security()

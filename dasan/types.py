@@ -126,6 +126,7 @@ class Answer:
     backend: str = "extractive"
     timings_ms: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # e.g. removed unsupported sentences, backend fallback
+    routing: dict[str, str] = field(default_factory=dict)  # model routing by level (requested, used, reason)
 
 
 @dataclass

@@ -1,130 +1,342 @@
 """Dense vector index over chunk embeddings.
 
-Vectors are cached per chunk id (content-addressed) in ``dense-<model>.db``, so re-ingesting
-unchanged text never re-embeds. Search is exact (one matrix product) up to
-``hnsw_threshold`` chunks and uses a persisted usearch HNSW graph above it. Filters are applied
-before the top-k cut in both modes: exact search masks the scores; HNSW search widens its
-candidate list until enough permitted chunks are found and falls back to exact search over the
-permitted subset when that subset is small.
+Vectors are cached per chunk id (content-addressed) in ``dense-<model>.db`` as float32, so
+re-ingesting unchanged text never re-embeds. In memory each vector is kept as int8 codes of its
+difference to the corpus centre with one scale per row (388 bytes instead of 1,536 for e5-small):
+
+    cos(q, v) ≈ q·c + scale_v · (q · codes_v)        (error ≤ 0.001 on e5 vectors)
+
+A search scans the int8 codes (exact mode) or walks a usearch HNSW graph (above
+``hnsw_threshold`` chunks) for a few more candidates than asked, then rescores the candidates
+with their float32 vectors read back from the database, so returned scores are exact cosines
+and the top-k matches a float32 scan. Filters are applied before the top-k cut in both modes:
+the scan masks the scores; HNSW search widens its candidate list until enough permitted chunks
+are found and falls back to a scan of the permitted subset when that subset is small.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
-from collections.abc import Callable, Sequence
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from dasan.index.lexical import LexicalIndex, top_k
+from dasan.index.columns import IdList
+from dasan.index.lexical import LexicalIndex
+
+__all__ = ["DenseIndex", "IdList", "default_hnsw_threshold", "quantize"]
 
 HNSW_THRESHOLD = 100_000
+SCAN_BLOCK = 4096  # rows converted to float32 at a time by the int8 scan
+LOAD_BLOCK = 8192  # rows read from the database at a time
+
+
+def default_hnsw_threshold() -> int:
+    """``DASAN_HNSW_THRESHOLD`` when set (chunks above which HNSW is used), else 100,000."""
+    raw = os.environ.get("DASAN_HNSW_THRESHOLD", "").strip()
+    return int(raw) if raw.isdigit() else HNSW_THRESHOLD
+
+
+def quantize(block: np.ndarray, center: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """float32 rows -> (int8 codes of ``row - center``, float32 scale per row)."""
+    r = block - center
+    scale = np.abs(r).max(axis=1) / 127.0
+    scale[scale == 0] = 1.0
+    codes = np.clip(np.rint(r / scale[:, None]), -127, 127).astype(np.int8)
+    return codes, scale.astype(np.float32)
+
+
+def _import_usearch():
+    # Importing usearch before onnxruntime makes the later onnxruntime import crash the process
+    # (a native library clash; seen with usearch 2.26 / onnxruntime 1.32): load onnxruntime first.
+    with contextlib.suppress(ImportError):
+        import onnxruntime  # noqa: F401
+    from usearch.index import Index
+
+    return Index
 
 
 class DenseIndex:
     def __init__(
-        self, index_dir: Path, embedder, *, hnsw_threshold: int = HNSW_THRESHOLD, batch: int = 32
+        self, index_dir: Path, embedder, *, hnsw_threshold: int | None = None, batch: int = 32,
+        rescore: bool = True,
     ) -> None:
         self.dir = index_dir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.embedder = embedder
         self.batch = batch
-        self.hnsw_threshold = hnsw_threshold
+        self.hnsw_threshold = default_hnsw_threshold() if hnsw_threshold is None else hnsw_threshold
+        self.rescore = rescore  # False: return the int8 approximations (for measuring them)
+        self.hnsw_expansion = 256  # usearch expansion_search floor; raised to 2x the candidates wanted
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in embedder.name)
         self.key = safe
+        self._lock = threading.Lock()
         self._db = sqlite3.connect(self.dir / f"dense-{safe}.db", check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (chunk_id TEXT PRIMARY KEY, vec BLOB NOT NULL)")
-        self.chunk_ids: list[str] = []
-        self.matrix = np.zeros((0, embedder.dim), dtype=np.float32)
+        dim = embedder.dim
+        self.ids = IdList()
+        self.codes = np.zeros((0, dim), dtype=np.int8)
+        self.scale = np.zeros(0, dtype=np.float32)
+        self.center = np.zeros(dim, dtype=np.float32)
         self.fingerprint = ""
         self._hnsw = None
 
+    @property
+    def chunk_ids(self) -> IdList:
+        return self.ids
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    @property
+    def hnsw_active(self) -> bool:
+        return self._hnsw is not None
+
+    def nbytes(self) -> int:
+        """Bytes held by the in-memory index (codes, scales, ids; the HNSW graph not included)."""
+        return self.codes.nbytes + self.scale.nbytes + self.center.nbytes + self.ids.nbytes()
+
+    # -- building --------------------------------------------------------------------------
     def sync(self, chunks: Sequence[tuple[str, str]], progress: Callable[[int], None] | None = None) -> None:
         ids = [cid for cid, _ in chunks]
         fp = LexicalIndex.fingerprint_of(ids)
         if fp == self.fingerprint:
             return
-        known = {r[0] for r in self._db.execute("SELECT chunk_id FROM vectors")}
+        with self._lock:
+            known = {r[0] for r in self._db.execute("SELECT chunk_id FROM vectors")}
         todo = [(cid, text) for cid, text in chunks if cid not in known]
         # Embed in length-sorted batches: padding waste is the main cost of batched encoders.
         todo.sort(key=lambda x: len(x[1]))
-        for start in range(0, len(todo), self.batch):
-            part = todo[start : start + self.batch]
-            vecs = np.asarray(self.embedder.embed_passages([t for _, t in part]), dtype=np.float32)
-            with self._db:
+        self._embed_all(todo, progress)
+        stale = known - set(ids)
+        del known, todo
+        if stale:
+            with self._lock, self._db:
+                self._db.executemany("DELETE FROM vectors WHERE chunk_id = ?", [(s,) for s in stale])
+        self._load(ids)
+        self.fingerprint = fp
+        self._hnsw = self._build_hnsw(fp) if len(ids) > self.hnsw_threshold else None
+
+    def _embed_all(self, todo: list[tuple[str, str]], progress: Callable[[int], None] | None) -> None:
+        """Embed ``todo`` in calls of ``batch`` texts and store the vectors.
+
+        An embedder that declares ``thread_safe`` gets the next call while the current one runs,
+        so its tokenisation and the previous call's last batches overlap (each call sees the same
+        texts as it would one at a time, hence identical vectors)."""
+        parts = [todo[i : i + self.batch] for i in range(0, len(todo), self.batch)]
+        if not parts:
+            return
+
+        def embed(part: list[tuple[str, str]]) -> np.ndarray:
+            return np.asarray(self.embedder.embed_passages([t for _, t in part]), dtype=np.float32)
+
+        def store(part: list[tuple[str, str]], vecs: np.ndarray) -> None:
+            with self._lock, self._db:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO vectors(chunk_id, vec) VALUES (?, ?)",
                     [(cid, v.tobytes()) for (cid, _), v in zip(part, vecs, strict=True)],
                 )
             if progress:
                 progress(len(part))
-        wanted = set(ids)
-        stale = known - wanted
-        if stale:
-            with self._db:
-                self._db.executemany("DELETE FROM vectors WHERE chunk_id = ?", [(s,) for s in stale])
-        vec_map = dict(self._db.execute("SELECT chunk_id, vec FROM vectors"))
+
+        if not getattr(self.embedder, "thread_safe", False) or len(parts) == 1:
+            for part in parts:
+                store(part, embed(part))
+            return
+        with ThreadPoolExecutor(2, thread_name_prefix="dense-embed") as ex:
+            pending: deque[tuple[list[tuple[str, str]], Future]] = deque()
+            for part in parts:
+                pending.append((part, ex.submit(embed, part)))
+                if len(pending) > 1:
+                    done, fut = pending.popleft()
+                    store(done, fut.result())
+            while pending:
+                done, fut = pending.popleft()
+                store(done, fut.result())
+
+    def _rows(self, sql: str, args: Sequence[object] = ()) -> Iterator[list[tuple[str, bytes]]]:
+        with self._lock:
+            cur = self._db.execute(sql, args)
+            while True:
+                block = cur.fetchmany(LOAD_BLOCK)
+                if not block:
+                    return
+                yield block
+
+    def _load(self, ids: list[str]) -> None:
+        """Quantise the stored vectors of ``ids`` (in that order) into the int8 matrix."""
         dim = self.embedder.dim
-        m = np.empty((len(ids), dim), dtype=np.float32)
-        for i, cid in enumerate(ids):
-            m[i] = np.frombuffer(vec_map[cid], dtype=np.float32)
-        self.matrix, self.chunk_ids, self.fingerprint = m, ids, fp
-        self._hnsw = self._build_hnsw(fp) if len(ids) > self.hnsw_threshold else None
+        n = len(ids)
+        pos = {cid: i for i, cid in enumerate(ids)}
+        total = np.zeros(dim, dtype=np.float64)
+        seen = 0
+        for block in self._rows("SELECT chunk_id, vec FROM vectors"):
+            m = np.frombuffer(b"".join(b for c, b in block if c in pos), dtype=np.float32)
+            if m.size:
+                total += m.reshape(-1, dim).sum(axis=0, dtype=np.float64)
+                seen += m.size // dim
+        center = (total / max(seen, 1)).astype(np.float32)
+        codes = np.zeros((n, dim), dtype=np.int8)
+        scale = np.zeros(n, dtype=np.float32)  # rows without a stored vector score q·center
+        for block in self._rows("SELECT chunk_id, vec FROM vectors"):
+            rows = [(pos[c], b) for c, b in block if c in pos]
+            if not rows:
+                continue
+            idx = np.fromiter((i for i, _ in rows), dtype=np.int64, count=len(rows))
+            m = np.frombuffer(b"".join(b for _, b in rows), dtype=np.float32).reshape(-1, dim)
+            codes[idx], scale[idx] = quantize(m, center)
+        self.ids = IdList(ids)
+        self.codes, self.scale, self.center = codes, scale, center
+
+    def set_hnsw_threshold(self, threshold: int) -> None:
+        """Change the threshold and build (or drop) the HNSW graph to match the current size."""
+        self.hnsw_threshold = threshold
+        if self.fingerprint:
+            want = self.size > threshold
+            if want and self._hnsw is None:
+                self._hnsw = self._build_hnsw(self.fingerprint)
+            elif not want:
+                self._hnsw = None
+
+    def _new_hnsw(self):
+        index_cls = _import_usearch()
+        return index_cls(
+            ndim=self.embedder.dim, metric="ip", dtype="f16", connectivity=16, expansion_add=128,
+            expansion_search=self.hnsw_expansion,
+        )
 
     def _build_hnsw(self, fp: str):
-        from usearch.index import Index
-
         path = self.dir / f"dense-{self.key}-{fp}.usearch"
-        index = Index(ndim=self.matrix.shape[1], metric="ip", dtype="f16", connectivity=16)
+        index = self._new_hnsw()
         if path.exists():
             try:
                 index.load(str(path))
-                if len(index) == len(self.chunk_ids):
+                if len(index) == self.size:
                     return index
             except Exception:  # a corrupt index file is rebuilt
-                index = Index(ndim=self.matrix.shape[1], metric="ip", dtype="f16", connectivity=16)
-        index.add(np.arange(len(self.chunk_ids), dtype=np.uint64), self.matrix)
+                pass
+            index = self._new_hnsw()
+        pos = {cid: i for i, cid in enumerate(self.ids)}
+        dim = self.embedder.dim
+        for block in self._rows("SELECT chunk_id, vec FROM vectors"):
+            rows = [(pos[c], b) for c, b in block if c in pos]
+            if rows:
+                keys = np.fromiter((i for i, _ in rows), dtype=np.uint64, count=len(rows))
+                index.add(keys, np.frombuffer(b"".join(b for _, b in rows), dtype=np.float32).reshape(-1, dim))
         for old in self.dir.glob(f"dense-{self.key}-*.usearch"):
             old.unlink(missing_ok=True)
         index.save(str(path))
         return index
 
+    # -- vectors ---------------------------------------------------------------------------
+    def vectors(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Exact float32 vectors of ``rows`` (read from the database; zeros where missing)."""
+        rows = [int(r) for r in rows]
+        out = np.zeros((len(rows), self.embedder.dim), dtype=np.float32)
+        where: dict[str, list[int]] = {}
+        for j, r in enumerate(rows):
+            where.setdefault(self.ids[r], []).append(j)
+        keys = list(where)
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                part = keys[start : start + 500]
+                q = f"SELECT chunk_id, vec FROM vectors WHERE chunk_id IN ({','.join('?' * len(part))})"
+                for cid, blob in self._db.execute(q, part):
+                    out[where[cid]] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
     def embed_query(self, query: str) -> np.ndarray:
         return np.asarray(self.embedder.embed_queries([query]), dtype=np.float32)[0]
 
+    def approx_scores(self, qvec: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Approximate cosine of every chunk (or of ``rows``) from the int8 codes."""
+        qvec = np.asarray(qvec, dtype=np.float32)
+        codes = self.codes if rows is None else self.codes[rows]
+        scale = self.scale if rows is None else self.scale[rows]
+        n = codes.shape[0]
+        out = np.empty(n, dtype=np.float32)
+        buf = np.empty((min(n, SCAN_BLOCK), codes.shape[1]), dtype=np.float32)
+        for a in range(0, n, SCAN_BLOCK):
+            b = min(n, a + SCAN_BLOCK)
+            v = buf[: b - a]
+            v[...] = codes[a:b]
+            np.matmul(v, qvec, out=out[a:b])
+        out *= scale
+        out += np.float32(self.center @ qvec)
+        return out
+
     def scores(self, qvec: np.ndarray) -> np.ndarray:
-        """Cosine similarity of every chunk (vectors are L2-normalised)."""
-        return self.matrix @ qvec
+        """Cosine similarity of every chunk (int8 approximation, error ≤ ~0.001)."""
+        return self.approx_scores(qvec)
+
+    # -- search ----------------------------------------------------------------------------
+    def candidates(self, k: int) -> int:
+        """Candidates taken from the approximate stage before exact rescoring."""
+        return 2 * k + 64
 
     def search_vector(
         self, qvec: np.ndarray, k: int, mask: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
-        n = len(self.chunk_ids)
-        if n == 0:
+        n = self.size
+        if n == 0 or k <= 0:
             return []
-        if self._hnsw is None:
-            s = self.scores(qvec) + 1.0  # shift into (0, 2] so top_k keeps non-positive cosines
-            return [(i, v - 1.0) for i, v in top_k(s, k, mask)]
         allowed = n if mask is None else int(mask.sum())
         if allowed == 0:
             return []
-        if allowed <= max(20_000, 50 * k):
+        want = min(allowed, self.candidates(k) if self.rescore else k)
+        if self._hnsw is None:
+            s = self.approx_scores(qvec)
+            if mask is not None:
+                s = np.where(mask, s, -np.inf)
+            cand = _top(s, want)
+        elif allowed <= max(20_000, 50 * k):
             idx = np.flatnonzero(mask)
-            s = self.matrix[idx] @ qvec
-            order = np.argsort(-s)[:k]
-            return [(int(idx[i]), float(s[i])) for i in order]
-        want = k
+            s = self.approx_scores(qvec, idx)
+            cand = idx[_top(s, want)]
+        else:
+            cand = self._hnsw_candidates(qvec, want, mask)
+        if not self.rescore:
+            s = self.approx_scores(qvec, cand)
+        else:
+            s = self.vectors(cand) @ np.asarray(qvec, dtype=np.float32)
+        order = np.lexsort((cand, -s))[:k]
+        return [(int(cand[i]), float(s[i])) for i in order]
+
+    def _hnsw_candidates(self, qvec: np.ndarray, want: int, mask: np.ndarray | None) -> np.ndarray:
+        n = self.size
+        q = np.asarray(qvec, dtype=np.float32)
+        fetch = want
         while True:
-            want = min(n, want * 4)
-            m = self._hnsw.search(qvec, want)
-            out = [
-                (int(key), 1.0 - float(dist))
-                for key, dist in zip(m.keys, m.distances, strict=True)
-                if mask is None or mask[int(key)]
-            ]
-            if len(out) >= k or want >= n:
-                return out[:k]
+            fetch = min(n, fetch)
+            self._hnsw.expansion_search = max(self.hnsw_expansion, 2 * fetch)
+            keys = np.asarray(self._hnsw.search(q, fetch).keys, dtype=np.int64)
+            if mask is not None:
+                keys = keys[mask[keys]]
+            if len(keys) >= want or fetch >= n:
+                return keys[:want]
+            fetch *= 4
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
+
+
+def _top(s: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest finite scores (unordered)."""
+    finite = np.isfinite(s)
+    if not finite.all():
+        idx = np.flatnonzero(finite)
+        if idx.size <= k:
+            return idx
+        return idx[np.argpartition(-s[idx], k - 1)[:k]]
+    if s.size <= k:
+        return np.arange(s.size)
+    return np.argpartition(-s, k - 1)[:k]

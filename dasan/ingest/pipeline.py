@@ -98,6 +98,8 @@ def ingest_file(store: Store, path: Path, collection: str = DEFAULT_COLLECTION,
     same = store.get_document(doc_id)
     if same is not None and (same.source_path == src or existing is None or existing.id == doc_id):
         status = "empty" if same.n_chunks == 0 else "unchanged"
+        if same.classification != classification:  # same content filed at another level
+            store.set_document_level(doc_id, classification)
         return FileResult(path=str(path), status=status, document_id=doc_id, format=same.format,
                           kind=same.kind, pages=same.pages, chunks=same.n_chunks)
     try:

@@ -26,9 +26,10 @@ from dasan.errors import DasanError
 from dasan.korean.legal_terms import default_thesaurus
 from dasan.korean.sentences import split_sentences
 from dasan.korean.tokenize import tokenize, tokenize_query
+from dasan.llm.base import level_allows
 from dasan.rag.retrieve import Retriever, SearchFilter
 from dasan.rag.support import SupportChecker, idf_from_bm25, units
-from dasan.types import Answer, CitedSource, Hit
+from dasan.types import LEVELS, Answer, CitedSource, Hit
 
 REFUSAL = "제공된 문서에서 근거를 찾지 못했습니다."
 _MARKER_RE = re.compile(r"\s*\[\d+(?:\s*[,，]\s*\d+)*\]")
@@ -137,6 +138,8 @@ class Answerer:
             yield {"type": "final", "answer": ans}
             return
         sources = hits[: self.config.sources]
+        requested = backend
+        backend, reason = self.route(backend, sources)
         if backend == "extractive":
             ans = self.extractive(question, sources)
             timings["first_token"] = (time.perf_counter() - t0) * 1000
@@ -155,10 +158,34 @@ class Answerer:
                 ans.notes.append(f"{backend} 답변 생성 실패로 원문 발췌로 대체: {e.message}")
                 timings.setdefault("first_token", (time.perf_counter() - t0) * 1000)
             assert ans is not None
+        if reason:
+            ans.notes.append(reason)
+        ans.routing = {"requested": requested, "used": ans.backend, "sources_level": self.sources_level(sources)}
+        if reason:
+            ans.routing["reason"] = reason
         ans.hits = hits
         timings["total"] = (time.perf_counter() - t0) * 1000
         ans.timings_ms = timings
         yield {"type": "final", "answer": ans}
+
+    # -- model routing by level -----------------------------------------------------------
+    def sources_level(self, sources: list[Hit]) -> str:
+        """The highest effective level among the sources (document, collection, embargo)."""
+        return LEVELS[max((self.retriever.level_of(h.chunk.id) for h in sources), default=0)]
+
+    def route(self, backend: str, sources: list[Hit]) -> tuple[str, str | None]:
+        """The backend that may see ``sources``: the requested one when it is cleared for their
+        level, else another configured backend that is, else ``extractive`` (no model at all)."""
+        if backend == "extractive":
+            return backend, None
+        level = self.sources_level(sources)
+        llm = self.backends.get(backend)
+        if llm is not None and level_allows(llm.max_level, level):
+            return backend, None
+        for name, other in self.backends.items():
+            if name != backend and level_allows(other.max_level, level):
+                return name, f"출처 등급 {level} 자료는 {backend} 모델에 보낼 수 없어 {name} 모델로 답변했습니다."
+        return "extractive", f"출처 등급 {level} 자료는 {backend} 모델에 보낼 수 없어 원문 발췌로 답변했습니다."
 
     # -- extractive ------------------------------------------------------------------
     def extractive(self, question: str, sources: list[Hit]) -> Answer:

@@ -19,7 +19,7 @@ import math
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -34,6 +34,19 @@ from dasan.store.base import Store
 from dasan.types import LEVELS, Hit, article_key
 
 Mode = Literal["hybrid", "lexical", "dense"]
+EMBARGO_LEVEL = LEVELS.index("민감")
+
+
+def embargo_ts(meta: str | dict) -> float:
+    """A press release's 보도시점 as epoch seconds (0 when it has none or it is unreadable)."""
+    m = json.loads(meta) if isinstance(meta, str) else meta
+    raw = m.get("embargo") if isinstance(m, dict) else None
+    if not raw:
+        return 0.0
+    try:
+        return datetime.fromisoformat(str(raw)).timestamp()
+    except ValueError:
+        return 0.0
 
 
 @dataclass
@@ -52,10 +65,11 @@ class SearchFilter:
     date_to: str | None = None
     in_force: bool = False
     max_level: str | None = None
+    collections: frozenset[str] | None = None  # the caller's permitted collections (None: all)
 
     def is_empty(self) -> bool:
         return not (self.collection or self.kinds or self.date_from or self.date_to or self.in_force
-                    or self.max_level)
+                    or self.max_level or self.collections is not None)
 
 
 @dataclass
@@ -88,8 +102,11 @@ class Retriever:
         self._generation = -1
         self._floor_rows = np.zeros(0, dtype=np.int64)
         self._floor_matrix = np.zeros((0, 1), dtype=np.float32)
+        self._family_index: dict[str, int] = {}
+        self._family_code = np.zeros(0, dtype=np.int32)
         self.timings_ms: dict[str, float] = {}
         self.last_expansion: Expansion | None = None
+        self._row_of: dict[str, int] | None = None
 
     @property
     def dense(self):
@@ -114,34 +131,64 @@ class Retriever:
         ids = [r["id"] for r in rows]
         fp = LexicalIndex.fingerprint_of(ids)
         self._generation = gen
+        self._access_columns(rows)  # levels can change without any chunk changing
         if fp == self._fp:
             return
         pairs = [(r["id"], self.index_text(r)) for r in rows]
         self.lexical.sync(pairs, progress=progress)
         if self.dense is not None:
             self.dense.sync(pairs, progress=progress)
-        self._ids = ids
-        self._collections = np.array([r["collection"] for r in rows], dtype=object)
-        self._kinds = np.array([r["kind"] for r in rows], dtype=object)
-        families = [statute_family(r["title"]) if r["kind"] == "law" else "" for r in rows]
-        self._family = np.array(families, dtype=object)
-        self.catalog = StatuteCatalog(set(families))
-        metas = [json.loads(r["meta"]) for r in rows]
-        addendum = np.array([bool(m.get("addendum")) for m in metas], dtype=bool)
-        self._dates = np.array([str(m.get("시행일자") or m.get("release_date") or "")[:10] for m in metas])
-        self._repealed = np.array([m.get("상태") == "폐지" for m in metas], dtype=bool)
-        self._levels = np.array([LEVELS.index(r["classification"]) if r["classification"] in LEVELS else len(LEVELS)
-                                 for r in rows])
+        del pairs
+        # Compact per-row columns: ids packed in one buffer (shared with the lexical index),
+        # strings shared per distinct value, dates and article groups as integers, no per-row dicts.
+        from dasan.index.columns import NO_DATE, IdList, date_key, release_free_memory
+
+        self._ids = self.dense.ids if self.dense is not None else IdList(ids)
+        self.lexical.chunk_ids = self._ids
+        del ids
+        self._row_of = None
+        shared: dict[str, str] = {}
+        self._kinds = np.array([shared.setdefault(r["kind"], r["kind"]) for r in rows], dtype=object)
+        family_codes: dict[str, int] = {}
+        self._family_code = np.array(
+            [family_codes.setdefault(statute_family(r["title"]) if r["kind"] == "law" else "", len(family_codes))
+             for r in rows], dtype=np.int32)
+        self._family_index = family_codes
+        self._family = np.array(list(family_codes), dtype=object)[self._family_code]  # shared strs
+        self.catalog = StatuteCatalog(family_codes)
+        n = len(rows)
+        addendum = np.zeros(n, dtype=bool)
+        self._dates = np.full(n, NO_DATE, dtype=np.int32)  # YYYYMMDD
+        self._repealed = np.zeros(n, dtype=bool)
+        groups: dict[str, int] = {}
+        self._group = np.empty(n, dtype=np.int32)  # self._group[row]: hashable article key
+        for i, r in enumerate(rows):
+            m = json.loads(r["meta"])
+            addendum[i] = bool(m.get("addendum"))
+            self._dates[i] = date_key(str(m.get("시행일자") or m.get("release_date") or ""))
+            self._repealed[i] = m.get("상태") == "폐지"
+            key = f"{r['document_id']}|{article_key(r['citation'])}" if r["kind"] == "law" else r["id"]
+            self._group[i] = groups.setdefault(key, len(groups))
+        del groups
         self._prior = np.where(addendum, self.config.addendum_prior, 1.0).astype(np.float32)
-        self._group = [
-            f"{r['document_id']}|{article_key(r['citation'])}" if r["kind"] == "law" else r["id"] for r in rows
-        ]
         if self.dense is not None:
-            n = len(ids)
             rows_ = np.arange(n) if n <= 4096 else np.sort(np.random.default_rng(0).choice(n, 4096, replace=False))
             self._floor_rows = rows_
-            self._floor_matrix = np.ascontiguousarray(self.dense.matrix[rows_])
+            self._floor_matrix = self.dense.vectors(rows_)  # exact float32 sample
         self._fp = fp
+        del rows
+        release_free_memory()
+
+    def _access_columns(self, rows) -> None:
+        """Per-row access data: effective level (the higher of the chunk's and its collection's;
+        unknown levels rank above 기밀 so nobody sees them) and embargo time (epoch seconds)."""
+        def rank(level: str) -> int:
+            return LEVELS.index(level) if level in LEVELS else len(LEVELS)
+
+        self._levels = np.array([max(rank(r["classification"]), rank(r["collection_level"])) for r in rows],
+                                dtype=np.int8)
+        self._embargo = np.array([embargo_ts(r["meta"]) for r in rows], dtype=np.float64)
+        self._collections = np.array([r["collection"] for r in rows], dtype=object)
 
     @property
     def size(self) -> int:
@@ -158,21 +205,41 @@ class Retriever:
             mask &= self._collections == flt.collection
         if flt.kinds:
             mask &= np.isin(self._kinds, list(flt.kinds))
-        if flt.date_from:
-            mask &= (self._dates != "") & (self._dates >= flt.date_from)
-        if flt.date_to:
-            mask &= (self._dates != "") & (self._dates <= flt.date_to)
-        if flt.in_force:
-            today = date.today().isoformat()
-            mask &= (self._kinds != "law") | ((self._dates != "") & (self._dates <= today) & ~self._repealed)
+        if flt.date_from or flt.date_to or flt.in_force:
+            from dasan.index.columns import NO_DATE, date_key
+
+            dated = self._dates != NO_DATE  # chunks without a date are excluded by a date bound
+            for bound, high in ((flt.date_from, False), (flt.date_to, True)):
+                if bound:
+                    key = date_key(bound, high=high)  # an unreadable bound matches nothing
+                    mask &= dated & ((self._dates <= key) if high else (self._dates >= key)) & (key != NO_DATE)
+            if flt.in_force:
+                today = date_key(date.today().isoformat())
+                mask &= (self._kinds != "law") | (dated & (self._dates <= today) & ~self._repealed)
+        if flt.collections is not None:
+            mask &= np.isin(self._collections, sorted(flt.collections))
         if flt.max_level:
-            mask &= self._levels <= LEVELS.index(flt.max_level)
+            mask &= self.effective_levels() <= LEVELS.index(flt.max_level)
         return mask
+
+    def level_of(self, chunk_id: str) -> int:
+        """Effective level index of one indexed chunk now (highest level when unknown)."""
+        self.refresh()
+        if self._row_of is None or len(self._row_of) != len(self._ids):
+            self._row_of = {cid: i for i, cid in enumerate(self._ids)}
+        row = self._row_of.get(chunk_id)
+        return len(LEVELS) - 1 if row is None else min(int(self.effective_levels()[row]), len(LEVELS) - 1)
+
+    def effective_levels(self, now: float | None = None) -> np.ndarray:
+        """Levels now: a press release before its 보도시점 is 비공개 — at least 민감 (S)."""
+        t = time.time() if now is None else now
+        return np.where(self._embargo > t, np.maximum(self._levels, EMBARGO_LEVEL), self._levels)
 
     def _boosts(self, q: QueryInfo) -> np.ndarray:
         boost = self._prior
-        if q.families:
-            boost = boost * np.where(np.isin(self._family, q.families), self.config.family_boost, 1.0)
+        codes = [self._family_index[f] for f in q.families if f in self._family_index]
+        if codes:
+            boost = boost * np.where(np.isin(self._family_code, codes), self.config.family_boost, 1.0)
         return boost.astype(np.float32)
 
     def _phrase_hits(self, rows: list[int], phrases: list[str]) -> dict[int, float]:

@@ -110,6 +110,40 @@ class SqliteStore:
                 "INSERT OR IGNORE INTO collections(name, level, created_at) VALUES (?, ?, ?)", (name, level, _now())
             )
 
+    def set_collection_level(self, name: str, level: str) -> bool:
+        """Change a collection's level; takes effect for every search from the next query."""
+        return self._update("UPDATE collections SET level = ? WHERE name = ?", (level, name))
+
+    def set_document_level(self, document_id: str, level: str) -> bool:
+        """Change a document's level (and its chunks') in one transaction."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = self._conn.execute("UPDATE documents SET classification = ? WHERE id = ?", (level, document_id))
+                self._conn.execute("UPDATE chunks SET classification = ? WHERE document_id = ?", (level, document_id))
+                self._bump()
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return cur.rowcount > 0
+
+    def _update(self, sql: str, params: tuple[Any, ...]) -> bool:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = self._conn.execute(sql, params)
+                self._bump()
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return cur.rowcount > 0
+
+    def collection_level(self, name: str) -> str | None:
+        row = self._conn.execute("SELECT level FROM collections WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
     def collections(self) -> list[dict[str, Any]]:
         rows = self._conn.execute(
             """SELECT c.name, c.level, c.created_at,
@@ -231,8 +265,9 @@ class SqliteStore:
         """Light rows for building search indexes: chunk id, index text parts and filter fields."""
         return self._conn.execute(
             """SELECT c.id, c.context, c.text, c.citation, c.classification, c.meta, d.collection, d.kind,
-                      d.title, d.id AS document_id
+                      d.title, d.id AS document_id, COALESCE(k.level, '공개') AS collection_level
                FROM chunks c JOIN documents d ON d.id = c.document_id
+               LEFT JOIN collections k ON k.name = d.collection
                ORDER BY c.document_id, c.ordinal"""
         ).fetchall()
 

@@ -11,15 +11,25 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from dasan.errors import CorruptFileError, EncryptedFileError
+from dasan.errors import CorruptFileError, DasanError, EncryptedFileError, FileTooLargeError
 from dasan.ingest.readers.docx import guard_zip
 from dasan.ingest.textdecode import decode_text
 from dasan.types import Block, Document
+
+#: Characters of a CSV file given to ``csv.Sniffer``.
+SNIFF_CHARS = 8192
+#: Most sheets accepted in one workbook (each is parsed separately).
+MAX_SHEETS = 1000
+#: Empty cells (padding up to a row's last cell, missing rows) a workbook may make us visit
+#: beyond four per cell that holds a value: a lying or sparse sheet must not cost billions.
+MAX_PADDING = 2_000_000
+_SHEET_TAG = re.compile(rb"<(?:[\w.-]+:)?sheet\b")
 
 _ID_NAMES = {"id", "_id", "record_id", "번호", "일련번호", "아이디", "식별자"}
 
@@ -119,8 +129,9 @@ class CsvReader:
 
     def read(self, path: Path, data: bytes) -> Document:
         text = decode_text(data)
-        # Only sniff whole lines: a cut quoted field confuses the sniffer.
-        sample = text[:65536]
+        # Only sniff whole lines: a cut quoted field confuses the sniffer. The sniffer's regexes
+        # are quadratic in the sample (64 KiB of quotes took 16 s), so the sample stays small.
+        sample = text[:SNIFF_CHARS]
         if len(text) > len(sample) and "\n" in sample:
             sample = sample[: sample.rfind("\n")]
         delimiter = _sniff_delimiter(sample, path.name)
@@ -145,11 +156,48 @@ class CsvReader:
                         metadata={"delimiter": delimiter})
 
 
+def _count_sheets(data: bytes) -> int:
+    """Sheets declared in ``xl/workbook.xml`` (0 when it cannot be read: openpyxl reports that)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            info = zf.getinfo("xl/workbook.xml")
+            if info.file_size > 16 * 1048576:
+                return MAX_SHEETS + 1
+            return len(_SHEET_TAG.findall(zf.read(info)))
+    except Exception:
+        return 0
+
+
+class _PaddingBudget:
+    """Counts the empty cells openpyxl pads rows with; refuses a sheet that is mostly padding."""
+
+    def __init__(self) -> None:
+        self.padded = 0
+        self.present = 0
+
+    def charge(self, values: tuple[Any, ...]) -> tuple[Any, ...]:
+        n = len(values)
+        filled = n - values.count(None)
+        self.present += filled
+        self.padded += n - filled + 1
+        if self.padded > MAX_PADDING + 4 * self.present:
+            raise FileTooLargeError(
+                "XLSX 시트의 셀 범위가 비정상적으로 넓습니다 (값 없이 멀리 떨어진 셀이나 빈 행이 너무 많음). "
+                "Excel에서 사용하지 않는 행과 열을 지운 뒤 다시 저장해 주세요."
+            )
+        return values
+
+
 class XlsxReader:
     format = "xlsx"
 
     def read(self, path: Path, data: bytes) -> Document:
         guard_zip(data, "XLSX")
+        sheets_declared = _count_sheets(data)
+        if sheets_declared > MAX_SHEETS:
+            raise FileTooLargeError(
+                f"XLSX 파일의 시트가 너무 많습니다 ({sheets_declared}개 > {MAX_SHEETS}개). 통합 문서를 나누어 저장해 주세요."
+            )
         import openpyxl
         from openpyxl.utils.exceptions import InvalidFileException
 
@@ -167,15 +215,24 @@ class XlsxReader:
             ) from e
         blocks: list[Block] = []
         sheets: list[str] = []
+        seen_parts: set[str] = set()
+        budget = _PaddingBudget()
         try:
             for ws in wb.worksheets:
+                part = getattr(ws, "_worksheet_path", None)
+                if isinstance(part, str):
+                    if part in seen_parts:
+                        continue  # several sheets pointing at one part: read it once
+                    seen_parts.add(part)
                 sheets.append(ws.title)
+                if hasattr(ws, "reset_dimensions"):
+                    ws.reset_dimensions()  # a lying <dimension> would pad every row to 16384 cells
                 rows = (
-                    (n, [_cell(v) for v in values])
+                    (n, [_cell(v) for v in budget.charge(values)])
                     for n, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1)
                 )
                 blocks.extend(records(rows, ws.title))
-        except (MemoryError, RecursionError):
+        except (MemoryError, RecursionError, DasanError):
             raise
         except Exception as e:  # zipfile/XML/openpyxl errors all mean a damaged workbook
             raise CorruptFileError(

@@ -10,10 +10,12 @@ the file with its line number, rather than indexing half of it.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from dasan.errors import CorruptFileError
+from dasan.ingest.readers import scrub_surrogates
 from dasan.ingest.textdecode import decode_text
 from dasan.types import Block, Document
 
@@ -55,6 +57,8 @@ class JsonlReader:
                     f"JSONL {line_no}행이 올바른 JSON이 아닙니다 ({detail}). 한 줄에 JSON 객체 하나씩 있어야 합니다. "
                     "해당 줄을 고친 뒤 다시 올려 주세요."
                 ) from e
+            if "\\u" in line and re.search(r"\\u[dD][89a-fA-F]", line):
+                obj = scrub_surrogates(obj)  # a lone surrogate escape cannot be stored as UTF-8
             if not isinstance(obj, dict):
                 raise CorruptFileError(
                     f"JSONL {line_no}행이 JSON 객체({{...}})가 아니라 {type(obj).__name__} 값입니다. "

@@ -179,6 +179,11 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
             f"Markdown 머리말(YAML front matter)의 {where}에 형식 오류가 있습니다: {problem}. "
             "머리말의 해당 줄을 고치거나(예: 콜론이 든 값은 따옴표로 감싸기) 머리말을 지운 뒤 다시 올려 주세요."
         ) from e
+    except (ValueError, OverflowError, TypeError) as e:  # a value YAML cannot build, e.g. date 2026-13-45
+        raise ReadError(
+            f"Markdown 머리말(YAML front matter)에 만들 수 없는 값이 있습니다 ({e}). "
+            "날짜 등 해당 값을 고치거나 따옴표로 감싼 뒤 다시 올려 주세요."
+        ) from e
     if not isinstance(loaded, dict):
         return {}, text, 1
     return _jsonable(loaded, [MAX_FRONT_MATTER_NODES]), "\n".join(lines[end + 1 :]), end + 2

@@ -1,0 +1,133 @@
+"""Access enforcement: what a principal may see, turned into filters the search applies itself.
+
+A user sees a chunk only when (a) its effective level — the higher of the document's and the
+collection's level, raised to 민감 for a press release before its 보도시점 — is within the
+user's clearance, and (b) its collection is one of the user's permitted collections
+(:func:`dasan.security.access.allowed_collections`). Search gets both as a
+:class:`~dasan.rag.retrieve.SearchFilter` applied inside every leg before the top-k cut, so
+nothing above clearance is ever scored, counted, quoted or timed.
+
+Documents outside a user's view are reported as *not found*, never as *forbidden*: a
+refusal would tell the user that the document exists.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+from dasan.errors import NotFoundError
+from dasan.rag.retrieve import EMBARGO_LEVEL, SearchFilter, embargo_ts
+from dasan.security.access import allowed_collections, require
+from dasan.security.principals import Directory
+from dasan.store.base import DocumentRecord, Store
+from dasan.types import LEVELS, Principal
+
+
+def _rank(level: str | None) -> int:
+    return LEVELS.index(level) if level in LEVELS else len(LEVELS)
+
+
+def directory(store: Store) -> Directory:
+    return Directory.from_store(store)
+
+
+def search_filter(store: Store, principal: Principal, base: SearchFilter | None = None) -> SearchFilter:
+    """``base`` narrowed to what ``principal`` may see."""
+    flt = base or SearchFilter()
+    allowed = allowed_collections(directory(store), principal)
+    clearance = principal.clearance if principal.clearance in LEVELS else LEVELS[0]
+    max_level = clearance
+    if flt.max_level and flt.max_level in LEVELS:
+        max_level = LEVELS[min(_rank(flt.max_level), _rank(clearance))]
+    collections = None if allowed is None else frozenset(allowed)
+    if flt.collections is not None:
+        collections = flt.collections if collections is None else collections & flt.collections
+    return replace(flt, max_level=max_level, collections=collections)
+
+
+def document_level(store: Store, doc: DocumentRecord, now: float | None = None) -> int:
+    """Effective level index of a document now (see module docstring)."""
+    level = max(_rank(doc.classification), _rank(store.collection_level(doc.collection)))
+    t = time.time() if now is None else now
+    embargo = embargo_ts(doc.metadata)
+    if not embargo and doc.kind == "press":  # the press parser keeps 보도시점 with the chunks
+        first = store.chunks_of(doc.id)[:1]
+        embargo = embargo_ts(first[0].meta) if first else 0.0
+    if embargo > t:
+        level = max(level, EMBARGO_LEVEL)
+    return level
+
+
+def can_see_document(store: Store, principal: Principal, doc: DocumentRecord) -> bool:
+    allowed = allowed_collections(directory(store), principal)
+    if allowed is not None and doc.collection not in allowed:
+        return False
+    return document_level(store, doc) <= _rank(principal.clearance if principal.clearance in LEVELS else LEVELS[0])
+
+
+def get_document(store: Store, principal: Principal, document_id: str) -> DocumentRecord:
+    """The document, or :class:`NotFoundError` when it does not exist *or* is outside the view."""
+    require(principal, "docs")
+    doc = store.get_document(document_id)
+    if doc is None or not can_see_document(store, principal, doc):
+        raise NotFoundError(f"문서를 찾을 수 없습니다: {document_id[:16]}")
+    return doc
+
+
+def visible_documents(store: Store, principal: Principal, collection: str | None = None) -> list[DocumentRecord]:
+    require(principal, "docs")
+    return [d for d in store.list_documents(collection) if can_see_document(store, principal, d)]
+
+
+def visible_collections(store: Store, principal: Principal) -> list[dict[str, Any]]:
+    """Collections the principal may see, with counts over the documents they may see."""
+    require(principal, "docs")
+    allowed = allowed_collections(directory(store), principal)
+    out = []
+    for c in store.collections():
+        if allowed is not None and c["name"] not in allowed:
+            continue
+        if _rank(c["level"]) > _rank(principal.clearance):
+            continue
+        docs = [d for d in store.list_documents(c["name"]) if can_see_document(store, principal, d)]
+        out.append({**c, "documents": len(docs), "chunks": sum(d.n_chunks for d in docs)})
+    return out
+
+
+
+
+def check_ingest(store: Store, principal: Principal, collection: str, level: str,
+                 departments: tuple[str, ...] = ()) -> str:
+    """Validate an ingest request; returns the normalised level.
+
+    The principal needs the ``ingest`` action, may not file material above their own clearance,
+    and (unless admin) may only add to a collection they can see. Assigning owner departments
+    is an admin's act.
+    """
+    from dasan.errors import PermissionDeniedError
+    from dasan.security.access import can_see_collection
+    from dasan.security.principals import parse_level
+
+    require(principal, "ingest")
+    lvl = parse_level(level)
+    if _rank(lvl) > _rank(principal.clearance):
+        raise PermissionDeniedError(f"자신의 취급 등급({principal.clearance})보다 높은 {lvl} 등급 문서는 등록할 수 없습니다.")
+    admin = "admin" in principal.roles
+    if departments and not admin:
+        raise PermissionDeniedError("컬렉션의 소유 부서 지정은 관리자만 할 수 있습니다.")
+    if not admin and not can_see_collection(directory(store), principal, collection):
+        raise PermissionDeniedError(f"컬렉션 '{collection}'에 문서를 등록할 권한이 없습니다.")
+    return lvl
+
+
+def check_relabel(store: Store, principal: Principal, level: str) -> str:
+    """Changing a level is an admin's act (it changes who sees what); returns the normalised level."""
+    from dasan.errors import PermissionDeniedError
+    from dasan.security.principals import parse_level
+
+    lvl = parse_level(level)
+    if "admin" not in principal.roles:
+        raise PermissionDeniedError("보안 등급 변경은 관리자만 할 수 있습니다.")
+    return lvl
