@@ -7,6 +7,8 @@ see :meth:`dasan.rag.answer.Answerer.verify`.
 
 from __future__ import annotations
 
+import re
+
 from dasan.types import Hit
 
 SYSTEM = (
@@ -23,11 +25,20 @@ EXAMPLE_QUESTION = "근로자 안전교육은 1년에 몇 시간 해야 하나�
 EXAMPLE_ANSWER = "사업주는 근로자에게 매년 2시간 이상 안전교육을 하여야 합니다. [1]"
 
 
+_FENCE_RE = re.compile(r"\[(\s*(?:자료|질문|system|user|assistant)[^\]\n]{0,20})\]", re.IGNORECASE)
+
+
+def defang(text: str) -> str:
+    """Source text cannot forge the prompt's structure: ``[질문]``/``[자료 n]`` written inside a
+    document become full-width brackets (``［질문］``), which read the same to people."""
+    return _FENCE_RE.sub(lambda m: f"［{m.group(1)}］", text)
+
+
 def format_sources(sources: list[Hit], max_chars: int = 400) -> str:
     parts = []
     for i, h in enumerate(sources, 1):
         text = h.chunk.text if len(h.chunk.text) <= max_chars else h.chunk.text[:max_chars] + "…"
-        parts.append(f"[자료 {i}] {h.chunk.citation.label}\n{text}")
+        parts.append(f"[자료 {i}] {defang(h.chunk.citation.label)}\n{defang(text)}")
     return "\n\n".join(parts)
 
 

@@ -117,7 +117,9 @@ def check_ingest(store: Store, principal: Principal, collection: str, level: str
     admin = "admin" in principal.roles
     if departments and not admin:
         raise PermissionDeniedError("컬렉션의 소유 부서 지정은 관리자만 할 수 있습니다.")
-    if not admin and not can_see_collection(directory(store), principal, collection):
+    d = directory(store)
+    owned = collection in d.collection_owners()
+    if not admin and owned and not can_see_collection(d, principal, collection):
         raise PermissionDeniedError(f"컬렉션 '{collection}'에 문서를 등록할 권한이 없습니다.")
     return lvl
 
