@@ -298,6 +298,25 @@ def collections(cctx: click.Context, as_json: bool) -> None:
         click.echo(f"{r['name']:<16} 등급 {r['level']}  문서 {r['documents']:>5}  청크 {r['chunks']:>7}")
 
 
+@collections.command("set-pii")
+@click.argument("name")
+@click.argument("policy", type=click.Choice(["off", "mask_ingest", "mask_answer", "block"]))
+@as_option
+@pass_ctx
+def collections_set_pii(ctx: Ctx, name: str, policy: str) -> None:
+    """컬렉션의 개인정보 정책: off, mask_ingest(저장 시 가림), mask_answer(보여 줄 때 가림), block(거부).
+
+    새로 수집하는 문서부터 저장 단계 정책이 적용되고, 보여 주는 단계 정책은 바로 적용됩니다.
+    """
+    from dasan.security.guard import check_relabel
+
+    check_relabel(ctx.store, ctx.principal, "공개", "개인정보 정책 변경")
+    with ctx.audited("permission.change", name, change="collection.pii_policy", policy=policy):
+        ctx.store.ensure_collection(name)
+        ctx.store.set_collection_pii_policy(name, policy)
+    click.echo(f"컬렉션 {name} 개인정보 정책: {policy}")
+
+
 @collections.command("set-level")
 @click.argument("name")
 @click.argument("level")
@@ -354,13 +373,13 @@ def search(ctx: Ctx, query: str, k: int, collection: str | None, kinds: tuple[st
         if value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise click.UsageError(f"{name} 날짜 형식이 잘못되었습니다: {value} (예: 2026-01-31)")
     from dasan.security.access import require
-    from dasan.security.guard import search_filter
+    from dasan.security.guard import redact_hits, search_filter
 
     require(ctx.principal, "search")
     flt = search_filter(ctx.store, ctx.principal, SearchFilter(
         collection=collection, kinds=kinds or None, date_from=date_from, date_to=date_to, in_force=in_force))
     with ctx.audited("search", query[:500], k=k, collection=collection) as rec:
-        hits = Retriever(ctx.store, ctx.data_dir).search(query, k=k, flt=flt)
+        hits = redact_hits(ctx.store, Retriever(ctx.store, ctx.data_dir).search(query, k=k, flt=flt))
         rec["chunk_ids"] = [h.chunk.id for h in hits]
     if as_json:
         _emit_json([_hit_json(h) for h in hits])
@@ -428,25 +447,29 @@ def ask(ctx: Ctx, question: str, backend: str, collection: str | None, as_json: 
     if not question.strip():
         raise click.UsageError("질문이 비어 있습니다.")
     from dasan.security.access import require
-    from dasan.security.guard import search_filter
+    from dasan.security.guard import redact_answer, search_filter
 
     require(ctx.principal, "ask")
     answerer = _build_answerer(ctx, backend)
     flt = search_filter(ctx.store, ctx.principal, SearchFilter(collection=collection))
     final = None
+    # Raw model tokens are shown as they come only where no personal-data policy applies;
+    # otherwise the user sees the verified, masked answer at the end.
+    live = backend != "extractive" and not as_json and all(
+        c.get("pii_policy", "off") == "off" for c in ctx.store.collections())
     with ctx.audited("answer", question[:500], backend=backend, collection=collection) as rec:
         for ev in answerer.stream(question, backend, flt):
-            if ev["type"] == "token" and backend != "extractive" and not as_json:
+            if ev["type"] == "token" and live:
                 click.echo(ev["text"], nl=False)  # generated tokens stream; sources are shown after checking
             elif ev["type"] == "final":
-                final = ev["answer"]
+                final = redact_answer(ctx.store, ev["answer"])
         assert final is not None
         rec.update(chunk_ids=[c.chunk.id for c in final.citations], refused=final.refused,
                    backend_used=final.backend, routing=final.routing)
     if as_json:
         _emit_json(_answer_json(final))
         return
-    if backend != "extractive":
+    if live:
         click.echo("\n\n[검증 후 답변]")
     click.echo(final.text)
     if final.refused:

@@ -17,6 +17,7 @@ from dasan.errors import DasanError
 from dasan.ingest.chunking import chunk_document
 from dasan.ingest.readers import read_file
 from dasan.ingest.structure import detect_kind
+from dasan.security.pii_policy import protect_document
 from dasan.store.base import DocumentRecord, Store
 from dasan.store.ids import PIPELINE_VERSION, content_hash, document_id
 from dasan.types import DEFAULT_LEVEL
@@ -105,6 +106,7 @@ def ingest_file(store: Store, path: Path, collection: str = DEFAULT_COLLECTION,
     try:
         doc = read_file(path)
         doc.kind = detect_kind(doc)
+        protect_document(doc, store.collection_pii_policy(collection), path=str(path))
         chunks = chunk_document(doc, doc_id, classification=classification)
     except DasanError as e:
         return FileResult(path=str(path), status="failed", error=e.message)

@@ -124,12 +124,80 @@ def check_ingest(store: Store, principal: Principal, collection: str, level: str
     return lvl
 
 
-def check_relabel(store: Store, principal: Principal, level: str) -> str:
+def check_relabel(store: Store, principal: Principal, level: str, what: str = "보안 등급 변경") -> str:
     """Changing a level is an admin's act (it changes who sees what); returns the normalised level."""
     from dasan.errors import PermissionDeniedError
     from dasan.security.principals import parse_level
 
     lvl = parse_level(level)
     if "admin" not in principal.roles:
-        raise PermissionDeniedError("보안 등급 변경은 관리자만 할 수 있습니다.")
+        raise PermissionDeniedError(f"{what}은(는) 관리자만 할 수 있습니다.")
     return lvl
+
+
+# -- personal data on the way out -------------------------------------------------------------
+class _Policies:
+    """Collection policy per chunk's document, looked up once per call."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._doc: dict[str, tuple[str, bool]] = {}
+
+    def of(self, chunk: Any) -> tuple[str, bool]:
+        if chunk.document_id not in self._doc:
+            doc = self.store.get_document(chunk.document_id)
+            coll = doc.collection if doc else ""
+            self._doc[chunk.document_id] = (self.store.collection_pii_policy(coll), bool(doc and doc.kind == "press"))
+        return self._doc[chunk.document_id]
+
+
+def _masked_chunk(chunk: Any, policy: str, press: bool) -> Any:
+    from dasan.security.pii_policy import apply_policy
+
+    return replace(chunk, text=apply_policy(chunk.text, policy, "answer", press_release=press),
+                   context=apply_policy(chunk.context, policy, "answer", press_release=press))
+
+
+def redact_hits(store: Store, hits: list[Any]) -> list[Any]:
+    """Search results with personal data masked per their collection's policy.
+
+    ``block`` collections cannot hold personal data (refused at ingest); should one slip in
+    (policy changed later), the passage is withheld rather than shown.
+    """
+    from dasan.errors import PiiBlockedError
+    from dasan.security.pii_policy import apply_policy
+
+    pol = _Policies(store)
+    out = []
+    for h in hits:
+        policy, press = pol.of(h.chunk)
+        try:
+            chunk = _masked_chunk(h.chunk, policy, press)
+            snip = apply_policy(h.snippet, policy, "answer", press_release=press)
+        except PiiBlockedError:
+            continue
+        out.append(replace(h, chunk=chunk, snippet=snip))
+    return out
+
+
+def redact_answer(store: Store, ans: Any) -> Any:
+    """The answer text, quotes and sources masked per the strictest policy among its sources."""
+    from dasan.errors import PiiBlockedError
+    from dasan.security.pii_policy import apply_policy
+
+    pol = _Policies(store)
+    order = ["off", "mask_answer", "mask_ingest", "block"]
+    policies = [pol.of(c.chunk) for c in ans.citations] or [("mask_answer", False)]
+    strictest = max((p for p, _ in policies), key=lambda p: order.index(p) if p in order else len(order))
+    press = all(pr for _, pr in policies)
+    try:
+        text = apply_policy(ans.text, strictest, "answer", press_release=press)
+    except PiiBlockedError as e:
+        return replace(ans, text=f"개인정보 보호 정책에 따라 답변을 보여 드릴 수 없습니다. ({e.message})", refused=True,
+                       citations=[], notes=[*ans.notes, "pii_blocked"])
+    cites = []
+    for c in ans.citations:
+        p, pr = pol.of(c.chunk)
+        cites.append(replace(c, chunk=_masked_chunk(c.chunk, p, pr),
+                             quote=apply_policy(c.quote, p, "answer", press_release=pr)))
+    return replace(ans, text=text, citations=cites, hits=redact_hits(store, ans.hits))

@@ -22,6 +22,7 @@ from dasan.errors import DasanError, PiiBlockedError
 
 if TYPE_CHECKING:
     from dasan.security.pii import Finding
+    from dasan.types import Document
 
 Stage = Literal["ingest", "answer"]
 
@@ -68,3 +69,30 @@ def apply_policy(text: str, policy: PiiPolicy | str, stage: Stage, *, press_rele
             path=path, counts=dict(Counter(f.kind for f in findings)),
         )
     return mask(text, findings)
+
+
+def protect_document(doc: Document, policy: PiiPolicy | str, *, path: str | None = None) -> int:
+    """Apply an ingest-stage policy to every text of ``doc`` in place (block text, table cells,
+    record fields); returns how many texts changed. ``block`` raises on the first finding."""
+    pol = PiiPolicy(policy)
+    if pol in (PiiPolicy.OFF, PiiPolicy.MASK_ANSWER):
+        return 0
+    press = doc.kind == "press"
+    changed = 0
+
+    def fix(text: str) -> str:
+        nonlocal changed
+        out = apply_policy(text, pol, "ingest", press_release=press, path=path)
+        changed += out != text
+        return out
+
+    if doc.title:
+        doc.title = fix(doc.title)
+    for b in doc.blocks:
+        b.text = fix(b.text)
+        if b.rows:
+            b.rows = [[fix(cell) for cell in row] for row in b.rows]
+        fields = b.meta.get("fields") if isinstance(b.meta, dict) else None
+        if isinstance(fields, dict):
+            b.meta["fields"] = {k: fix(v) if isinstance(v, str) else v for k, v in fields.items()}
+    return changed

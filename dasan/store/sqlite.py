@@ -140,13 +140,20 @@ class SqliteStore:
                 raise
         return cur.rowcount > 0
 
+    def collection_pii_policy(self, name: str) -> str:
+        row = self._conn.execute("SELECT pii_policy FROM collections WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else "mask_answer"
+
+    def set_collection_pii_policy(self, name: str, policy: str) -> bool:
+        return self._update("UPDATE collections SET pii_policy = ? WHERE name = ?", (policy, name))
+
     def collection_level(self, name: str) -> str | None:
         row = self._conn.execute("SELECT level FROM collections WHERE name = ?", (name,)).fetchone()
         return row[0] if row else None
 
     def collections(self) -> list[dict[str, Any]]:
         rows = self._conn.execute(
-            """SELECT c.name, c.level, c.created_at,
+            """SELECT c.name, c.level, c.pii_policy, c.created_at,
                       COUNT(d.id) AS documents, COALESCE(SUM(d.n_chunks), 0) AS chunks
                FROM collections c LEFT JOIN documents d ON d.collection = c.name
                GROUP BY c.name ORDER BY c.name"""
