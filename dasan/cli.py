@@ -106,16 +106,22 @@ def cli(ctx: click.Context, data_dir: str | None, as_user: str | None) -> None:
               help="문서 보안 등급: 공개(O)·민감(S)·기밀(C)")
 @click.option("--department", "departments", multiple=True,
               help="컬렉션을 소유할 부서 (여러 번 지정 가능, 관리자만)")
+@click.option("--disclosure", default=None,
+              help="정보공개 구분: 공개, 부분공개:N, 비공개:N (N = 정보공개법 제9조제1항 사유 번호)")
 @click.option("--json", "as_json", is_flag=True, help="결과를 JSON 한 개로 출력")
 @as_option
 @pass_ctx
 def ingest(ctx: Ctx, paths: tuple[str, ...], collection: str, recursive: bool, level: str,
-           departments: tuple[str, ...], as_json: bool) -> None:
+           departments: tuple[str, ...], disclosure: str | None, as_json: bool) -> None:
     """문서(HWP, HWPX, PDF, DOCX, HTML, TXT, MD, CSV, XLSX, JSONL)를 저장소에 넣습니다."""
     from dasan.ingest.pipeline import FileResult, ingest_paths
+    from dasan.security.disclosure import level_for, parse_disclosure
     from dasan.security.guard import check_ingest
+    from dasan.security.principals import parse_level
 
-    level = check_ingest(ctx.store, ctx.principal, collection, level, departments)
+    disc = parse_disclosure(disclosure) if disclosure else None
+    level = check_ingest(ctx.store, ctx.principal, collection, level_for(parse_level(level), disc), departments)
+    extra = {"정보공개": disc.as_meta()} if disc else None
 
     show_progress = not as_json and sys.stderr.isatty()
     bar: Any = None
@@ -142,7 +148,7 @@ def ingest(ctx: Ctx, paths: tuple[str, ...], collection: str, recursive: bool, l
                 directory.assign_collection(collection, d)
         try:
             report = ingest_paths(ctx.store, paths, collection=collection, recursive=recursive,
-                                  classification=level, on_file=on_file, on_start=on_start)
+                                  classification=level, extra_meta=extra, on_file=on_file, on_start=on_start)
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)

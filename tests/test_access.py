@@ -202,3 +202,30 @@ def test_injection_and_traversal_through_cli_filters_and_names(tmp_path: Path) -
     for ident in ["%", "_", "' OR '1'='1", "../../etc/passwd"]:
         res = run(cli, ["--data-dir", str(data), "docs", "show", ident])
         assert res.exit_code != 0 and "찾을 수 없습니다" in res.output
+
+
+def test_disclosure_status_sets_a_floor_on_the_level(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dasan.cli import cli
+    from dasan.errors import ConfigError
+    from dasan.security.disclosure import level_for, parse_disclosure
+
+    assert parse_disclosure("비공개:2").implied_level() == "기밀"
+    assert parse_disclosure("부분공개:6").implied_level() == "민감"
+    assert level_for("공개", parse_disclosure("공개")) == "공개"
+    assert level_for("기밀", parse_disclosure("비공개:5")) == "기밀"
+    for bad in ("비공개", "비공개:9", "공개:3", "대외비"):
+        with pytest.raises(ConfigError):
+            parse_disclosure(bad)
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text("내부 검토 중인 예산 조정안", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "d"), "ingest", str(src), "--disclosure", "비공개:5"])
+    assert res.exit_code == 0, res.output
+    store = open_store(tmp_path / "d")
+    [doc] = store.list_documents()
+    assert doc.classification == "민감"
+    assert doc.metadata["정보공개"] == {"status": "비공개", "reason": 5,
+                                     "basis": "공공기관의 정보공개에 관한 법률 제9조제1항제5호"}
+    store.close()

@@ -81,7 +81,7 @@ def discover(paths: Iterable[str | Path], recursive: bool = False) -> tuple[list
 
 
 def ingest_file(store: Store, path: Path, collection: str = DEFAULT_COLLECTION,
-                classification: str = DEFAULT_LEVEL) -> FileResult:
+                classification: str = DEFAULT_LEVEL, extra_meta: dict[str, Any] | None = None) -> FileResult:
     src = str(path.resolve())
     try:
         size = path.stat().st_size
@@ -117,7 +117,8 @@ def ingest_file(store: Store, path: Path, collection: str = DEFAULT_COLLECTION,
         pipeline_version=PIPELINE_VERSION, format=doc.format, kind=doc.kind,
         title=doc.title or path.stem, pages=doc.pages, size_bytes=len(data), n_chunks=len(chunks),
         classification=classification,
-        metadata={**doc.metadata, "empty_pages": doc.empty_pages} if doc.empty_pages else dict(doc.metadata),
+        metadata={**doc.metadata, **(extra_meta or {}),
+                  **({"empty_pages": doc.empty_pages} if doc.empty_pages else {})},
     )
     try:
         store.put_document(record, chunks)
@@ -130,6 +131,7 @@ def ingest_file(store: Store, path: Path, collection: str = DEFAULT_COLLECTION,
 
 def ingest_paths(store: Store, paths: Iterable[str | Path], *, collection: str = DEFAULT_COLLECTION,
                  recursive: bool = False, classification: str = DEFAULT_LEVEL,
+                 extra_meta: dict[str, Any] | None = None,
                  on_file: Callable[[FileResult], None] | None = None,
                  on_start: Callable[[int], None] | None = None) -> IngestReport:
     files, missing = discover(paths, recursive)
@@ -138,7 +140,7 @@ def ingest_paths(store: Store, paths: Iterable[str | Path], *, collection: str =
         on_start(len(files))
     store.ensure_collection(collection)
     for f in files:
-        res = ingest_file(store, f, collection, classification)
+        res = ingest_file(store, f, collection, classification, extra_meta)
         report.results.append(res)
         if on_file:
             on_file(res)
