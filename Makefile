@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint bench
+.PHONY: run test install lint bench e2e-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +16,24 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/dasan quickstart
+	$(VENV)/bin/dasan serve
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check dasan tests scripts
 
-test: $(STAMP) lint
+# Browser end-to-end test (tests/test_e2e_browser.py): Debian's Chromium (never a browser that a
+# tool downloads itself), a Korean font for readable screenshots, and playwright-core from npm.
+CHROMIUM   ?= /usr/bin/chromium
+E2E_STAMP  := tests/e2e/node_modules/.installed
+
+$(E2E_STAMP): tests/e2e/package.json tests/e2e/package-lock.json
+	cd tests/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	touch $@
+
+e2e-deps: $(E2E_STAMP)
+	@if [ ! -x $(CHROMIUM) ]; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-nanum; \
+	fi
+
+test: $(STAMP) lint e2e-deps
 	$(VENV)/bin/pytest -q -p no:cacheprovider

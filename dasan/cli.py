@@ -411,19 +411,9 @@ def _answer_json(ans: Any) -> dict[str, Any]:
 
 
 def _source_facts(chunk: Any) -> dict[str, Any]:
-    """What a reader needs to judge a source: title, article/page, dates, in force or not."""
-    from datetime import date
+    from dasan.rag.sources import source_facts
 
-    m = chunk.meta
-    facts: dict[str, Any] = {"title": chunk.citation.title, "article": chunk.citation.article,
-                             "page": chunk.citation.page}
-    if m.get("시행일자"):
-        facts["시행일자"] = str(m["시행일자"])
-        facts["in_force"] = str(m["시행일자"]) <= date.today().isoformat() and m.get("상태", "시행") != "폐지"
-    for key, name in (("release_date", "보도일"), ("embargo", "보도시점"), ("ministry", "부처")):
-        if m.get(key):
-            facts[name] = str(m[key])
-    return facts
+    return source_facts(chunk)
 
 
 def _build_answerer(ctx: Ctx, backend: str) -> Any:
@@ -613,9 +603,13 @@ def _register_security() -> None:
 
     for group in (users, departments, keys):
         _audit_changes(group, group.name or "")
-    for group in (users, departments, keys, audit, pii):
+    from dasan.bench.load import load
+    from dasan.server.serve import serve
+
+    for group in (users, departments, keys, audit, pii, serve):
         cli.add_command(group)
     bench.add_command(pii_bench_cmd)
+    bench.add_command(load)
 
 
 _READ_ONLY = frozenset({"list", "show"})

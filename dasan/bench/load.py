@@ -1,0 +1,143 @@
+"""``dasan bench load``: concurrent clients against a running ``dasan serve``.
+
+Each client is a thread with its own HTTP connection that, until the time is up, sends either a
+``POST /v1/search`` or a non-streaming ``POST /v1/chat/completions`` (model ``dasan``) with a
+Korean question about the sample corpus (``examples/``). Reported: requests per second, p50/p95
+latency per kind, errors. The clients share the machine with the server unless run elsewhere,
+so on a small machine the numbers are a lower bound for the server alone.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+import httpx
+import numpy as np
+
+QUERIES: tuple[str, ...] = (
+    "선로 작업 중 열차가 접근하면 어떻게 대피해야 하나요?",
+    "작업 차단 승인 전에 선로에 들어가도 되나요?",
+    "전차선 작업 전 감전을 예방하는 절차는?",
+    "열차감시원은 어떤 일을 하나요?",
+    "현장에서 사고가 나면 누구에게 어떻게 보고하나요?",
+    "여름철 도시철도 안전점검은 무엇을 점검하나요?",
+    "연말연시 인파 밀집 안전대책의 주요 내용은?",
+    "2026년 청년정책 시행계획은 무엇인가요?",
+    "신호 장애 사고의 원인과 재발방지대책은?",
+    "출입문 끼임 사고는 어떻게 조치했나요?",
+    "야간 선로작업 시작 시각이 바뀌었나요?",
+    "열차 접근 경보장치 배터리 점검",
+)
+
+
+@dataclass
+class Sample:
+    kind: str
+    ms: float
+    ok: bool
+    status: int
+
+
+@dataclass
+class _Shared:
+    samples: list[Sample] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _client_loop(url: str, key: str, deadline: float, chat_share: float, seed: int, shared: _Shared,
+                 timeout: float) -> None:
+    rng = random.Random(seed)
+    headers = {"Authorization": f"Bearer {key}"}
+    mine: list[Sample] = []
+    with httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout) as client:
+        while time.perf_counter() < deadline:
+            q = rng.choice(QUERIES)
+            if rng.random() < chat_share:
+                kind, path = "chat", "/v1/chat/completions"
+                body: dict[str, Any] = {"model": "dasan", "messages": [{"role": "user", "content": q}]}
+            else:
+                kind, path, body = "search", "/v1/search", {"query": q, "k": 5}
+            t0 = time.perf_counter()
+            try:
+                r = client.post(path, json=body)
+                ok, status = r.status_code == 200, r.status_code
+                if ok:
+                    r.json()
+                err = None if ok else f"HTTP {status}"
+            except (httpx.HTTPError, ValueError) as e:
+                ok, status, err = False, 0, type(e).__name__
+            mine.append(Sample(kind, (time.perf_counter() - t0) * 1000, ok, status))
+            if err:
+                with shared.lock:
+                    shared.errors[err] = shared.errors.get(err, 0) + 1
+    with shared.lock:
+        shared.samples.extend(mine)
+
+
+def _stats(samples: list[Sample], seconds: float) -> dict[str, Any]:
+    ms = np.array([s.ms for s in samples if s.ok]) if samples else np.zeros(0)
+    return {
+        "requests": len(samples),
+        "errors": sum(1 for s in samples if not s.ok),
+        "rps": round(len(samples) / seconds, 2) if seconds > 0 else 0.0,
+        "p50_ms": round(float(np.percentile(ms, 50)), 1) if ms.size else None,
+        "p95_ms": round(float(np.percentile(ms, 95)), 1) if ms.size else None,
+        "max_ms": round(float(ms.max()), 1) if ms.size else None,
+    }
+
+
+def run_load(url: str, key: str, clients: int = 20, seconds: float = 60.0, chat_share: float = 0.5,
+             timeout: float = 120.0) -> dict[str, Any]:
+    """Run the load and return the summary (see the module docstring)."""
+    shared = _Shared()
+    start = time.perf_counter()
+    deadline = start + seconds
+    threads = [threading.Thread(target=_client_loop, args=(url, key, deadline, chat_share, i, shared, timeout),
+                                name=f"load-{i}", daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + timeout + 5)
+    elapsed = time.perf_counter() - start
+    out: dict[str, Any] = {"url": url, "clients": clients, "seconds": round(elapsed, 1), "chat_share": chat_share,
+                           "total": _stats(shared.samples, elapsed)}
+    for kind in ("search", "chat"):
+        out[kind] = _stats([s for s in shared.samples if s.kind == kind], elapsed)
+    out["error_kinds"] = dict(shared.errors)
+    return out
+
+
+@click.command("load")
+@click.option("--url", required=True, help="서버 주소 (예: http://127.0.0.1:8000)")
+@click.option("--key", required=True, envvar="DASAN_API_KEY", help="API 키 (또는 환경 변수 DASAN_API_KEY)")
+@click.option("--clients", default=20, show_default=True, type=click.IntRange(1, 1000), help="동시 클라이언트 수")
+@click.option("--seconds", default=60.0, show_default=True, type=click.FloatRange(1, 3600), help="측정 시간(초)")
+@click.option("--chat-share", default=0.5, show_default=True, type=click.FloatRange(0, 1),
+              help="요청 중 답변(chat) 요청의 비율 (나머지는 검색)")
+@click.option("--json", "as_json", is_flag=True, help="결과를 JSON으로 출력")
+def load(url: str, key: str, clients: int, seconds: float, chat_share: float, as_json: bool) -> None:
+    """동시 접속 부하 시험: 검색과 답변(chat)을 섞어 보내고 처리량과 지연시간을 잽니다."""
+    try:
+        httpx.get(url.rstrip("/") + "/readyz", timeout=10).raise_for_status()
+    except httpx.HTTPError as e:
+        raise click.ClickException(f"서버가 준비되지 않았습니다: {url} ({type(e).__name__}). `dasan serve`가 실행 중인지, "
+                                   "/readyz가 200인지 확인하세요.") from e
+    result = run_load(url, key, clients=clients, seconds=seconds, chat_share=chat_share)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"클라이언트 {clients}개 × {result['seconds']}초, 대상 {url}")
+    click.echo(f"{'종류':<8}{'요청':>8}{'오류':>6}{'req/s':>9}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
+    for kind in ("search", "chat", "total"):
+        m = result[kind]
+        click.echo(f"{kind:<8}{m['requests']:>8}{m['errors']:>6}{m['rps']:>9}{m['p50_ms']!s:>10}{m['p95_ms']!s:>10}"
+                   f"{m['max_ms']!s:>10}")
+    if result["error_kinds"]:
+        click.echo("오류: " + ", ".join(f"{k} {v}건" for k, v in result["error_kinds"].items()))

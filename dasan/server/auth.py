@@ -1,0 +1,100 @@
+"""Who is calling (``Authorization: Bearer dsn_…``) and the audit entries written for them.
+
+A missing or unknown key is 401; a key whose role or scopes do not allow the action is 403
+(:func:`dasan.security.access.require`). Every operation writes its own audit entries with
+the user as actor and the key's public prefix and the client address as details; if the log
+cannot be written the operation does not run (503).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from dasan.security.access import authenticate_key
+from dasan.security.audit import AuditLog, audited
+from dasan.server.errors import ApiError, not_ready
+from dasan.server.state import ServerState
+from dasan.types import Principal
+
+bearer = HTTPBearer(auto_error=False, scheme_name="ApiKey",
+                    description="API 키 (`dasan keys create`로 발급): `Authorization: Bearer dsn_…`")
+
+
+def get_state(request: Request) -> ServerState:
+    return request.app.state.dasan
+
+
+def ready_state(request: Request) -> ServerState:
+    state = get_state(request)
+    if not state.ready.is_set():
+        raise not_ready()
+    return state
+
+
+def missing_key() -> ApiError:
+    return ApiError(401, "auth_required",
+                    "API 키가 필요합니다. 'Authorization: Bearer dsn_…' 헤더로 키를 보내세요 (키는 관리자에게 발급받으세요).")
+
+
+def current_principal(request: Request,
+                      creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+    if creds is None or not creds.credentials:
+        raise missing_key()
+    principal = authenticate_key(get_state(request).directory(), creds.credentials)
+    request.state.principal = principal
+    return principal
+
+
+State = Annotated[ServerState, Depends(get_state)]
+ReadyState = Annotated[ServerState, Depends(ready_state)]
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _who(principal: Principal, request: Request | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"via": "api", "key": principal.key_prefix}
+    if request is not None:
+        out["client"] = client_of(request)
+    return out
+
+
+@contextlib.contextmanager
+def audit_scope(state: ServerState, principal: Principal, request: Request | None, action: str,
+                target: str = "", **details: Any) -> Iterator[dict[str, Any]]:
+    """``with audit_scope(...) as rec:`` — intent entry first, outcome entry (with ``rec``) after;
+    both name the key and the client."""
+    who = _who(principal, request)
+    with audited(state.audit, action, principal.name, target, **who, **details) as rec:
+        rec.update(who)
+        yield rec
+
+
+class AuditTrail:
+    """An audited operation whose end comes later (a streamed answer, a background job)."""
+
+    def __init__(self, log: AuditLog, actor: str, action: str, target: str = "", **details: Any) -> None:
+        self.log, self.actor, self.action, self.target = log, actor, action, target
+        self.who = {k: details[k] for k in ("via", "key", "client") if k in details}
+        self.start_seq = log.append(action, actor, target, phase="start", **details).seq
+
+    @classmethod
+    def open(cls, state: ServerState, principal: Principal, request: Request | None, action: str,
+             target: str = "", **details: Any) -> AuditTrail:
+        return cls(state.audit, principal.name, action, target, **_who(principal, request), **details)
+
+    def finish(self, error: BaseException | str | None = None, **facts: Any) -> None:
+        outcome: dict[str, Any] = {**self.who, **facts, "phase": "end", "start_seq": self.start_seq,
+                                   "outcome": "error" if error else "ok"}
+        if error:
+            outcome["error"] = (f"{type(error).__name__}: {error}" if isinstance(error, BaseException)
+                                else str(error))[:500]
+        self.log.append(self.action, self.actor, self.target, **outcome)
+

@@ -1,0 +1,342 @@
+"""Uploads: originals kept content-addressed, ingestion by one background worker thread.
+
+An upload is saved first (``<data_dir>/originals/<sha256>``; the client's file name is only
+ever used, sanitised, as the last component of a hard link under ``uploads/<sha256>/``, which
+keeps the extension the format detector looks at) and queued as a job. One worker thread
+ingests jobs in order through a store connection of its own; queries keep running meanwhile.
+Before a document is committed its passage embeddings are computed into the embedding cache,
+so the index refresh that follows (under the retriever's write lock) does not embed anything.
+
+Originals are kept only where showing them does not undo a personal-data policy: a file that
+failed, or that only lives in ``mask_ingest`` collections (which promise to store masked text
+only), is removed again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import queue
+import re
+import secrets
+import threading
+import time
+import unicodedata
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from dasan import config
+from dasan.errors import NotFoundError
+from dasan.rag.retrieve import Retriever
+from dasan.store import open_store
+from dasan.store.base import DocumentRecord, Store
+from dasan.types import Chunk, Principal
+
+if TYPE_CHECKING:
+    from dasan.server.auth import AuditTrail
+    from dasan.server.state import ServerState
+
+log = logging.getLogger("dasan.server")
+
+MAX_JOBS_KEPT = 500
+MAX_QUEUED = 256
+_SHA_RE = re.compile(r"[0-9a-f]{64}")
+_BAD_NAME_CHARS = re.compile(r'[\\/:*?"<>|\x00]')
+
+
+def safe_name(raw: str | None, limit: int = 120) -> str:
+    """A file name safe to use as one path component: last component only, NFC, no control or
+    format characters, no separators or reserved characters, no leading dots, extension kept."""
+    name = unicodedata.normalize("NFC", str(raw or ""))
+    name = re.split(r"[\\/]", name)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"))
+    name = _BAD_NAME_CHARS.sub("_", name).strip().lstrip(".").strip()
+    if not name:
+        return "upload"
+    if len(name) > limit:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: limit - len(ext) - 1] + "." + ext) if dot and len(ext) <= 10 else name[:limit]
+    return name
+
+
+@dataclass
+class FileJob:
+    name: str
+    sha256: str | None = None
+    size: int = 0
+    status: str = "queued"
+    document_id: str | None = None
+    chunks: int | None = None
+    error: str | None = None
+    code: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "status": self.status}
+        for k in ("document_id", "chunks", "error", "code"):
+            if getattr(self, k) is not None:
+                out[k] = getattr(self, k)
+        return out
+
+
+@dataclass
+class Job:
+    id: str
+    owner: str
+    collection: str
+    level: str
+    files: list[FileJob]
+    trail: AuditTrail | None = None
+    done: bool = False
+    created: float = field(default_factory=time.time)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"job": self.id, "done": self.done, "collection": self.collection, "level": self.level,
+                "files": [f.as_dict() for f in self.files]}
+
+
+class Originals:
+    """Content-addressed originals under ``<data_dir>/originals`` and their named links."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = data_dir / "originals"
+        self.links = data_dir / "uploads"
+        self._lock = threading.Lock()
+        self._pins: Counter[str] = Counter()  # originals saved for jobs not finished yet: never discarded
+
+    def path(self, sha: str) -> Path | None:
+        if not _SHA_RE.fullmatch(sha or ""):
+            return None
+        p = self.root / sha
+        return p if p.is_file() else None
+
+    def save(self, src: BinaryIO, name: str, limit: int | None = None) -> FileJob:
+        """Copy ``src`` into the store; a file over ``limit`` (default ``config.MAX_FILE_BYTES``)
+        is refused (status failed, code ``file_too_large``)."""
+        limit = config.MAX_FILE_BYTES if limit is None else limit
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".upload-{secrets.token_hex(8)}"
+        h, size = hashlib.sha256(), 0
+        try:
+            with open(tmp, "wb") as out:
+                while block := src.read(1 << 20):
+                    size += len(block)
+                    if size > limit:
+                        return FileJob(name=name, size=size, status="failed", code="file_too_large", error=(
+                            f"파일이 너무 큽니다 ({limit / 1048576:.0f} MB 초과). "
+                            "파일을 나누거나 관리자에게 DASAN_MAX_FILE_BYTES 한도 조정을 요청하세요."))
+                    h.update(block)
+                    out.write(block)
+            if size == 0:
+                return FileJob(name=name, status="failed", code="read_error", error="빈 파일입니다 (0바이트).")
+            sha = h.hexdigest()
+            final = self.root / sha
+            with self._lock:
+                if final.exists():
+                    tmp.unlink()
+                else:
+                    os.replace(tmp, final)
+                self._pins[sha] += 1  # until unpin(): a concurrent discard must not remove it
+            return FileJob(name=name, sha256=sha, size=size)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+    def link(self, sha: str, name: str) -> Path:
+        """``uploads/<sha>/<name>``, a hard link to the original (a copy where links fail)."""
+        folder = self.links / sha
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / name
+        if not target.exists():
+            try:
+                os.link(self.root / sha, target)
+            except OSError:
+                import shutil
+
+                shutil.copyfile(self.root / sha, target)
+        return target
+
+    def unpin(self, shas: list[str]) -> None:
+        with self._lock:
+            for sha in shas:
+                self._pins[sha] -= 1
+                if self._pins[sha] <= 0:
+                    del self._pins[sha]
+
+    def discard(self, sha: str) -> None:
+        if not _SHA_RE.fullmatch(sha or ""):
+            return
+        with self._lock:
+            if self._pins.get(sha):
+                return  # another upload of the same bytes is still queued
+            with contextlib.suppress(FileNotFoundError):
+                (self.root / sha).unlink()
+            folder = self.links / sha
+            if folder.is_dir():
+                for f in folder.iterdir():
+                    with contextlib.suppress(OSError):
+                        f.unlink()
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+
+    def keep_or_discard(self, store: Store, shas: set[str]) -> None:
+        """Keep an original only where some stored document of it may show it (see module doc)."""
+        if not shas:
+            return
+        keep: set[str] = set()
+        for d in store.list_documents():
+            if d.content_hash in shas and store.collection_pii_policy(d.collection) != "mask_ingest":
+                keep.add(d.content_hash)
+        for sha in shas - keep:
+            self.discard(sha)
+
+
+class _PrewarmingStore:
+    """The worker's store: embeds a document's passages (into the cache) before committing it."""
+
+    def __init__(self, store: Store, retriever: Any) -> None:
+        self._store = store
+        self._retriever = retriever
+
+    def put_document(self, record: DocumentRecord, chunks: list[Chunk]) -> None:
+        try:
+            self._retriever.prewarm([Retriever.index_text({"context": c.context, "text": c.text}) for c in chunks])
+        except Exception:  # the refresh will embed them instead; never fail the ingest for this
+            log.warning("prewarming embeddings failed", exc_info=True)
+        self._store.put_document(record, chunks)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+class JobQueue:
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+        self.originals = Originals(state.data_dir)
+        self._queue: queue.Queue[Job | None] = queue.Queue(MAX_QUEUED)
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._store: Store | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="dasan-ingest", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._thread is not None:
+            with contextlib.suppress(queue.Full):
+                self._queue.put(None, timeout=1)
+            self._thread.join(timeout)
+            self._thread = None
+        if self._store is not None:
+            with contextlib.suppress(Exception):
+                self._store.close()
+            self._store = None
+
+    # -- jobs -------------------------------------------------------------------------------
+    def new_id(self) -> str:
+        return secrets.token_hex(8)
+
+    def submit(self, job: Job) -> None:
+        from dasan.server.errors import ApiError
+
+        with self._lock:
+            self._jobs[job.id] = job
+            while len(self._jobs) > MAX_JOBS_KEPT:
+                oldest = next(iter(self._jobs))
+                if not self._jobs[oldest].done:
+                    break
+                self._jobs.popitem(last=False)
+        if all(f.status != "queued" for f in job.files):
+            self._finish(job)
+            return
+        try:
+            self._queue.put_nowait(job)
+        except queue.Full:
+            for f in job.files:
+                if f.status == "queued":
+                    f.status, f.code, f.error = "failed", "busy", "수집 대기열이 가득 찼습니다. 잠시 후 다시 올리세요."
+            self.abandon(job.files)
+            self._finish(job)
+            raise ApiError(503, "busy", "수집 대기열이 가득 찼습니다. 잠시 후 다시 올리세요.") from None
+
+    def abandon(self, files: list[FileJob]) -> None:
+        """Release originals saved for files that will not be ingested (kept only if still used)."""
+        shas = [f.sha256 for f in files if f.sha256]
+        self.originals.unpin(shas)
+        self.originals.keep_or_discard(self.state.store, set(shas))
+
+    def get(self, job_id: str, principal: Principal) -> Job:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None or (job.owner != principal.name and "admin" not in principal.roles):
+            raise NotFoundError(f"작업을 찾을 수 없습니다: {job_id[:32]} (작업은 올린 사용자만 볼 수 있고, 오래된 작업은 지워집니다)")
+        return job
+
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    # -- the worker -------------------------------------------------------------------------
+    def _worker_store(self) -> Any:
+        if self._store is None:
+            self._store = open_store(self.state.data_dir)
+        return _PrewarmingStore(self._store, self.state.retriever)
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            try:
+                self._process(job)
+            except Exception as e:  # never let the worker die
+                log.exception("ingest job %s failed", job.id)
+                with contextlib.suppress(Exception):
+                    self.originals.unpin([f.sha256 for f in job.files if f.sha256 and f.status == "queued"])
+                for f in job.files:
+                    if f.status == "queued":
+                        f.status, f.code, f.error = "failed", "internal_error", f"수집 중 오류: {type(e).__name__}"
+            finally:
+                self._finish(job)
+
+    def _process(self, job: Job) -> None:
+        from dasan.ingest.pipeline import ingest_file
+
+        store = self._worker_store()
+        for f in job.files:
+            if f.status != "queued" or f.sha256 is None:
+                continue
+            try:
+                res = ingest_file(store, self.originals.link(f.sha256, f.name), job.collection, job.level)
+            except Exception as e:
+                log.exception("ingesting %s failed", f.name)
+                f.status, f.code, f.error = "failed", "internal_error", f"수집 중 오류: {type(e).__name__}"
+                continue
+            f.status, f.document_id = res.status, res.document_id
+            f.chunks = res.chunks if res.status != "failed" else None
+            if res.status == "failed":
+                f.error, f.code = res.error, "unreadable_file"
+        shas = [f.sha256 for f in job.files if f.sha256]
+        self.originals.unpin(shas)
+        self.originals.keep_or_discard(self._store or store, set(shas))
+        self.state.retriever.update()
+
+    def _finish(self, job: Job) -> None:
+        if job.done:
+            return
+        try:
+            if job.trail is not None:
+                job.trail.finish(
+                    documents=[{"id": f.document_id, "status": f.status} for f in job.files if f.document_id],
+                    failed=sum(1 for f in job.files if f.status == "failed"))
+        except Exception:  # the upload happened; the failure to log its outcome is itself reported
+            log.exception("audit entry for job %s could not be written", job.id)
+            for f in job.files:
+                f.error = f.error or "감사 기록을 남기지 못했습니다. 관리자에게 알리세요."
+        job.done = True

@@ -1,0 +1,203 @@
+"""What one server process shares between requests: store, search index, answerer, audit log.
+
+Concurrency model
+-----------------
+Requests run on a thread pool. The :class:`GuardedRetriever` is shared: a search holds a
+*read* lock for its duration, and bringing the index in step with the store (``refresh``) holds
+the *write* lock, so a search never sees an index half rebuilt. The lock prefers writers, so a
+steady stream of queries cannot starve a refresh; refreshes are short because the ingestion
+worker computes the expensive part (passage embeddings, cached by text) before it asks for the
+lock. Inside a search the index is pinned: the refresh that :class:`Retriever` calls itself is a
+no-op there.
+
+The request threads share one SQLite connection (serialised by SQLite; writes take the store's
+lock); the ingestion worker writes through a connection of its own, so its transactions are
+invisible to readers until they commit (WAL).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from dasan.rag.answer import Answerer
+from dasan.rag.retrieve import RetrievalConfig, Retriever
+from dasan.security.audit import AuditLog
+from dasan.security.principals import Directory
+from dasan.server.jobs import JobQueue
+from dasan.store import open_store
+from dasan.store.base import Store
+
+log = logging.getLogger("dasan.server")
+_local = threading.local()
+
+
+class RWLock:
+    """Many readers or one writer; waiting writers go first. Not reentrant (see ``reading``)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._writers_waiting = 0
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[None]:
+        with self._cond:
+            while self._writer or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if self._readers == 0:
+                    self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[None]:
+        with self._cond:
+            self._writers_waiting += 1
+            try:
+                while self._writer or self._readers:
+                    self._cond.wait()
+            finally:
+                self._writers_waiting -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
+
+
+class GuardedRetriever(Retriever):
+    """A :class:`Retriever` that many threads may search while another refreshes it."""
+
+    def __init__(self, store: Store, data_dir: Path, config: RetrievalConfig | None = None) -> None:
+        super().__init__(store, data_dir, config)
+        self.rw = RWLock()
+
+    def refresh(self, progress: Any = None) -> None:
+        if getattr(_local, "depth", 0):
+            return  # called from inside a search: the index stays pinned until the search ends
+        self.update(progress)
+
+    def update(self, progress: Any = None) -> bool:
+        """Refresh under the write lock when the store changed; returns whether it did."""
+        if self.store.generation() == self._generation:
+            return False
+        with self.rw.write():
+            Retriever.refresh(self, progress)
+        return True
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold the index still (reentrant within a thread)."""
+        depth = getattr(_local, "depth", 0)
+        if depth:
+            _local.depth = depth + 1
+            try:
+                yield
+            finally:
+                _local.depth = depth
+            return
+        self.update()
+        with self.rw.read():
+            _local.depth = 1
+            try:
+                yield
+            finally:
+                _local.depth = 0
+
+    def search(self, *args: Any, **kwargs: Any) -> Any:
+        with self.reading():
+            return super().search(*args, **kwargs)
+
+    def rank(self, *args: Any, **kwargs: Any) -> Any:
+        with self.reading():
+            return super().rank(*args, **kwargs)
+
+    def level_of(self, chunk_id: str) -> int:
+        with self.reading():
+            return super().level_of(chunk_id)
+
+    def prewarm(self, texts: list[str], batch: int = 32) -> None:
+        """Embed passages ahead of a refresh (outside the lock); the embedding cache keeps them."""
+        dense = self.dense if self.config.embedder else None
+        if dense is None or not texts:
+            return
+        for i in range(0, len(texts), batch):
+            dense.embedder.embed_passages(texts[i:i + batch])
+
+
+class ServerState:
+    """Shared objects of one app; built by :func:`dasan.server.app.create_app`."""
+
+    def __init__(self, data_dir: Path, *, backends: dict[str, Any] | None = None,
+                 retrieval: RetrievalConfig | None = None, audit: AuditLog | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.store: Store = open_store(self.data_dir)
+        self.audit = audit or AuditLog(self.data_dir)
+        self.retriever = GuardedRetriever(self.store, self.data_dir, retrieval)
+        self.backends: dict[str, Any] = dict(backends or {})
+        self.answerer = Answerer(self.retriever, self.backends)
+        self.ready = threading.Event()
+        self.startup_error: str | None = None
+        self.started_at = time.time()
+        self.jobs = JobQueue(self)
+
+    def directory(self) -> Directory:
+        return Directory.from_store(self.store)
+
+    @property
+    def originals_dir(self) -> Path:
+        return self.data_dir / "originals"
+
+    def start(self, *, ingest_samples: bool = False) -> None:
+        """Build the index (and ingest the samples into an empty store) in the background."""
+        threading.Thread(target=self._startup, args=(ingest_samples,), name="dasan-startup", daemon=True).start()
+
+    def _startup(self, ingest_samples: bool) -> None:
+        try:
+            if ingest_samples and not self.store.list_documents():
+                from dasan.security.audit import audited
+
+                with audited(self.audit, "document.upload", "system:serve", "examples", source="examples/") as rec:
+                    report = ingest_examples(self.store)
+                    rec["documents"] = [{"id": r.document_id, "status": r.status}
+                                        for r in report.results if r.document_id]
+                    rec["failed"] = len(report.failed)
+            _ = self.retriever.dense  # create the dense index once, before any request thread can
+            self.retriever.update()
+            self.jobs.start()
+            self.ready.set()
+        except Exception as e:  # reported by /readyz; the process keeps serving health checks
+            log.exception("startup failed")
+            self.startup_error = f"{type(e).__name__}: {e}"
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        if not self.ready.wait(timeout):
+            raise TimeoutError(self.startup_error or "server did not become ready")
+
+    def close(self) -> None:
+        self.jobs.stop()
+        with contextlib.suppress(Exception):
+            self.audit.close()
+
+
+def ingest_examples(store: Store) -> Any:
+    """The sample corpus (``examples/`` sub-folders) into collection ``examples``."""
+    from dasan import config
+    from dasan.ingest.pipeline import ingest_paths
+
+    ex = config.examples_dir()
+    folders = sorted(p for p in ex.iterdir() if p.is_dir()) if ex.is_dir() else []
+    return ingest_paths(store, folders, collection="examples", recursive=True)
