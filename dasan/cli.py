@@ -532,12 +532,15 @@ def bench() -> None:
 
 @bench.command("ingest")
 @click.argument("paths", nargs=-1, required=True)
+@click.option("--embed", type=int, default=0, show_default=True,
+              help="수집 후 이 개수의 청크를 e5로 임베딩해 지속 처리량(청크/s, CPU초당)을 잽니다")
+@click.option("--embed-baseline", is_flag=True, help="임베딩 호출을 겹치지 않는 이전 방식도 같은 청크로 잽니다")
 @click.option("--json", "as_json", is_flag=True)
-def bench_ingest_cmd(paths: tuple[str, ...], as_json: bool) -> None:
+def bench_ingest_cmd(paths: tuple[str, ...], embed: int, embed_baseline: bool, as_json: bool) -> None:
     """임시 저장소에 수집하며 처리량(파일/s, 청크/s)과 최대 메모리를 잽니다."""
     from dasan.bench.ingest import bench_ingest
 
-    result = bench_ingest(list(paths))
+    result = bench_ingest(list(paths), embed=embed, embed_baseline=embed_baseline)
     if as_json:
         _emit_json(result)
         return
@@ -604,12 +607,14 @@ def _register_security() -> None:
     for group in (users, departments, keys):
         _audit_changes(group, group.name or "")
     from dasan.bench.load import load
+    from dasan.bench.scale import scale
     from dasan.server.serve import serve
 
     for group in (users, departments, keys, audit, pii, serve):
         cli.add_command(group)
     bench.add_command(pii_bench_cmd)
     bench.add_command(load)
+    bench.add_command(scale)
 
 
 _READ_ONLY = frozenset({"list", "show"})

@@ -43,7 +43,7 @@ def test_put_get_roundtrip(store) -> None:
     assert [c.citation.label for c in chunks] == ["철도안전법 제1조", "철도안전법 제2조", "철도안전법 제3조"]
     assert chunks[0].citation.article == "제1조"
     assert store.collections()[0] | {"created_at": None} == {
-        "name": "c1", "level": "공개", "created_at": None, "documents": 1, "chunks": 3,
+        "name": "c1", "level": "공개", "pii_policy": "mask_answer", "created_at": None, "documents": 1, "chunks": 3,
     }
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 
 NO_DATE = int(np.iinfo(np.int32).min)  # date_key of a missing or unreadable date
-_NON_DIGITS = re.compile(r"\D")
+_DATE = re.compile(r"(\d{4})(?:[-./\s]{0,2}(\d{1,2})(?:[-./\s]{0,2}(\d{1,2}))?)?(?!\d)")
 _trim = None  # libc malloc_trim, once looked up (False: unavailable)
 
 
@@ -60,17 +60,20 @@ class IdList(Sequence[str]):
 
 
 def date_key(text: str, *, high: bool = False) -> int:
-    """``"2026-04-14"`` -> ``20260414`` (an int that orders like the date); ``NO_DATE`` when
-    the first 10 characters hold no year. A bare year or year-month is widened to its first
-    day, or with ``high`` its last (so ``date_to="2026"`` keeps all of 2026)."""
-    digits = _NON_DIGITS.sub("", text[:10])
-    if len(digits) == 8:
-        return int(digits)
-    if len(digits) == 6:
-        return int(digits) * 100 + (99 if high else 0)
-    if len(digits) == 4:
-        return int(digits) * 10000 + (9999 if high else 0)
-    return NO_DATE
+    """``"2026-04-14"`` (or ``2026.4.14``, ``20260414``) -> ``20260414``, an int that orders like
+    the date; ``NO_DATE`` when the text does not start with a date. A bare year or year-month is
+    widened to its first day, or with ``high`` its last (``date_to="2026"`` keeps all of 2026)."""
+    m = _DATE.match(text.strip())
+    if not m:
+        return NO_DATE
+    year, month, day = int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
+    if not (0 <= month <= 12 and 0 <= day <= 31) or (day and not month):
+        return NO_DATE
+    if not month:
+        return year * 10000 + (9999 if high else 0)
+    if not day:
+        return year * 10000 + month * 100 + (99 if high else 0)
+    return year * 10000 + month * 100 + day
 
 
 def release_free_memory() -> None:

@@ -139,7 +139,7 @@ class LexicalIndex:
         if self._load(fp):
             self.chunk_ids = ids
             return
-        known = {r[0] for r in self._db.execute("SELECT chunk_id FROM tokens")}
+        known = self.known_ids()
         todo = [(cid, text) for cid, text in chunks if cid not in known]
         for start in range(0, len(todo), batch):
             part = todo[start : start + batch]
@@ -162,6 +162,10 @@ class LexicalIndex:
         self.chunk_ids = ids
         self.fingerprint = fp
         self._save(fp)
+
+    def known_ids(self) -> set[str]:
+        """Chunk ids whose tokens are cached (their texts need not be fetched again)."""
+        return {r[0] for r in self._db.execute("SELECT chunk_id FROM tokens")}
 
     def _paths(self) -> tuple[Path, Path]:
         return self.dir / f"{self.name}-bm25.npz", self.dir / f"{self.name}-bm25.json"

@@ -268,10 +268,12 @@ class SqliteStore:
         ).fetchall()
         return [_row_to_chunk(r) for r in rows]
 
-    def index_rows(self) -> list[sqlite3.Row]:
-        """Light rows for building search indexes: chunk id, index text parts and filter fields."""
+    def index_rows(self, with_text: bool = True) -> list[sqlite3.Row]:
+        """Light rows for building search indexes: chunk id, index text parts and filter fields.
+        ``with_text=False`` leaves ``context`` and ``text`` None (a fraction of the memory)."""
+        texts = "c.context, c.text" if with_text else "NULL AS context, NULL AS text"
         return self._conn.execute(
-            """SELECT c.id, c.context, c.text, c.citation, c.classification, c.meta, d.collection, d.kind,
+            f"""SELECT c.id, {texts}, c.citation, c.classification, c.meta, d.collection, d.kind,
                       d.title, d.id AS document_id, COALESCE(k.level, '공개') AS collection_level
                FROM chunks c JOIN documents d ON d.id = c.document_id
                LEFT JOIN collections k ON k.name = d.collection

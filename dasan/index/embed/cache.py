@@ -184,6 +184,10 @@ class CachedEmbedder:
     def dim(self) -> int:
         return self.inner.dim
 
+    @property
+    def thread_safe(self) -> bool:
+        return bool(getattr(self.inner, "thread_safe", False))
+
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         return self._embed(texts, "passage")
 

@@ -48,6 +48,7 @@ class E5Embedder:
     """
 
     dim = 384
+    thread_safe = True  # concurrent calls share the worker pool (DenseIndex overlaps them)
 
     def __init__(
         self,
