@@ -12,6 +12,7 @@ import click
 
 from dasan import __version__, config
 from dasan.errors import DasanError
+from dasan.ingest.readers import safe_text
 from dasan.store import Store, open_store
 from dasan.types import Principal
 
@@ -136,7 +137,7 @@ def ingest(ctx: Ctx, paths: tuple[str, ...], collection: str, recursive: bool, l
         if bar is not None:
             bar.update(1)
         if res.status == "failed" and not as_json:
-            click.echo(f"실패: {res.path}: {res.error}", err=True)
+            click.echo(f"실패: {safe_text(res.path)}: {res.error}", err=True)
 
     with ctx.audited("document.upload", collection, paths=[str(p) for p in paths][:100], level=level,
                      departments=list(departments)) as rec:
@@ -163,9 +164,9 @@ def ingest(ctx: Ctx, paths: tuple[str, ...], collection: str, recursive: bool, l
             f"빈 문서 {len(s['empty'])}, 실패 {len(s['failed'])} / 쪽 {s['pages']}, 청크 {s['chunks']}"
         )
         for p in s["empty"]:
-            click.echo(f"  빈 문서(텍스트 없음): {p}")
+            click.echo(f"  빈 문서(텍스트 없음): {safe_text(p)}")
         for f in s["failed"]:
-            click.echo(f"  건너뜀: {f['path']}: {f['error']}")
+            click.echo(f"  건너뜀: {safe_text(f['path'])}: {f['error']}")
     sys.exit(1 if s["failed"] else 0)
 
 

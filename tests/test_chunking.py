@@ -174,7 +174,7 @@ def test_timing_report(capsys: pytest.CaptureFixture[str]) -> None:
     total = sum(len(v) for v in corpus().values())
     with capsys.disabled():
         print(f"\n[chunking] 85 statutes → {total} chunks in {TIMINGS['chunk_all_laws_s']:.2f}s")
-    assert TIMINGS["chunk_all_laws_s"] < 60
+    assert total > 10_000  # timing is reported only; performance lives in `dasan bench ingest`
 
 
 # --------------------------------------------------------------------------- other kinds
@@ -191,7 +191,8 @@ def test_press_chunks() -> None:
     assert bullets[1].citation.section == "< 향후 계획 >"
     meta = bullets[0].meta
     assert meta["embargo"] == "2026-06-23T11:00:00+09:00" and meta["ministry"] == "국토교통부"
-    assert meta["contacts"][0]["name"] == "홍길동"
+    assert "contacts" not in meta  # kept once per document, not copied into every chunk
+    assert doc.metadata["contacts"][0]["name"] == "홍길동"
     att = [c for c in chunks if (c.citation.section or "").startswith("붙임 1")]
     assert att and "점검 기간" in att[0].text
 

@@ -17,7 +17,7 @@ from dasan.errors import ConfigError, ParseError
 from dasan.ingest.law import Article, Item, Paragraph, Statute, parse_statute
 from dasan.ingest.press import Bullet, PressRelease, parse_press_release
 from dasan.ingest.structure import block_text, detect_kind
-from dasan.korean.sentences import pack_sentences, pack_text
+from dasan.korean.sentences import kiwi_budget, pack_sentences, pack_text
 from dasan.types import DEFAULT_LEVEL, LEVELS, Chunk, Citation, Document
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,11 @@ def chunk_document(
         raise ConfigError(f"청크 최대 길이(max_chars)는 {MIN_MAX_CHARS}자 이상이어야 합니다 (현재 {max_chars}).")
     if classification not in LEVELS:
         raise ConfigError(f"알 수 없는 보안 등급입니다: {classification} (가능한 값: {', '.join(LEVELS)})")
+    with kiwi_budget():  # bounded Kiwi time per document, whatever its size or shape
+        return _chunk(doc, document_id, classification, max_chars)
+
+
+def _chunk(doc: Document, document_id: str, classification: str, max_chars: int) -> list[Chunk]:
     kind = doc.kind if doc.kind in ("law", "press", "records") else detect_kind(doc)
     drafts: list[_Draft] = []
     if kind == "law":
@@ -68,7 +73,7 @@ def chunk_document(
             kind = "generic"
     elif kind == "press":
         try:
-            drafts = _press_drafts(parse_press_release(doc), max_chars)
+            drafts = _press_drafts(parse_press_release(doc), max_chars, doc.metadata)
         except ParseError as e:
             log.info("보도자료로 해석하지 못해 일반 문서로 나눕니다: %s", e)
             kind = "generic"
@@ -236,11 +241,19 @@ def _bullet_pieces(b: Bullet, max_chars: int) -> list[str]:
     return pieces
 
 
-def _press_drafts(pr: PressRelease, max_chars: int) -> list[_Draft]:
+MAX_CONTACTS = 50
+
+
+def _press_drafts(pr: PressRelease, max_chars: int, doc_meta: dict) -> list[_Draft]:
     date = _korean_date(pr.release_date)
     tail = " ".join(x for x in (pr.ministry, date) if x)
     label = f"{pr.title} ({tail})" if tail else pr.title
-    meta = {**pr.header_meta(), "title": pr.title}
+    header = pr.header_meta()
+    # Contacts belong to the release, not to each passage: kept once in the document metadata
+    # (bounded), never copied into every chunk (a hostile file could multiply them).
+    contacts = header.pop("contacts", [])
+    doc_meta["contacts"] = contacts[:MAX_CONTACTS]
+    meta = {**header, "title": pr.title}
     drafts: list[_Draft] = []
 
     def add(text: str, section: str | None, page: int | None = None) -> None:

@@ -21,6 +21,7 @@ with a Korean message.
 from __future__ import annotations
 
 import io
+import lzma
 import zipfile
 import zlib
 from types import TracebackType
@@ -36,7 +37,7 @@ MAX_RATIO = 200
 RATIO_FLOOR = 4 * 1024 * 1024
 
 _CHUNK = 64 * 1024
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError)
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, ValueError)
 
 
 def _mb(n: int) -> str:
@@ -127,7 +128,7 @@ class SafeZip:
         try:
             self._zf = zipfile.ZipFile(io.BytesIO(data))
             infos = self._zf.infolist()
-        except _ZIP_ERRORS as e:
+        except (NotImplementedError, *_ZIP_ERRORS) as e:  # NotImplementedError: "zip file version 25.5"
             raise CorruptFileError(
                 f"{label} 파일이 손상되었습니다 (ZIP 구조를 읽을 수 없습니다: {e}). "
                 "원래 프로그램에서 파일을 다시 저장하거나 원본을 다시 받아 주세요."

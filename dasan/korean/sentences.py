@@ -11,6 +11,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -22,6 +25,12 @@ MAX_PIECE_CHARS = 20_000
 #: A piece with a space-free run longer than this is split by punctuation, not by Kiwi.
 MAX_WORD_CHARS = 200
 
+#: Kiwi characters one document may use (see :func:`kiwi_budget`); beyond it the punctuation
+#: splitter takes over. Kiwi runs at a few µs per character on prose but up to ~60 µs on long
+#: unpunctuated lines, so a hostile 9M-character document would otherwise take many minutes.
+DOCUMENT_KIWI_CHARS = 500_000
+
+_budget: ContextVar[list[int] | None] = ContextVar("kiwi_budget", default=None)
 _lock = threading.Lock()
 _kiwi: Any = None
 _kiwi_failed = False
@@ -81,6 +90,27 @@ def _fallback_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+@contextmanager
+def kiwi_budget(chars: int = DOCUMENT_KIWI_CHARS) -> Iterator[None]:
+    """Within the block, at most ``chars`` characters go through Kiwi (then the fallback)."""
+    token = _budget.set([chars])
+    try:
+        yield
+    finally:
+        _budget.reset(token)
+
+
+def _spend(n: int) -> bool:
+    """Take ``n`` characters from the current budget; False when it is exhausted."""
+    b = _budget.get()
+    if b is None:
+        return True
+    if b[0] < n:
+        return False
+    b[0] -= n
+    return True
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Character spans ``(start, end)`` of the sentences of ``text``, whitespace trimmed."""
     if not text.strip():
@@ -90,7 +120,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for offset, piece in _pieces(text):
         if not piece.strip():
             continue
-        if kiwi is None or _longest_word(piece) > MAX_WORD_CHARS:
+        if kiwi is None or _longest_word(piece) > MAX_WORD_CHARS or not _spend(len(piece)):
             # Kiwi is very slow on long runs without spaces (garbled or binary-ish text).
             spans = _fallback_spans(piece)
         else:

@@ -16,8 +16,13 @@ from dasan.types import Block, Document
 
 #: Most ZIP members accepted in an OOXML package (a real document has tens to a few thousand).
 MAX_ZIP_MEMBERS = 20000
-#: A member that expands more than this many times and to more than 16 MiB is treated as a bomb.
-MAX_ZIP_RATIO = 1000
+#: A member that expands more than this many times and to more than 4 MiB is treated as a bomb
+#: (the same rule as :mod:`dasan.ingest.safezip`; real XML parts compress 5-30 times).
+MAX_ZIP_RATIO = 200
+_RATIO_FLOOR = 4 * 1048576
+#: Largest XML part parsed whole into a tree (python-docx and openpyxl hold it in memory, at
+#: roughly 15 times its size); streamed worksheets are exempt.
+MAX_XML_PART_BYTES = 64 * 1048576
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _HEADING_STYLE = re.compile(r"^(?:heading|제목)\s*(\d)$", re.IGNORECASE)
@@ -51,10 +56,17 @@ def guard_zip(data: bytes, label: str) -> None:
             "문서를 나누거나 DASAN_MAX_UNZIPPED_BYTES 한도를 올리세요."
         )
     for i in infos:
-        if i.file_size > 16 * 1048576 and i.file_size > MAX_ZIP_RATIO * max(i.compress_size, 1):
+        if i.file_size > _RATIO_FLOOR and i.file_size > MAX_ZIP_RATIO * max(i.compress_size, 1):
             raise FileTooLargeError(
                 f"{label} 파일 안의 '{i.filename}' 항목이 비정상적으로 압축되어 있습니다 "
                 f"({i.compress_size}바이트 → {i.file_size}바이트). 압축 폭탄일 수 있어 읽지 않습니다."
+            )
+        name = i.filename.lower()
+        if (i.file_size > MAX_XML_PART_BYTES and name.endswith((".xml", ".rels"))
+                and not name.startswith("xl/worksheets/")):
+            raise FileTooLargeError(
+                f"{label} 파일 안의 '{i.filename}' 부분이 너무 큽니다 "
+                f"({i.file_size / 1048576:.0f} MB > {MAX_XML_PART_BYTES / 1048576:.0f} MB). 문서를 나누어 저장해 주세요."
             )
 
 
@@ -130,10 +142,11 @@ class DocxReader:
             ) from e
         numbering = _numbering(d)
         counters: dict[tuple[str, int], int] = {}
+        styles: dict[str | None, Any] = {}  # style id -> style (python-docx scans every style per lookup)
         blocks: list[Block] = []
         for el in _body_elements(d.element.body):
             if el.tag == f"{_W}p":
-                block = self._paragraph(d, el, numbering, counters)
+                block = self._paragraph(d, el, numbering, counters, styles)
                 if block is not None:
                     blocks.append(block)
             elif el.tag == f"{_W}tbl":
@@ -159,7 +172,7 @@ class DocxReader:
         return Document(source=str(path), format=self.format, blocks=blocks, title=title, metadata=meta)
 
     def _paragraph(self, d: Any, el: Any, numbering: dict[tuple[str, int], tuple[str, str]],
-                   counters: dict[tuple[str, int], int]) -> Block | None:
+                   counters: dict[tuple[str, int], int], styles: dict[str | None, Any] | None = None) -> Block | None:
         from docx.text.paragraph import Paragraph
 
         para = Paragraph(el, d)
@@ -167,8 +180,9 @@ class DocxReader:
         if not text.strip():
             return None
         text = text.strip()
+        para_style = _cached_style(para, el, {} if styles is None else styles)
         try:
-            style = (para.style.name or "") if para.style is not None else ""
+            style = (para_style.name or "") if para_style is not None else ""
         except (KeyError, ValueError, AttributeError):
             style = ""
         m = _HEADING_STYLE.match(style.strip())
@@ -182,7 +196,7 @@ class DocxReader:
             return Block(kind="heading", text=text, level=int(outline.get(f"{_W}val")) + 1)
         num_pr = ppr.find(f"{_W}numPr") if ppr is not None else None
         if num_pr is None:
-            num_pr = _style_num_pr(para)
+            num_pr = _style_num_pr(para_style)
         if num_pr is not None:
             ilvl_el = num_pr.find(f"{_W}ilvl")
             num_el = num_pr.find(f"{_W}numId")
@@ -215,12 +229,21 @@ def _list_item(text: str, num_id: str, ilvl: int, numbering: dict[tuple[str, int
     return Block(kind="list_item", text=f"{marker} {text}".strip(), level=ilvl, meta={"bullet": marker})
 
 
-def _style_num_pr(para: Any) -> Any:
+def _cached_style(para: Any, el: Any, cache: dict[str | None, Any]) -> Any:
+    """``para.style`` memoised by style id: python-docx resolves a style by scanning all styles."""
+    ppr = el.find(f"{_W}pPr")
+    ps = ppr.find(f"{_W}pStyle") if ppr is not None else None
+    key = ps.get(f"{_W}val") if ps is not None else None
+    if key not in cache:
+        try:
+            cache[key] = para.style
+        except (KeyError, ValueError, AttributeError):
+            cache[key] = None
+    return cache[key]
+
+
+def _style_num_pr(style: Any) -> Any:
     """Numbering inherited from the paragraph style (List Number, List Bullet …)."""
-    try:
-        style = para.style
-    except (KeyError, ValueError, AttributeError):
-        return None
     for _ in range(10):  # basedOn chains are short; a cycle must not hang us
         if style is None:
             return None

@@ -9,12 +9,14 @@ run of following records with a deeper level (so a level jump never loses record
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dasan.errors import CorruptFileError, FileTooLargeError
+from dasan.ingest.safezip import MAX_RATIO, RATIO_FLOOR
 
 # Tag ids (HWPTAG_BEGIN = 16).
 DISTRIBUTE_DOC_DATA = 28
@@ -40,14 +42,22 @@ TAB = 9
 
 
 def inflate(data: bytes, stream: str, limit: int) -> bytes:
-    """Raw-inflate ``data`` without ever producing more than ``limit`` bytes."""
+    """Raw-inflate ``data`` without ever producing more than ``limit`` bytes, nor more than
+    ``MAX_RATIO`` times its size once past ``RATIO_FLOOR`` (the rule :mod:`~dasan.ingest.safezip`
+    applies to HWPX: a 200 KB section must not become a 200 MB paragraph)."""
     d = zlib.decompressobj(-15)
+    ratio_cap = max(RATIO_FLOOR, MAX_RATIO * len(data))
     try:
-        out = d.decompress(data, limit + 1)
+        out = d.decompress(data, min(limit, ratio_cap) + 1)
     except zlib.error as e:
         raise CorruptFileError(
             f"HWP '{stream}' 스트림의 압축 데이터가 손상되었습니다 ({e}). 원본 파일을 한글에서 다시 저장해 주세요."
         ) from e
+    if len(out) > ratio_cap and ratio_cap < limit:
+        raise FileTooLargeError(
+            f"HWP '{stream}' 스트림의 압축률이 비정상적으로 높습니다 ({MAX_RATIO}:1 초과, 압축 폭탄 의심). "
+            "신뢰할 수 있는 원본 파일을 사용하세요."
+        )
     if len(out) > limit:
         raise FileTooLargeError(
             f"HWP '{stream}' 스트림의 압축을 풀면 한도({limit:,}바이트)를 넘습니다 (압축 폭탄 의심). "
@@ -158,14 +168,19 @@ class Marker:
     ctrl: str
 
 
+#: A UTF-16LE code unit below 32 (a control character); matches at odd offsets are skipped.
+_CONTROL_UNIT = re.compile(rb"[\x00-\x1f]\x00")
+
+
 def split_para_text(payload: bytes) -> list[str | Marker]:
     """Decode PARA_TEXT into text runs and markers for extended controls.
 
     Char controls are skipped or mapped (line break → ``\\n``, non-breaking/fixed-width space →
     space); inline controls are skipped except tab (→ ``\\t``); the paragraph ends at 0x0D.
+    Runs of text between controls are found with a regex, never unit by unit in Python, and
+    the payload is never unpacked into integers (a 200 MB paragraph must not take gigabytes).
     """
     n = len(payload) // 2
-    units = struct.unpack_from(f"<{n}H", payload)
     out: list[str | Marker] = []
     start = i = 0
 
@@ -173,11 +188,14 @@ def split_para_text(payload: bytes) -> list[str | Marker]:
         if until > start:
             out.append(payload[start * 2 : until * 2].decode("utf-16-le", errors="replace"))
 
-    while i < n:
-        u = units[i]
-        if u >= 32:
-            i += 1
-            continue
+    while True:
+        m = _CONTROL_UNIT.search(payload, i * 2, n * 2)
+        while m is not None and m.start() % 2:
+            m = _CONTROL_UNIT.search(payload, m.start() + 1, n * 2)
+        if m is None:
+            break
+        i = m.start() // 2
+        u = payload[m.start()]
         flush(i)
         if u in CHAR_CONTROLS:
             if u == PARA_END:
@@ -193,5 +211,7 @@ def split_para_text(payload: bytes) -> list[str | Marker]:
                 out.append(Marker(u, ctrl_id(payload[(i + 1) * 2 : (i + 3) * 2])))
             i += 8
         start = i
-    flush(min(i, n))
+        if i >= n:
+            break
+    flush(n)
     return out

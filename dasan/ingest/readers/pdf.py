@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from dasan.errors import CorruptFileError, EncryptedFileError
+from dasan.errors import CorruptFileError, EncryptedFileError, FileTooLargeError
 from dasan.types import Block, Document
 
 # A line that starts a new paragraph: Korean document bullets, circled numbers, article
@@ -33,6 +33,37 @@ _STARTER = re.compile(
 )
 _SENTENCE_END = re.compile(r"(?:[.?!:。]|다|음|함|됨|임|것)[\"'”’)\]]?\s*$")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+#: Work a PDF may cost, relative to its size: text extracted (a text-only PDF yields a few
+#: characters per byte) and content-stream operators run (pypdf spends ~20 µs on each). Pages that
+#: all reuse one content stream, or a form XObject drawn a thousand times, exceed these at once.
+MAX_TEXT_CHARS = 1_000_000
+TEXT_PER_BYTE = 4
+MAX_OPERATORS = 200_000
+OPERATORS_PER_BYTE = 8
+
+
+class _OperatorBudget:
+    """A pypdf ``visitor_operand_before``: counts operators, including those inside form XObjects."""
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+
+    def __call__(self, *_: Any) -> None:
+        self.left -= 1
+        if self.left < 0:  # raised again at the next operator if a form XObject swallows it
+            raise _TooMuchWork
+
+
+class _TooMuchWork(Exception):
+    pass
+
+
+def _too_much(what: str) -> FileTooLargeError:
+    return FileTooLargeError(
+        f"PDF의 {what} 파일 크기에 비해 비정상적으로 많습니다 (여러 쪽이나 개체가 같은 내용을 되풀이해 "
+        "참조하는 파일일 수 있음). 원본에서 PDF를 다시 만들어 주세요."
+    )
 
 # pypdf logs every robustness fix it applies to a malformed file; our errors say what matters.
 logging.getLogger("pypdf").setLevel(logging.CRITICAL)
@@ -189,15 +220,33 @@ class PdfReader:
         blocks: list[Block] = []
         empty: list[int] = []
         failed: list[int] = []
+        seen: set[tuple[int, int]] = set()
+        repeated = 0
+        chars, budget = 0, MAX_TEXT_CHARS + TEXT_PER_BYTE * len(data)
+        operators = _OperatorBudget(MAX_OPERATORS + OPERATORS_PER_BYTE * len(data))
         for n, page in enumerate(pages, start=1):
             blocks.append(Block(kind="page_break", page=n))
+            ref = getattr(page, "indirect_reference", None)
+            key = (ref.idnum, ref.generation) if ref is not None else None
+            if key is not None and key in seen:
+                repeated += 1  # the page tree lists one page object again: its text is already read
+                continue
+            if key is not None:
+                seen.add(key)
             try:
-                text = page.extract_text() or ""
-            except (MemoryError, RecursionError):
+                text = page.extract_text(visitor_operand_before=operators) or ""
+            except MemoryError:
                 raise
-            except Exception:
+            except _TooMuchWork:
+                raise _too_much("그리기 명령이") from None
+            except Exception:  # RecursionError too: a form XObject that draws itself
                 text = ""
                 failed.append(n)
+            if operators.left < 0:  # exhausted inside a form XObject whose error pypdf logged
+                raise _too_much("그리기 명령이")
+            chars += len(text)
+            if chars > budget:
+                raise _too_much("추출한 텍스트가")
             paras = page_paragraphs(text, spacer)
             if not paras:
                 empty.append(n)
@@ -205,6 +254,8 @@ class PdfReader:
         title, meta = self._metadata(pdf)
         if failed:
             meta["page_errors"] = failed
+        if repeated:
+            meta["repeated_pages"] = repeated
         return Document(source=str(path), format=self.format, blocks=blocks, title=title, metadata=meta,
                         pages=len(pages), empty_pages=empty)
 
