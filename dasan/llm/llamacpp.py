@@ -16,6 +16,8 @@ serialised by a lock, since a llama.cpp context is not safe for concurrent use.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
 import os
 import threading
@@ -44,6 +46,18 @@ class _Loaded:
 
 
 _MODELS: dict[tuple[str, int], _Loaded] = {}
+
+
+def _close_models() -> None:
+    """Free loaded models before interpreter shutdown (llama.cpp's own finaliser fails once
+    its module globals are gone, printing a traceback at exit)."""
+    for loaded in list(_MODELS.values()):
+        with contextlib.suppress(Exception):  # already freed or half-initialised: nothing to release
+            loaded.llm.close()
+    _MODELS.clear()
+
+
+atexit.register(_close_models)
 _LOAD_LOCK = threading.Lock()
 _ASSEMBLE_LOCK = threading.Lock()
 
