@@ -13,7 +13,6 @@ load. Everything ends in :class:`~dasan.errors.LLMError` with a Korean message n
 from __future__ import annotations
 
 import json
-import random
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import httpx
 
 from dasan.errors import ConfigError, LLMError
+from dasan.httpretry import backoff_delay, error_text, retry_after, server_message
 from dasan.llm.base import (
     GenerationParams,
     check_messages,
@@ -256,7 +256,7 @@ class OpenAIBackend:
                 raise self._malformed(f"SSE 데이터가 객체가 아닙니다: {data[:200]!r}")
             if "error" in chunk:
                 raise LLMError(
-                    f"언어 모델 서버가 생성 도중 오류를 보냈습니다: {_error_text(chunk)}. "
+                    f"언어 모델 서버가 생성 도중 오류를 보냈습니다: {error_text(chunk)}. "
                     "서버 로그를 확인하고 다시 시도하세요."
                 )
             choices = chunk.get("choices")
@@ -309,7 +309,7 @@ class OpenAIBackend:
 
     def _status_error(self, resp: httpx.Response, raw: bytes) -> Exception:
         code = resp.status_code
-        detail = _server_message(raw)
+        detail = server_message(raw)
         if code in (401, 403):
             return LLMError(
                 f"언어 모델 서버가 인증을 거부했습니다 (HTTP {code}): {detail}. API 키가 맞는지 확인하세요 "
@@ -326,7 +326,7 @@ class OpenAIBackend:
                     f"언어 모델 서버가 오류를 돌려주었습니다 (HTTP {code}): {detail}. 서버가 과부하이거나 "
                     "재시작 중입니다. 잠시 후 다시 시도하세요."
                 ),
-                retry_after=_retry_after(resp),
+                retry_after=retry_after(resp),
             )
         return LLMError(
             f"언어 모델 서버가 요청을 거부했습니다 (HTTP {code}): {detail}. 프롬프트 길이(컨텍스트 한도)와 "
@@ -340,9 +340,7 @@ class OpenAIBackend:
         )
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.max_backoff)
-        return min(self.backoff * (2**attempt) * (1 + 0.25 * random.random()), self.max_backoff)
+        return backoff_delay(attempt, self.backoff, self.max_backoff, retry_after)
 
 
 def _message_text(body: Any, url: str) -> str:
@@ -360,28 +358,6 @@ def _message_text(body: Any, url: str) -> str:
     if not isinstance(text, str):
         raise LLMError(f"언어 모델 서버({url})의 응답 내용이 문자열이 아닙니다. 서버 종류를 확인하세요.")
     return text
-
-
-def _retry_after(resp: httpx.Response) -> float | None:
-    value = resp.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date; fall back to exponential backoff
-
-
-def _error_text(body: dict) -> str:
-    err = body.get("error", body)
-    msg = err.get("message", err) if isinstance(err, dict) else err
-    return str(msg)[:300]
-
-
-def _server_message(raw: bytes) -> str:
-    try:
-        body = json.loads(raw)
-        return _error_text(body) if isinstance(body, dict) else str(body)[:300]
-    except ValueError:
-        return raw[:300].decode("utf-8", "replace").strip() or "(본문 없음)"
 
 
 def _read_limited(resp: httpx.Response, limit: int) -> bytes | None:

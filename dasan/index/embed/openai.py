@@ -12,7 +12,6 @@ need prefixes (e5: ``query: `` / ``passage: ``) get them through ``query_prefix`
 from __future__ import annotations
 
 import base64
-import random
 import time
 from typing import Any
 
@@ -20,6 +19,7 @@ import httpx
 import numpy as np
 
 from dasan.errors import EmbeddingError
+from dasan.httpretry import backoff_delay, retry_after, server_message
 from dasan.index.embed.base import clean_text, empty, l2_normalize
 
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
@@ -144,7 +144,7 @@ class OpenAIEmbedder:
                 if resp.status_code == 200:
                     return self._parse(resp, len(batch))
                 err = EmbeddingEndpointError(
-                    f"임베딩 서버가 오류를 돌려주었습니다 (HTTP {resp.status_code}): {_server_message(resp)}. "
+                    f"임베딩 서버가 오류를 돌려주었습니다 (HTTP {resp.status_code}): {server_message(resp.content)}. "
                     + (
                         "잠시 후 다시 시도하세요."
                         if resp.status_code in RETRY_STATUS
@@ -153,17 +153,14 @@ class OpenAIEmbedder:
                     status=resp.status_code,
                     retryable=resp.status_code in RETRY_STATUS,
                 )
-                err.retry_after = _retry_after(resp)
+                err.retry_after = retry_after(resp)
             if not err.retryable or attempt >= self.retries:
                 raise err
             time.sleep(self._delay(attempt, err))
             attempt += 1
 
     def _delay(self, attempt: int, err: EmbeddingEndpointError) -> float:
-        if err.retry_after is not None:
-            return min(err.retry_after, self.max_backoff)
-        base = self.backoff * (2**attempt)
-        return min(base * (1 + 0.25 * random.random()), self.max_backoff)
+        return backoff_delay(attempt, self.backoff, self.max_backoff, err.retry_after)
 
     def _parse(self, resp: httpx.Response, n: int) -> np.ndarray:
         try:
@@ -206,21 +203,3 @@ def _vector(v: Any) -> list[float] | np.ndarray:
     if not isinstance(v, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
         raise TypeError("embedding is not a list of numbers")
     return v
-
-
-def _retry_after(resp: httpx.Response) -> float | None:
-    value = resp.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date; fall back to exponential backoff
-
-
-def _server_message(resp: httpx.Response) -> str:
-    try:
-        body = resp.json()
-        err = body.get("error", body) if isinstance(body, dict) else body
-        msg = err.get("message", err) if isinstance(err, dict) else err
-        return str(msg)[:300]
-    except ValueError:
-        return resp.text[:300] or "(본문 없음)"
