@@ -80,3 +80,23 @@ def test_search_cli_json(data: Path) -> None:
     assert {"citation", "document_id", "chunk_id", "score", "text"} <= set(hits[0])
     bad = CliRunner().invoke(cli, ["--data-dir", str(data), "search", "청년", "--from", "어제"])
     assert bad.exit_code != 0 and "날짜 형식" in bad.output
+
+
+def test_lexical_prewarm_moves_tokenising_out_of_sync(tmp_path: Path) -> None:
+    from dasan.index.lexical import LexicalIndex
+    from dasan.korean.tokenize import tokenize_many
+
+    calls: list[int] = []
+
+    def counting(texts: list[str]) -> list[list[str]]:
+        calls.append(len(texts))
+        return tokenize_many(texts)
+
+    idx = LexicalIndex(tmp_path, batch_tokenizer=counting)
+    chunks = [("a", "기관사의 혈중 알코올농도 기준"), ("b", "선로 작업 중 대피 요령")]
+    assert idx.prewarm(chunks) == 2 and calls == [2]
+    assert idx.prewarm(chunks) == 0  # already cached
+    idx.sync(chunks)
+    assert calls == [2]  # the sync tokenised nothing
+    assert idx.search("알코올농도", k=1)[0][0] == "a"
+    idx.close()

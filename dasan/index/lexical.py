@@ -163,6 +163,23 @@ class LexicalIndex:
         self.fingerprint = fp
         self._save(fp)
 
+    def prewarm(self, chunks: Sequence[tuple[str, str]]) -> int:
+        """Tokenise ``[(chunk_id, index_text)]`` into the token cache ahead of a :meth:`sync`
+        (e.g. in an ingestion thread), so the sync only rebuilds the matrix. Uses its own
+        connection; safe to call while another thread searches. Returns how many were added."""
+        con = sqlite3.connect(self.dir / f"{self.name}-tokens.db", timeout=30)
+        try:
+            todo = [(cid, text) for cid, text in chunks
+                    if con.execute("SELECT 1 FROM tokens WHERE chunk_id = ?", (cid,)).fetchone() is None]
+            if todo:
+                toks = self.batch_tokenizer([t for _, t in todo])
+                with con:
+                    con.executemany("INSERT OR REPLACE INTO tokens(chunk_id, tokens) VALUES (?, ?)",
+                                    [(cid, " ".join(tk)) for (cid, _), tk in zip(todo, toks, strict=True)])
+            return len(todo)
+        finally:
+            con.close()
+
     def known_ids(self) -> set[str]:
         """Chunk ids whose tokens are cached (their texts need not be fetched again)."""
         return {r[0] for r in self._db.execute("SELECT chunk_id FROM tokens")}

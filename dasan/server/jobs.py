@@ -4,8 +4,9 @@ An upload is saved first (``<data_dir>/originals/<sha256>``; the client's file n
 ever used, sanitised, as the last component of a hard link under ``uploads/<sha256>/``, which
 keeps the extension the format detector looks at) and queued as a job. One worker thread
 ingests jobs in order through a store connection of its own; queries keep running meanwhile.
-Before a document is committed its passage embeddings are computed into the embedding cache,
-so the index refresh that follows (under the retriever's write lock) does not embed anything.
+Before a document is committed its passages are tokenised and embedded into the token and
+embedding caches, so the index refresh that follows (under the retriever's write lock) neither
+tokenises nor embeds anything.
 
 Originals are kept only where showing them does not undo a personal-data policy: a file that
 failed, or that only lives in ``mask_ingest`` collections (which promise to store masked text
@@ -195,7 +196,7 @@ class Originals:
 
 
 class _PrewarmingStore:
-    """The worker's store: embeds a document's passages (into the cache) before committing it."""
+    """The worker's store: tokenises and embeds a document's passages (into the caches) before committing it."""
 
     def __init__(self, store: Store, retriever: Any) -> None:
         self._store = store
@@ -203,9 +204,10 @@ class _PrewarmingStore:
 
     def put_document(self, record: DocumentRecord, chunks: list[Chunk]) -> None:
         try:
-            self._retriever.prewarm([Retriever.index_text({"context": c.context, "text": c.text}) for c in chunks])
-        except Exception:  # the refresh will embed them instead; never fail the ingest for this
-            log.warning("prewarming embeddings failed", exc_info=True)
+            self._retriever.prewarm(
+                [(c.id, Retriever.index_text({"context": c.context, "text": c.text})) for c in chunks])
+        except Exception:  # the refresh will do it instead; never fail the ingest for this
+            log.warning("prewarming tokens/embeddings failed", exc_info=True)
         self._store.put_document(record, chunks)
 
     def __getattr__(self, name: str) -> Any:

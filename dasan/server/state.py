@@ -129,11 +129,16 @@ class GuardedRetriever(Retriever):
         with self.reading():
             return super().level_of(chunk_id)
 
-    def prewarm(self, texts: list[str], batch: int = 32) -> None:
-        """Embed passages ahead of a refresh (outside the lock); the embedding cache keeps them."""
-        dense = self.dense if self.config.embedder else None
-        if dense is None or not texts:
+    def prewarm(self, chunks: list[tuple[str, str]], batch: int = 32) -> None:
+        """Tokenise and embed ``[(chunk_id, index_text)]`` ahead of a refresh (outside the lock):
+        the token and embedding caches keep them, so the refresh under the lock only rebuilds."""
+        if not chunks:
             return
+        self.lexical.prewarm(chunks)
+        dense = self.dense if self.config.embedder else None
+        if dense is None:
+            return
+        texts = [t for _, t in chunks]
         for i in range(0, len(texts), batch):
             dense.embedder.embed_passages(texts[i:i + batch])
 
