@@ -223,11 +223,11 @@ def docs_list(ctx: Ctx, collection: str | None, as_json: bool) -> None:
 @pass_ctx
 def docs_show(ctx: Ctx, ident: str, with_chunks: bool, as_json: bool) -> None:
     """문서 한 개의 정보(와 청크)."""
-    from dasan.security.guard import get_document
+    from dasan.security.guard import get_document, redact_chunks
 
     with ctx.audited("document.read", ident):
         doc = get_document(ctx.store, ctx.principal, _resolve(ctx, ident))
-        chunks = ctx.store.chunks_of(doc.id)
+        chunks = redact_chunks(ctx.store, ctx.store.chunks_of(doc.id))  # masked per the PII policy
     if as_json:
         out = _doc_json(doc) | {"metadata": doc.metadata}
         out["chunks"] = [

@@ -62,6 +62,8 @@ def test_mask_answer_keeps_the_record_but_masks_what_is_shown(tmp_path: Path) ->
     ans = json.loads(_run(data, "ask", "선로 소음 민원은 언제 접수되었나요?", "--json").output)
     blob = json.dumps(ans, ensure_ascii=False)
     assert not ans["refused"] and RRN not in blob and "2345-6789" not in blob
+    shown = _run(data, "docs", "show", hits[0]["document_id"][:12], "--chunks", "--json").output
+    assert RRN not in shown and "900101-1******" in shown
 
 
 def test_off_shows_text_as_stored(tmp_path: Path) -> None:

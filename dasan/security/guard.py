@@ -180,6 +180,13 @@ def redact_hits(store: Store, hits: list[Any]) -> list[Any]:
     return out
 
 
+def redact_chunks(store: Store, chunks: list[Any]) -> list[Any]:
+    """Chunks as a reader may see them (personal data masked per their collection's policy)."""
+    from dasan.types import Hit
+
+    return [h.chunk for h in redact_hits(store, [Hit(chunk=c, score=0.0) for c in chunks])]
+
+
 def redact_answer(store: Store, ans: Any) -> Any:
     """The answer text, quotes and sources masked per the strictest policy among its sources."""
     from dasan.errors import PiiBlockedError

@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from dasan import config
 from dasan.errors import NotFoundError, PermissionDeniedError
 from dasan.security.access import can, require
-from dasan.security.guard import check_ingest, document_level, get_document, redact_hits, visible_documents
+from dasan.security.guard import check_ingest, document_level, get_document, redact_chunks, visible_documents
 from dasan.security.principals import MAX_COLLECTION_CHARS, validate_name
 from dasan.server import schemas as s
 from dasan.server.api import ERRORS, NOT_FOUND, level_name
@@ -23,7 +23,7 @@ from dasan.server.auth import AuditTrail, CurrentPrincipal, ReadyState, State, a
 from dasan.server.errors import ApiError
 from dasan.server.jobs import FileJob, Job, safe_name
 from dasan.store.base import DocumentRecord
-from dasan.types import Hit, Principal
+from dasan.types import Principal
 
 router = APIRouter(tags=["문서"])
 MAX_FILES_PER_UPLOAD = 100
@@ -53,7 +53,7 @@ def _resolve(state: Any, principal: Principal, ident: str) -> DocumentRecord:
 
 def _masked(state: Any, chunks: list[Any]) -> list[Any]:
     """Chunks as the caller may see them (personal data masked per the collection's policy)."""
-    return [h.chunk for h in redact_hits(state.store, [Hit(chunk=c, score=0.0) for c in chunks])]
+    return redact_chunks(state.store, chunks)
 
 
 # -- upload, jobs --------------------------------------------------------------------------
