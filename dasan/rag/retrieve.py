@@ -258,7 +258,7 @@ class Retriever:
         """Multiplier per candidate row: quoted term present as a quoted term, or at all."""
         if not phrases or not rows:
             return {}
-        texts = {c.id: c.text for c in self.store.get_chunks([self._ids[r] for r in rows])}
+        texts = self.store.chunk_texts([self._ids[r] for r in rows])
         out = {}
         for r in rows:
             t = texts.get(self._ids[r], "")

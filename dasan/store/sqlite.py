@@ -280,6 +280,15 @@ class SqliteStore:
                ORDER BY c.document_id, c.ordinal"""
         ).fetchall()
 
+    def chunk_texts(self, chunk_ids: list[str]) -> dict[str, str]:
+        """Just the texts of the given chunks (no parsing of citations or metadata)."""
+        out: dict[str, str] = {}
+        for start in range(0, len(chunk_ids), 500):
+            part = chunk_ids[start:start + 500]
+            marks = ",".join("?" * len(part))
+            out.update(self._conn.execute(f"SELECT id, text FROM chunks WHERE id IN ({marks})", part).fetchall())
+        return out
+
     def get_chunks(self, chunk_ids: list[str]) -> list[Chunk]:
         """Chunks by id, in the order given (unknown ids are left out)."""
         found: dict[str, Chunk] = {}
