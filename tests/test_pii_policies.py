@@ -80,3 +80,14 @@ def test_only_admins_change_policies(tmp_path: Path) -> None:
     _run(data, "users", "add", "kim", "--clearance", "민감", "--department", "민원과")
     res = _run(data, "--as", "kim", "collections", "set-pii", "민원", "off")
     assert res.exit_code != 0 and "관리자" in str(res.exception)
+
+
+def test_block_set_after_ingest_withholds_answer_and_closest(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _run(data, "collections", "set-pii", "민원", "off")
+    _run(data, "ingest", str(_src(tmp_path)), "-c", "민원")
+    _run(data, "collections", "set-pii", "민원", "block")  # personal data already stored
+    ans = json.loads(_run(data, "ask", "선로 소음 민원은 언제 접수되었나요?", "--json").output)
+    blob = json.dumps(ans, ensure_ascii=False)
+    assert ans["refused"] and not ans["citations"] and RRN not in blob
+    assert json.loads(_run(data, "search", "선로 소음 민원", "--json").output) == []

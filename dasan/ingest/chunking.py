@@ -17,7 +17,7 @@ from dasan.errors import ConfigError, ParseError
 from dasan.ingest.law import Article, Item, Paragraph, Statute, parse_statute
 from dasan.ingest.press import Bullet, PressRelease, parse_press_release
 from dasan.ingest.structure import block_text, detect_kind
-from dasan.korean.sentences import kiwi_budget, pack_sentences, pack_text
+from dasan.korean.sentences import kiwi_budget, pack_lines, pack_sentences, pack_text
 from dasan.types import DEFAULT_LEVEL, LEVELS, Chunk, Citation, Document
 
 log = logging.getLogger(__name__)
@@ -222,23 +222,13 @@ def _bullet_pieces(b: Bullet, max_chars: int) -> list[str]:
     full = b.full_text
     if len(full) <= max_chars:
         return [full]
-    pieces: list[str] = []
-    cur = [p for p in pack_text(f"{b.marker} {b.text}", max_chars)]
-    last = cur.pop() if cur else ""
-    pieces += cur
-    cur_text = last
-    for c in b.children:
+    head = pack_text(f"{b.marker} {b.text}", max_chars)
+    last = head.pop() if head else ""
+    children: list[str] = []
+    for c in b.children:  # a child stays whole when it fits, else it is packed line by line
         ct = "\n".join(c.lines(1))
-        parts = [ct] if len(ct) <= max_chars else pack_text(ct, max_chars)
-        for part in parts:
-            if cur_text and len(cur_text) + 1 + len(part) > max_chars:
-                pieces.append(cur_text)
-                cur_text = part
-            else:
-                cur_text = f"{cur_text}\n{part}" if cur_text else part
-    if cur_text:
-        pieces.append(cur_text)
-    return pieces
+        children += [ct] if len(ct) <= max_chars else pack_text(ct, max_chars)
+    return head + pack_lines(children, max_chars, start=last)
 
 
 MAX_CONTACTS = 50
@@ -253,6 +243,7 @@ def _press_drafts(pr: PressRelease, max_chars: int, doc_meta: dict) -> list[_Dra
     # (bounded), never copied into every chunk (a hostile file could multiply them).
     contacts = header.pop("contacts", [])
     doc_meta["contacts"] = contacts[:MAX_CONTACTS]
+    doc_meta["embargo"] = header.get("embargo")  # the access guard reads 보도시점 from the document
     meta = {**header, "title": pr.title}
     drafts: list[_Draft] = []
 

@@ -222,12 +222,16 @@ def pack_text(text: str, max_chars: int) -> list[str]:
     text = text.strip()
     if len(text) <= max_chars:
         return [text] if text else []
+    lines = (line.strip() for line in text.split("\n"))
+    return pack_lines([line for line in lines if line], max_chars)
+
+
+def pack_lines(lines: list[str], max_chars: int, start: str = "") -> list[str]:
+    """Join ``lines`` with newlines into pieces ≤ ``max_chars`` (continuing ``start``); a line
+    that is itself too long is split into sentences first."""
     out: list[str] = []
-    cur = ""
-    for line in text.split("\n"):
-        line = line.strip()
-        if not line:
-            continue
+    cur = start
+    for line in lines:
         parts = [line] if len(line) <= max_chars else pack_sentences(line, max_chars)
         for part in parts:
             if cur and len(cur) + 1 + len(part) > max_chars:

@@ -240,7 +240,12 @@ class Retriever:
         if self._row_of is None or len(self._row_of) != len(self._ids):
             self._row_of = {cid: i for i, cid in enumerate(self._ids)}
         row = self._row_of.get(chunk_id)
-        return len(LEVELS) - 1 if row is None else min(int(self.effective_levels()[row]), len(LEVELS) - 1)
+        if row is None:
+            return len(LEVELS) - 1
+        level = int(self._levels[row])
+        if self._embargo[row] > time.time():
+            level = max(level, EMBARGO_LEVEL)
+        return min(level, len(LEVELS) - 1)
 
     def effective_levels(self, now: float | None = None) -> np.ndarray:
         """Levels now: a press release before its 보도시점 is 비공개 — at least 민감 (S)."""

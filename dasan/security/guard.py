@@ -47,24 +47,38 @@ def search_filter(store: Store, principal: Principal, base: SearchFilter | None 
     return replace(flt, max_level=max_level, collections=collections)
 
 
-def document_level(store: Store, doc: DocumentRecord, now: float | None = None) -> int:
+def document_level(store: Store, doc: DocumentRecord, now: float | None = None,
+                   collection_level: str | None = None) -> int:
     """Effective level index of a document now (see module docstring)."""
-    level = max(_rank(doc.classification), _rank(store.collection_level(doc.collection)))
-    t = time.time() if now is None else now
+    coll = collection_level if collection_level is not None else store.collection_level(doc.collection)
+    level = max(_rank(doc.classification), _rank(coll))
     embargo = embargo_ts(doc.metadata)
-    if not embargo and doc.kind == "press":  # the press parser keeps 보도시점 with the chunks
+    if not embargo and doc.kind == "press" and "embargo" not in doc.metadata:
+        # stored before 보도시점 was kept on the document: the press parser put it on the chunks
         first = store.chunks_of(doc.id)[:1]
         embargo = embargo_ts(first[0].meta) if first else 0.0
-    if embargo > t:
+    if embargo > (time.time() if now is None else now):
         level = max(level, EMBARGO_LEVEL)
     return level
 
 
+class _View:
+    """What one principal may see, looked up once per call (not once per document)."""
+
+    def __init__(self, store: Store, principal: Principal) -> None:
+        self.store = store
+        self.allowed = allowed_collections(directory(store), principal)
+        self.clearance = _rank(principal.clearance if principal.clearance in LEVELS else LEVELS[0])
+        self.levels = {c["name"]: c["level"] for c in store.collections()}
+
+    def sees(self, doc: DocumentRecord) -> bool:
+        if self.allowed is not None and doc.collection not in self.allowed:
+            return False
+        return document_level(self.store, doc, collection_level=self.levels.get(doc.collection, "")) <= self.clearance
+
+
 def can_see_document(store: Store, principal: Principal, doc: DocumentRecord) -> bool:
-    allowed = allowed_collections(directory(store), principal)
-    if allowed is not None and doc.collection not in allowed:
-        return False
-    return document_level(store, doc) <= _rank(principal.clearance if principal.clearance in LEVELS else LEVELS[0])
+    return _View(store, principal).sees(doc)
 
 
 def get_document(store: Store, principal: Principal, document_id: str) -> DocumentRecord:
@@ -78,24 +92,22 @@ def get_document(store: Store, principal: Principal, document_id: str) -> Docume
 
 def visible_documents(store: Store, principal: Principal, collection: str | None = None) -> list[DocumentRecord]:
     require(principal, "docs")
-    return [d for d in store.list_documents(collection) if can_see_document(store, principal, d)]
+    view = _View(store, principal)
+    return [d for d in store.list_documents(collection) if view.sees(d)]
 
 
 def visible_collections(store: Store, principal: Principal) -> list[dict[str, Any]]:
     """Collections the principal may see, with counts over the documents they may see."""
     require(principal, "docs")
-    allowed = allowed_collections(directory(store), principal)
+    view = _View(store, principal)
+    docs = [d for d in store.list_documents() if view.sees(d)]
     out = []
     for c in store.collections():
-        if allowed is not None and c["name"] not in allowed:
+        if (view.allowed is not None and c["name"] not in view.allowed) or _rank(c["level"]) > view.clearance:
             continue
-        if _rank(c["level"]) > _rank(principal.clearance):
-            continue
-        docs = [d for d in store.list_documents(c["name"]) if can_see_document(store, principal, d)]
-        out.append({**c, "documents": len(docs), "chunks": sum(d.n_chunks for d in docs)})
+        mine = [d for d in docs if d.collection == c["name"]]
+        out.append({**c, "documents": len(mine), "chunks": sum(d.n_chunks for d in mine)})
     return out
-
-
 
 
 def check_ingest(store: Store, principal: Principal, collection: str, level: str,
@@ -201,7 +213,7 @@ def redact_answer(store: Store, ans: Any) -> Any:
         text = apply_policy(ans.text, strictest, "answer", press_release=press)
     except PiiBlockedError as e:
         return replace(ans, text=f"개인정보 보호 정책에 따라 답변을 보여 드릴 수 없습니다. ({e.message})", refused=True,
-                       citations=[], notes=[*ans.notes, "pii_blocked"])
+                       citations=[], hits=redact_hits(store, ans.hits), notes=[*ans.notes, "pii_blocked"])
     cites = []
     for c in ans.citations:
         p, pr = pol.of(c.chunk)
