@@ -27,13 +27,14 @@ from dasan.korean.legal_terms import default_thesaurus
 from dasan.korean.sentences import split_sentences
 from dasan.korean.tokenize import tokenize, tokenize_query
 from dasan.llm.base import level_allows
+from dasan.rag.answer_type import expected_types
+from dasan.rag.extract import ComposeConfig, article_texts, compose, score_articles
 from dasan.rag.retrieve import Retriever, SearchFilter
 from dasan.rag.support import SupportChecker, idf_from_bm25, units
-from dasan.types import LEVELS, Answer, CitedSource, Hit
+from dasan.types import LEVELS, Answer, Chunk, CitedSource, Hit
 
 REFUSAL = "제공된 문서에서 근거를 찾지 못했습니다."
 _MARKER_RE = re.compile(r"\s*\[\d+(?:\s*[,，]\s*\d+)*\]")
-_HEADING_RE = re.compile(r"^제\d+조(?:의\d+)?\s*\(.*\)\s*$")
 
 
 @dataclass
@@ -47,10 +48,7 @@ class AnswerConfig:
     min_coverage: float = 0.2
     min_dense: float = 0.875
     floor_dense: float = 0.84  # below this cosine, shared words alone are not enough
-    lead_chars: int = 600  # quoted from the top source
-    other_chars: int = 300  # quoted from each further source
-    unit_ratio: float = 0.3  # a unit is quoted when it covers the question this well relative to the best
-    other_ratio: float = 0.4  # a further source is quoted when its best unit is this close to the top
+    compose: ComposeConfig = field(default_factory=ComposeConfig)
     generation: dict[str, Any] = field(default_factory=lambda: {"max_tokens": 256, "temperature": 0.0})
 
 
@@ -141,19 +139,19 @@ class Answerer:
         requested = backend
         backend, reason = self.route(backend, sources)
         if backend == "extractive":
-            ans = self.extractive(question, sources)
+            ans = self.extractive(question, hits, flt)
             timings["first_token"] = (time.perf_counter() - t0) * 1000
             yield {"type": "token", "text": ans.text}
         else:
             ans = None
             try:
-                for ev in self._generate(question, sources, backend, t0, timings):
+                for ev in self._generate(question, hits, backend, t0, timings, flt):
                     if ev["type"] == "final":
                         ans = ev["answer"]
                     else:
                         yield ev
             except DasanError as e:  # model unreachable, timed out…: never leave the user without an answer
-                ans = self.extractive(question, sources)
+                ans = self.extractive(question, hits, flt)
                 ans.backend = "extractive"
                 ans.notes.append(f"{backend} 답변 생성 실패로 원문 발췌로 대체: {e.message}")
                 timings.setdefault("first_token", (time.perf_counter() - t0) * 1000)
@@ -188,55 +186,41 @@ class Answerer:
         return "extractive", f"출처 등급 {level} 자료는 {backend} 모델에 보낼 수 없어 원문 발췌로 답변했습니다."
 
     # -- extractive ------------------------------------------------------------------
-    def extractive(self, question: str, sources: list[Hit]) -> Answer:
-        """Quote the units of the best sources that cover the question, in source order.
-
-        The top source is always quoted (its best-covering units, up to ``lead_chars``);
-        a lower-ranked source is added when its best unit covers the question nearly as well
-        (``other_ratio`` of the best), quoted up to ``other_chars``.
-        """
-        cfg = self.config
+    def extractive(self, question: str, hits: list[Hit], flt: SearchFilter | None = None) -> Answer:
+        """Quote the units of the retrieved articles that best cover the question (whole
+        articles are read, units stating the asked kind of value preferred; see
+        :mod:`dasan.rag.extract`)."""
+        cfg = self.config.compose
+        top = hits[: cfg.candidates]
+        whole = self.retriever.article_chunks([h.chunk.id for h in top], flt)
         weights = self.question_terms(question)
         total = sum(weights.values()) or 1.0
-        per_source: list[list[tuple[float, int, str]]] = []
-        for h in sources:
-            scored = []
-            for pos, u in enumerate(units(h.chunk.text)):
-                if _HEADING_RE.match(u):
-                    continue
-                scored.append((self.coverage(weights, set(tokenize_query(u)), total), pos, u))
-            per_source.append(scored)
-        best_of = [max((x[0] for x in sc), default=0.0) for sc in per_source]
-        if not per_source or max(best_of, default=0.0) <= 0:
+        sims: dict[str, float] = {}
+        if self.retriever.dense is not None and cfg.dense_weight > 0:
+            texts = article_texts(top, whole, cfg)
+            embedder = self.retriever.dense.embedder
+            if texts:
+                qv = embedder.embed_queries([question])[0]
+                sims = dict(zip(texts, (embedder.embed_passages(texts) @ qv).tolist(), strict=True))
+
+        def cover(text: str) -> float:
+            semantic = max(0.0, (sims.get(text, 0.0) - cfg.dense_floor) / (1 - cfg.dense_floor))
+            return self.coverage(weights, set(tokenize_query(text)), total) + cfg.dense_weight * semantic
+
+        articles = score_articles(top, whole, cover, expected_types(question), cfg)
+        lines, cites = compose(articles, cfg)
+        if not cites:
             return Answer(text=REFUSAL, refused=True, backend="extractive")
-        top = max(best_of)
-        lines, cites = [], []
-        for si, scored in enumerate(per_source):
-            if not scored or (si > 0 and best_of[si] < cfg.other_ratio * top):
-                continue
-            budget = cfg.lead_chars if not cites else cfg.other_chars
-            keep: list[tuple[int, str]] = []
-            size = 0
-            for sc, pos, u in sorted(scored, key=lambda x: -x[0]):
-                if sc < cfg.unit_ratio * best_of[si] or (keep and size + len(u) > budget):
-                    continue
-                keep.append((pos, u))
-                size += len(u)
-            keep.sort()
-            marker = len(cites) + 1
-            quote = "\n".join(u for _, u in keep)
-            lines.append(f"{sources[si].chunk.citation.label}: {' '.join(u for _, u in keep)} [{marker}]")
-            cites.append(CitedSource(marker=marker, chunk=sources[si].chunk, quote=quote, score=best_of[si]))
         return Answer(text="\n".join(lines), refused=False, citations=cites, backend="extractive")
 
     # -- generative ------------------------------------------------------------------
-    def _generate(self, question: str, sources: list[Hit], backend: str, t0: float,
-                  timings: dict[str, float]) -> Iterator[dict[str, Any]]:
+    def _generate(self, question: str, hits: list[Hit], backend: str, t0: float,
+                  timings: dict[str, float], flt: SearchFilter | None) -> Iterator[dict[str, Any]]:
         from dasan.llm.base import GenerationParams
         from dasan.rag.prompts import build_messages
 
         llm = self.backends[backend]
-        messages = build_messages(question, sources[: self.config.prompt_sources])
+        messages = build_messages(question, hits[: self.config.prompt_sources])
         parts: list[str] = []
         params = GenerationParams(**self.config.generation)
         for delta in llm.stream(messages, params):
@@ -245,48 +229,55 @@ class Answerer:
             parts.append(delta)
             yield {"type": "token", "text": delta}
         timings["generate"] = (time.perf_counter() - t0) * 1000 - timings["retrieve"]
-        yield {"type": "final", "answer": self.verify("".join(parts), question, sources, backend)}
+        yield {"type": "final", "answer": self.verify("".join(parts), question, hits, backend, flt)}
 
-    def verify(self, raw: str, question: str, sources: list[Hit], backend: str) -> Answer:
-        """Keep only sentences a source supports; cite that source. Falls back to extractive."""
+    def verify(self, raw: str, question: str, hits: list[Hit], backend: str,
+               flt: SearchFilter | None = None) -> Answer:
+        """Keep only sentences a source supports; cite that source. Falls back to extractive.
+
+        Sentences are checked against the passages the model was shown (the top
+        ``sources`` hits); the verbatim quotes the extractive composer picks follow them."""
+        sources = hits[: self.config.sources]
         text = _MARKER_RE.sub("", raw).strip()
         sentences = [s.strip() for s in split_sentences(text) if s.strip()] if text else []
         embed = self._embed if self.retriever.dense is not None else None
         checker = SupportChecker(idf=self._idf(), embed=embed)
         supports = checker.best_support(sentences, [h.chunk.text for h in sources])
         kept: list[str] = []
-        markers: dict[int, int] = {}
-        best_quote: dict[int, tuple[float, str]] = {}
+        markers: dict[str, int] = {}  # chunk id → marker
+        chunks: dict[str, Chunk] = {}
+        best_quote: dict[str, tuple[float, str]] = {}
         removed = 0
         for sent, sup in zip(sentences, supports, strict=True):
             if sup is None:
                 removed += 1
                 continue
-            m = markers.setdefault(sup.source, len(markers) + 1)
+            chunk = sources[sup.source].chunk
+            chunks[chunk.id] = chunk
+            m = markers.setdefault(chunk.id, len(markers) + 1)
             kept.append(f"{sent} [{m}]")
-            quote = _best_unit(sent, sources[sup.source].chunk.text, checker)
-            if sup.score > best_quote.get(sup.source, (-1.0, ""))[0]:
-                best_quote[sup.source] = (sup.score, quote)
+            quote = _best_unit(sent, chunk.text, checker)
+            if sup.score > best_quote.get(chunk.id, (-1.0, ""))[0]:
+                best_quote[chunk.id] = (sup.score, quote)
         notes = [f"근거 없는 문장 {removed}개 제거"] if removed else []
-        ext = self.extractive(question, sources)
+        ext = self.extractive(question, hits, flt)
         if not kept:
             ext.backend = backend
             ext.notes = [*notes, "생성 답변에 근거가 확인된 문장이 없어 원문 발췌로 대체"]
             return ext
         # The verified model sentences come first; the verbatim quotes the extractive composer
         # would show follow, so a generated answer never cites less than the extractive one.
-        index_of = {h.chunk.id: i for i, h in enumerate(sources)}
         quote_lines = []
         for c in ext.citations:
-            si = index_of[c.chunk.id]
-            m = markers.setdefault(si, len(markers) + 1)
-            best_quote[si] = (max(c.score, best_quote.get(si, (0.0, ""))[0]), c.quote)
+            chunks[c.chunk.id] = c.chunk
+            m = markers.setdefault(c.chunk.id, len(markers) + 1)
+            best_quote[c.chunk.id] = (max(c.score, best_quote.get(c.chunk.id, (0.0, ""))[0]), c.quote)
             quote_lines.append(f"{c.chunk.citation.label}: {' '.join(c.quote.splitlines())} [{m}]")
         text = " ".join(kept)
         if quote_lines:
             text += "\n\n근거 원문:\n" + "\n".join(quote_lines)
-        cites = [CitedSource(marker=m, chunk=sources[si].chunk, quote=best_quote[si][1], score=best_quote[si][0])
-                 for si, m in sorted(markers.items(), key=lambda x: x[1])]
+        cites = [CitedSource(marker=m, chunk=chunks[cid], quote=best_quote[cid][1], score=best_quote[cid][0])
+                 for cid, m in sorted(markers.items(), key=lambda x: x[1])]
         return Answer(text=text, refused=False, citations=cites, backend=backend, notes=notes)
 
 

@@ -29,9 +29,9 @@ from dasan.index.fusion import rrf
 from dasan.index.lexical import LexicalIndex, top_k
 from dasan.korean.legal_terms import Expansion, default_thesaurus
 from dasan.korean.tokenize import kiwi
-from dasan.rag.query import QueryInfo, StatuteCatalog, statute_family
+from dasan.rag.query import QueryInfo, StatuteCatalog, is_penalty_title, statute_family
 from dasan.store.base import Store
-from dasan.types import LEVELS, Hit, article_key
+from dasan.types import LEVELS, Chunk, Hit, article_key
 
 Mode = Literal["hybrid", "lexical", "dense"]
 EMBARGO_LEVEL = LEVELS.index("민감")
@@ -82,6 +82,7 @@ class RetrievalConfig:
     weights: dict[str, float] = field(default_factory=lambda: {"bm25": 1.0, "dense": 1.0})  # rrf weights
     addendum_prior: float = 0.5
     family_boost: float = 1.5
+    penalty_boost: float = 1.3  # penalty articles (벌칙·과태료·양벌규정) for a question about sanctions
     phrase_boost: float = 2.0
     dense_boost_scale: float = 0.1  # cosine bonus per unit of log-boost in the dense leg
     expand_terms: bool = True  # add statute vocabulary for everyday words (dasan/korean/legal_terms.py)
@@ -168,6 +169,7 @@ class Retriever:
         self.catalog = StatuteCatalog(family_codes)
         n = len(rows)
         addendum = np.zeros(n, dtype=bool)
+        self._penal = np.zeros(n, dtype=bool)
         self._dates = np.full(n, NO_DATE, dtype=np.int32)  # YYYYMMDD
         self._repealed = np.zeros(n, dtype=bool)
         groups: dict[str, int] = {}
@@ -175,6 +177,7 @@ class Retriever:
         for i, r in enumerate(rows):
             m = json.loads(r["meta"])
             addendum[i] = bool(m.get("addendum"))
+            self._penal[i] = is_penalty_title(str(m.get("article_title") or ""))
             self._dates[i] = date_key(str(m.get("시행일자") or m.get("release_date") or ""))
             self._repealed[i] = m.get("상태") == "폐지"
             key = f"{r['document_id']}|{article_key(r['citation'])}" if r["kind"] == "law" else r["id"]
@@ -234,18 +237,38 @@ class Retriever:
             mask &= self.effective_levels() <= LEVELS.index(flt.max_level)
         return mask
 
-    def level_of(self, chunk_id: str) -> int:
-        """Effective level index of one indexed chunk now (highest level when unknown)."""
+    def _row(self, chunk_id: str) -> int | None:
         self.refresh()
         if self._row_of is None or len(self._row_of) != len(self._ids):
             self._row_of = {cid: i for i, cid in enumerate(self._ids)}
-        row = self._row_of.get(chunk_id)
+        return self._row_of.get(chunk_id)
+
+    def level_of(self, chunk_id: str) -> int:
+        """Effective level index of one indexed chunk now (highest level when unknown)."""
+        row = self._row(chunk_id)
         if row is None:
             return len(LEVELS) - 1
         level = int(self._levels[row])
         if self._embargo[row] > time.time():
             level = max(level, EMBARGO_LEVEL)
         return min(level, len(LEVELS) - 1)
+
+    def article_chunks(self, chunk_ids: list[str], flt: SearchFilter | None = None) -> dict[str, list[Chunk]]:
+        """For each chunk: every chunk of the statute article it belongs to, in document order,
+        that ``flt`` permits (for other kinds: the chunk itself). A long article is split into
+        several chunks and search keeps only its best one; the answer composer reads it whole."""
+        mask = self._mask(flt)
+        want: dict[str, list[str]] = {}
+        for cid in chunk_ids:
+            row = self._row(cid)
+            if row is None:
+                continue
+            rows = np.nonzero(self._group == self._group[row])[0]
+            if mask is not None:
+                rows = rows[mask[rows]]
+            want[cid] = [self._ids[int(r)] for r in rows]
+        found = {c.id: c for c in self.store.get_chunks(sorted({i for ids in want.values() for i in ids}))}
+        return {cid: [found[i] for i in ids if i in found] for cid, ids in want.items()}
 
     def effective_levels(self, now: float | None = None) -> np.ndarray:
         """Levels now: a press release before its 보도시점 is 비공개 — at least 민감 (S)."""
@@ -257,6 +280,8 @@ class Retriever:
         codes = [self._family_index[f] for f in q.families if f in self._family_index]
         if codes:
             boost = boost * np.where(np.isin(self._family_code, codes), self.config.family_boost, 1.0)
+        if q.penalty and self.config.penalty_boost != 1.0:
+            boost = boost * np.where(self._penal, self.config.penalty_boost, 1.0)
         return boost.astype(np.float32)
 
     def _phrase_hits(self, rows: list[int], phrases: list[str]) -> dict[int, float]:
