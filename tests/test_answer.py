@@ -123,3 +123,38 @@ def test_backend_failure_falls_back_to_extractive_with_a_note(answerer: Answerer
         del answerer.backends["broken"]
     assert not ans.refused and ans.backend == "extractive" and ans.citations
     assert any("broken" in n and "원문 발췌" in n for n in ans.notes)
+
+
+def test_article_chunks_returns_the_whole_split_article_within_the_filter(answerer: Answerer) -> None:
+    from dasan.rag.retrieve import SearchFilter
+
+    r = answerer.retriever
+    [first] = [c for c in r.store.find_chunks_by_citation("청년기본법 시행령 제20조") if "제1항" in c.citation.label]
+    whole = r.article_chunks([first.id])[first.id]
+    assert [c.citation.label for c in whole] == ["청년기본법 시행령 제20조 제1항~제2항", "청년기본법 시행령 제20조 제3항~제4항"]
+    assert r.article_chunks([first.id], SearchFilter(collection="elsewhere"))[first.id] == []
+    assert r.article_chunks(["no-such-chunk"]) == {}
+
+
+def test_answer_quotes_the_part_of_a_split_article_that_states_the_asked_value(answerer: Answerer) -> None:
+    from dasan.types import Hit
+
+    r = answerer.retriever
+    [first] = [c for c in r.store.find_chunks_by_citation("청년기본법 시행령 제20조") if "제1항" in c.citation.label]
+    # search kept only the first part of 제20조; the ratio is stated in its 제3항
+    ans = answerer.extractive("정부 위원회에 청년 위원은 최소 몇 퍼센트 넣어야 하나요?", [Hit(chunk=first, score=1.0, rank=1)])
+    assert not ans.refused
+    assert "10분의 2 이상" in ans.text
+    cited = {c.chunk.citation.label: c for c in ans.citations}
+    assert "청년기본법 시행령 제20조 제3항~제4항" in cited
+    for c in ans.citations:
+        assert all(line in c.chunk.text for line in c.quote.splitlines())
+
+
+def test_question_asking_for_a_value_no_source_states_is_refused(answerer: Answerer) -> None:
+    ans = answerer.ask("청년정책조정위원회 회의는 오전 몇 시에 시작하나요?")
+    assert ans.refused and ans.citations == []
+    assert ans.text.startswith(REFUSAL) and "시각" in ans.text
+    assert ans.hits  # the closest documents are still listed
+    # the same topic asked without a measured value is answered
+    assert not answerer.ask("청년정책조정위원회는 누가 위원장을 맡나요?").refused

@@ -27,7 +27,7 @@ from dasan.korean.legal_terms import default_thesaurus
 from dasan.korean.sentences import split_sentences
 from dasan.korean.tokenize import tokenize, tokenize_query
 from dasan.llm.base import level_allows
-from dasan.rag.answer_type import expected_types
+from dasan.rag.answer_type import expected_types, measured, unanswered_kind
 from dasan.rag.extract import ComposeConfig, article_texts, compose, score_articles
 from dasan.rag.retrieve import Retriever, SearchFilter
 from dasan.rag.support import SupportChecker, idf_from_bm25, units
@@ -111,6 +111,16 @@ class Answerer:
         dense = max((h.scores.get("dense", -1.0) for h in hits[:3]), default=-1.0)
         return Relevance(cov, dense)
 
+    def missing_value(self, question: str, hits: list[Hit], flt: SearchFilter | None) -> str | None:
+        """What a question asks to be measured ("몇 시", "몇 데시벨", "얼마") when no candidate
+        article states any such value: the sources are on the topic but do not answer it."""
+        types = expected_types(question)
+        if not measured(types):
+            return None
+        top = hits[: self.config.compose.candidates]
+        whole = self.retriever.article_chunks([h.chunk.id for h in top], flt)
+        return unanswered_kind(types, article_texts(top, whole, self.config.compose))
+
     # -- public API ------------------------------------------------------------------
     def ask(self, question: str, backend: str = "extractive", flt: SearchFilter | None = None) -> Answer:
         final: Answer | None = None
@@ -131,6 +141,15 @@ class Answerer:
         if not rel.ok(self.config):
             ans = Answer(text=REFUSAL, refused=True, hits=hits, backend=backend, timings_ms=timings,
                          notes=[f"relevance coverage={rel.coverage:.2f} dense={rel.dense}"])
+            timings["first_token"] = timings["total"] = (time.perf_counter() - t0) * 1000
+            yield {"type": "token", "text": ans.text}
+            yield {"type": "final", "answer": ans}
+            return
+        missing = self.missing_value(question, hits, flt)
+        if missing:
+            ans = Answer(text=f"{REFUSAL} 관련 조문은 찾았지만 질문하신 {missing}을(를) 정한 내용은 없습니다.",
+                         refused=True, hits=hits, backend=backend, timings_ms=timings,
+                         notes=[f"asked value not stated in sources: {missing}"])
             timings["first_token"] = timings["total"] = (time.perf_counter() - t0) * 1000
             yield {"type": "token", "text": ans.text}
             yield {"type": "final", "answer": ans}

@@ -47,6 +47,27 @@ FREQUENCY = _t("frequency", rf"{_NUM}\s*(?:회|번)|매(?:일|주|월|년|분기
 CLOCK = _t("clock", r"(?:오전|오후|새벽|밤)\s*\d+\s*시|\d+\s*시\s*(?:부터|까지|이후|이전|\d+\s*분)|\d{1,2}:\d{2}", True)
 MEASURE = _t("measure", r"\d[\d,]*(?:\.\d+)?\s*(?:밀리미터|센티미터|미터|킬로미터|제곱미터|세제곱미터|킬로그램|그램|톤|"
                         r"데시벨|도(?![가-힣])|℃|㎡|㎥|㎜|㎝|㎞|㎏|mm|cm|km|kg|m(?![a-z])|dB|룩스|lx|와트|볼트)|시속\s*\d+", True)
+# A question naming its unit ("몇 데시벨", "시속 몇 km") is answered only by a value in that unit.
+_UNIT_FAMILIES: list[tuple[re.Pattern[str], str, str]] = [
+    (re.compile(r"데시벨|dB", re.I), "sound", r"데시벨|dB"),
+    (re.compile(r"시속|km|킬로(?!그램)"), "speed", r"킬로미터|km|㎞"),
+    (re.compile(r"몇\s*도(?![가-힣])|온도|체감"), "temperature", r"도(?![가-힣])|℃"),
+    (re.compile(r"미터|센티|밀리|높이|길이|거리|폭"), "length", r"밀리미터|센티미터|미터|㎜|㎝|mm|cm|m(?![a-z])"),
+    (re.compile(r"평|제곱미터|넓이|면적|크기"), "area", r"제곱미터|㎡|평(?![가-힣])"),
+    (re.compile(r"톤|킬로그램|kg|무게"), "weight", r"톤|킬로그램|그램|kg|㎏"),
+]
+KIND_KO = {"money": "금액", "clock": "시각", "sound": "소음 기준(데시벨)", "speed": "속도",
+           "temperature": "온도", "length": "길이·높이", "area": "면적", "weight": "무게", "measure": "수치"}
+
+
+def _measure_for(question: str) -> AnswerType:
+    for pat, name, unit in _UNIT_FAMILIES:
+        if pat.search(question):
+            return _t(name, rf"\d[\d,]*(?:\.\d+)?\s*(?:{unit})|시속\s*\d+" if name == "speed"
+                      else rf"\d[\d,]*(?:\.\d+)?\s*(?:{unit})", True)
+    return MEASURE
+
+
 PENALTY = _t("penalty", r"\d[\d,]*\s*(?:천|백|만|억)*\s*원\s*이하|징역|금고|과태료|벌금|\d+\s*배")
 
 # (question pattern, answer types it asks for); every matching rule contributes its types.
@@ -73,7 +94,7 @@ def expected_types(question: str) -> tuple[AnswerType, ...]:
     for pat, types in _RULES:
         if pat.search(question):
             out.extend(t for t in types if t not in out)
-    return tuple(out)
+    return tuple(_measure_for(question) if t is MEASURE else t for t in out)
 
 
 def states_value(text: str, types: tuple[AnswerType, ...]) -> bool:
@@ -84,3 +105,13 @@ def states_value(text: str, types: tuple[AnswerType, ...]) -> bool:
 def measured(types: tuple[AnswerType, ...]) -> tuple[AnswerType, ...]:
     """The types whose absence from every source means the sources do not answer."""
     return tuple(t for t in types if t.measured)
+
+
+def unanswered_kind(types: tuple[AnswerType, ...], texts: list[str]) -> str | None:
+    """When the question asks for a measured value (an amount, a time of day, a quantity in a
+    named unit) and none of ``texts`` states a value of *any* kind the question asks for,
+    the Korean name of what is missing; else None."""
+    asked = measured(types)
+    if not asked or any(states_value(t, types) for t in texts):
+        return None
+    return KIND_KO.get(asked[0].name, "수치")
