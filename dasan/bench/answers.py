@@ -27,10 +27,11 @@ def score_answer(q: dict[str, Any], text: str, refused: bool, citations: list[st
     gold = {article_key(g) for g in q.get("gold") or []}
     if not gold:
         return {"refused_unanswerable": float(refused)}
+    breadth = {"articles": float(len({article_key(c) for c in citations})), "chars": float(len(text))}
     kw = q.get("answer_keywords") or []
     hit = (not refused) and all(_norm(k) in _norm(text) for k in kw)
     cited = (not refused) and any(article_key(c) in gold for c in citations)
-    return {"keyword_hit": float(hit), "citation_hit": float(cited), "refused": float(refused)}
+    return {"keyword_hit": float(hit), "citation_hit": float(cited), "refused": float(refused), **breadth}
 
 
 def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], *,
@@ -69,6 +70,10 @@ def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], 
             "citation_accuracy": mean([r["citation_hit"] for r in answerable]),
             "false_refusal": mean([r["refused"] for r in answerable]),
             "refusal_unanswerable": mean([r["refused_unanswerable"] for r in unanswerable]),
+            # how broad the answers are: citation accuracy rises with every article quoted
+            "articles_per_answer": mean([r["articles"] for r in answerable if not r["refused"]]),
+            "answer_chars_p50": round(percentile([r["chars"] for r in answerable if not r["refused"]], 50), 1)
+            if any(not r["refused"] for r in answerable) else None,
             "ttft_p50_ms": round(percentile(ttft, 50), 1),
             "ttft_p95_ms": round(percentile(ttft, 95), 1),
             "total_p50_ms": round(percentile(total, 50), 1),

@@ -24,11 +24,11 @@ _HEADING_RE = re.compile(r"^제\d+조(?:의\d+)?\s*\(.*\)\s*$")
 @dataclass
 class ComposeConfig:
     candidates: int = 5  # retrieved articles read
-    max_articles: int = 3  # articles quoted at most
+    max_articles: int = 4  # articles quoted at most
     lead_chars: int = 600  # quoted from the leading article
     other_chars: int = 300  # quoted from each further article
     unit_ratio: float = 0.3  # a unit is quoted when it scores this well relative to its article's best
-    other_ratio: float = 0.4  # a further article is quoted when its best unit is this close to the lead's
+    other_ratio: float = 0.6  # a further article is quoted when its best unit is this close to the best
     value_bonus: float = 1.0  # score multiplier 1 + bonus for a unit stating the asked kind of value
     near: int = 5  # articles ranked below this are quoted only when they state the asked value
     # Semantic support of a unit: e5 cosine to the question above ``dense_floor`` (unrelated
@@ -107,12 +107,14 @@ def compose(articles: list[Article], cfg: ComposeConfig) -> tuple[list[str], lis
         if a.rank >= cfg.near and not (b.has_value and not any(c.best.has_value for c in chosen)):  # type: ignore[union-attr]
             continue  # a lower-ranked article is quoted only for the value the others lack
         chosen.append(a)
+    # The article stating the asked value answers the question: it goes first.
+    chosen.sort(key=lambda a: (not a.best.has_value, a.rank))  # type: ignore[union-attr]
     lines: list[str] = []
     cites: list[CitedSource] = []
     for a in chosen:
         best = a.best
         assert best is not None
-        budget = cfg.lead_chars if not cites else cfg.other_chars
+        budget = cfg.lead_chars if a is chosen[0] else cfg.other_chars
         keep: list[Unit] = []
         size = 0
         for u in sorted(a.units, key=lambda u: -u.score):

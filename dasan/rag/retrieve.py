@@ -82,6 +82,10 @@ class RetrievalConfig:
     weights: dict[str, float] = field(default_factory=lambda: {"bm25": 1.0, "dense": 1.0})  # rrf weights
     addendum_prior: float = 0.5
     family_boost: float = 1.5
+    # A question asking for a kind of value ("며칠", "얼마", "몇 살") favours, among the best
+    # ``value_depth`` fused candidates, chunks that state a value of that kind.
+    value_boost: float = 1.3
+    value_depth: int = 20
     penalty_boost: float = 1.3  # penalty articles (벌칙·과태료·양벌규정) for a question about sanctions
     phrase_boost: float = 2.0
     dense_boost_scale: float = 0.1  # cosine bonus per unit of log-boost in the dense leg
@@ -347,7 +351,22 @@ class Retriever:
                     seen.add(g)
                     out.append(item)
             fused = out
+        if cfg.value_boost != 1.0 and fused:
+            fused = self._value_rerank(query, fused, cfg)
         return fused[:k]
+
+    def _value_rerank(self, query: str, fused: list, cfg: RetrievalConfig) -> list:
+        from dasan.rag.answer_type import expected_types, states_value
+
+        types = expected_types(query)
+        if not types:
+            return fused
+        head, tail = fused[: cfg.value_depth], fused[cfg.value_depth:]
+        texts = self.store.chunk_texts([self._ids[r] for r, _, _ in head])
+        boosted = [(r, s * (cfg.value_boost if states_value(texts.get(self._ids[r], ""), types) else 1.0), legs)
+                   for r, s, legs in head]
+        boosted.sort(key=lambda x: (-x[1], x[0]))
+        return boosted + tail
 
     def _dense_floor(self, qv: np.ndarray, mask: np.ndarray | None) -> float:
         """The 90th-percentile cosine over (a fixed sample of) permitted chunks."""
