@@ -28,7 +28,7 @@ from dasan.korean.sentences import split_sentences
 from dasan.korean.tokenize import tokenize, tokenize_query
 from dasan.llm.base import level_allows
 from dasan.rag.answer_type import expected_types, measured, unanswered_kind
-from dasan.rag.extract import ComposeConfig, article_texts, compose, score_articles
+from dasan.rag.extract import ComposeConfig, article_texts, compose, score_articles, unit_tokens
 from dasan.rag.retrieve import Retriever, SearchFilter
 from dasan.rag.support import SupportChecker, idf_from_bm25, units
 from dasan.types import LEVELS, Answer, Chunk, CitedSource, Hit
@@ -214,17 +214,20 @@ class Answerer:
         whole = self.retriever.article_chunks([h.chunk.id for h in top], flt)
         weights = self.question_terms(question)
         total = sum(weights.values()) or 1.0
+        texts = article_texts(top, whole, cfg)
+        lexical = {t: self.coverage(weights, toks, total) for t, toks in zip(texts, unit_tokens(texts), strict=True)}
         sims: dict[str, float] = {}
-        if self.retriever.dense is not None and cfg.dense_weight > 0:
-            texts = article_texts(top, whole, cfg)
+        if self.retriever.dense is not None and cfg.dense_weight > 0 and lexical:
+            # Embedding units costs ≈ 10 ms each on 2 cores when not cached: only the units
+            # sharing most words with the question are embedded (the rest get no semantic part).
+            best = sorted(lexical, key=lambda t: -lexical[t])[: cfg.dense_units]
             embedder = self.retriever.dense.embedder
-            if texts:
-                qv = embedder.embed_queries([question])[0]
-                sims = dict(zip(texts, (embedder.embed_passages(texts) @ qv).tolist(), strict=True))
+            qv = embedder.embed_queries([question])[0]
+            sims = dict(zip(best, (embedder.embed_passages(best) @ qv).tolist(), strict=True))
 
         def cover(text: str) -> float:
             semantic = max(0.0, (sims.get(text, 0.0) - cfg.dense_floor) / (1 - cfg.dense_floor))
-            return self.coverage(weights, set(tokenize_query(text)), total) + cfg.dense_weight * semantic
+            return lexical.get(text, 0.0) + cfg.dense_weight * semantic
 
         articles = score_articles(top, whole, cover, expected_types(question), cfg)
         lines, cites = compose(articles, cfg)

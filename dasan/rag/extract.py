@@ -11,9 +11,12 @@ article leads; other articles are quoted when their best unit comes close.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dasan.korean.tokenize import tokenize_many
 from dasan.rag.answer_type import AnswerType, states_value
 from dasan.rag.support import units
 from dasan.types import Chunk, CitedSource, Hit
@@ -35,6 +38,7 @@ class ComposeConfig:
     # text on the same topic sits near 0.8), rescaled to 0..1 and weighted, added to coverage.
     dense_weight: float = 0.6
     dense_floor: float = 0.8
+    dense_units: int = 64  # at most this many units embedded per answer (the best by shared words)
 
 
 @dataclass
@@ -54,6 +58,34 @@ class Article:
     @property
     def best(self) -> Unit | None:
         return max(self.units, key=lambda u: u.score, default=None)
+
+
+_TOKENS: OrderedDict[str, frozenset[str]] = OrderedDict()  # unit text → content morphemes (LRU)
+_TOKENS_MAX = 50_000
+_TOKENS_LOCK = threading.Lock()
+
+
+def unit_tokens(texts: list[str]) -> list[frozenset[str]]:
+    """Content morphemes of each unit; statute units recur across questions, so they are
+    kept in a bounded per-process cache, and the missing ones are analysed in one batch."""
+    with _TOKENS_LOCK:
+        missing = [t for t in dict.fromkeys(texts) if t not in _TOKENS]
+    if missing:
+        fresh = dict(zip(missing, (frozenset(x) for x in tokenize_many(missing)), strict=True))
+        with _TOKENS_LOCK:
+            _TOKENS.update(fresh)
+            while len(_TOKENS) > _TOKENS_MAX:
+                _TOKENS.popitem(last=False)
+    out = []
+    with _TOKENS_LOCK:
+        for t in texts:
+            toks = _TOKENS.get(t)
+            if toks is None:  # evicted by a concurrent caller: analyse it again
+                toks = frozenset(tokenize_many([t])[0])
+            else:
+                _TOKENS.move_to_end(t)
+            out.append(toks)
+    return out
 
 
 def quotable(text: str) -> list[str]:
