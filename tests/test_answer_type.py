@@ -39,6 +39,8 @@ def test_expected_types(question: str, expected: list[str]) -> None:
     ("몇 데시벨부터 소음인가요?", "높이 1.2미터 이상의 난간을 설치하여야 한다.", False),
     ("몇 데시벨부터 소음인가요?", "소음이 85데시벨(dB) 이상인 작업", True),
     ("청년은 몇 살부터예요?", "청년이란 19세 이상 34세 이하인 사람을 말한다.", True),
+    ("청년의 날은 언제예요?", "청년의 날은 매년 9월 세 번째 토요일로 한다.", True),
+    ("점검의 날은 며칠인가요?", "매월 4일을 안전점검의 날로 한다.", True),
     ("첫차는 몇 시에 출발하나요?", "도시철도운영자는 운행시간을 정하여 공고하여야 한다.", False),
 ])
 def test_states_value(question: str, text: str, stated: bool) -> None:
