@@ -139,14 +139,11 @@ def compose(articles: list[Article], cfg: ComposeConfig) -> tuple[list[str], lis
         if a.rank >= cfg.near and not (b.has_value and not any(c.best.has_value for c in chosen)):  # type: ignore[union-attr]
             continue  # a lower-ranked article is quoted only for the value the others lack
         chosen.append(a)
-    # The article stating the asked value answers the question: it goes first.
-    chosen.sort(key=lambda a: (not a.best.has_value, a.rank))  # type: ignore[union-attr]
-    lines: list[str] = []
-    cites: list[CitedSource] = []
-    for a in chosen:
+    plans: list[tuple[Article, list[Unit]]] = []
+    for i, a in enumerate(chosen):
         best = a.best
         assert best is not None
-        budget = cfg.lead_chars if a is chosen[0] else cfg.other_chars
+        budget = cfg.lead_chars if i == 0 else cfg.other_chars
         keep: list[Unit] = []
         size = 0
         for u in sorted(a.units, key=lambda u: -u.score):
@@ -154,6 +151,18 @@ def compose(articles: list[Article], cfg: ComposeConfig) -> tuple[list[str], lis
                 continue
             keep.append(u)
             size += len(u.text)
+        # The question asks for a value and this article states one: quote it, even where the
+        # unit shares few words with the question ("…기준"이란 1,135밀리미터를 말한다).
+        if not any(u.has_value for u in keep):
+            stated = [u for u in a.units if u.has_value]
+            if stated:
+                keep.append(max(stated, key=lambda u: u.score))
+        plans.append((a, keep))
+    # An article whose quote states the asked value answers the question: it goes first.
+    plans.sort(key=lambda p: (not any(u.has_value for u in p[1]), p[0].rank))
+    lines: list[str] = []
+    cites: list[CitedSource] = []
+    for _, keep in plans:
         keep.sort(key=lambda u: u.pos)
         # One citation per chunk quoted, in article order (a split article may give two).
         by_chunk: dict[str, list[Unit]] = {}
