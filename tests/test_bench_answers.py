@@ -35,10 +35,10 @@ def test_bench_answers_cli_json(tmp_path: Path) -> None:
     questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     corpus = shared_path("data", "laws", "청년기본법")
     res = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), "bench", "answers", "--corpus", str(corpus),
-                                   "--questions", str(questions), "--json"])
+                                   "--questions", str(questions), "--cold", "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout[res.stdout.index("\n{") + 1:] if not res.stdout.startswith("{") else res.stdout)
-    assert out["n"] == 2 and out["answerable"] == 1 and out["unanswerable"] == 1
+    assert out["n"] == 2 and out["answerable"] == 1 and out["unanswerable"] == 1 and out["cold"] is True
     ext = out["backends"]["extractive"]
     assert ext["keyword_hit"] == 1.0 and ext["citation_accuracy"] == 1.0 and ext["false_refusal"] == 0.0
     assert ext["refusal_unanswerable"] == 1.0

@@ -13,6 +13,7 @@ from dasan.bench.metrics import article_key, percentile
 from dasan.bench.retrieval import bench_data_dir, load_questions
 from dasan.ingest.pipeline import ingest_paths
 from dasan.rag.answer import Answerer
+from dasan.rag.extract import clear_unit_tokens
 from dasan.rag.retrieve import Retriever
 from dasan.store import open_store
 
@@ -35,14 +36,19 @@ def score_answer(q: dict[str, Any], text: str, refused: bool, citations: list[st
 
 
 def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], *,
-                  data_dir: Path | None = None, limit: int | None = None,
+                  data_dir: Path | None = None, limit: int | None = None, cold: bool = False,
                   log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+    """``cold``: the persistent embedding cache and the in-process unit-token cache are
+    bypassed, so every passage unit an answer reads is analysed and embedded afresh (the
+    latency of a question about articles nobody asked about before)."""
     questions = load_questions(questions_path)[:limit]
     ddir = data_dir or bench_data_dir(corpus)
     store = open_store(ddir)
     ingest_paths(store, corpus, collection="bench", recursive=True)
     retriever = Retriever(store, ddir)
     retriever.refresh()
+    if cold and retriever.dense is not None:
+        retriever.dense.embedder = getattr(retriever.dense.embedder, "inner", retriever.dense.embedder)
     llms = {}
     for b in backends:
         if b != "extractive":
@@ -55,6 +61,8 @@ def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], 
         rows, ttft, total = [], [], []
         t_start = time.perf_counter()
         for q in questions:
+            if cold:
+                clear_unit_tokens()
             ans = answerer.ask(q["question"], b)
             ttft.append(ans.timings_ms.get("first_token", ans.timings_ms.get("total", 0.0)))
             total.append(ans.timings_ms.get("total", 0.0))
@@ -83,4 +91,4 @@ def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], 
     store.close()
     n_ans = sum(1 for q in questions if q.get("gold"))
     return {"n": len(questions), "answerable": n_ans, "unanswerable": len(questions) - n_ans,
-            "machine": machine(), "backends": out}
+            "cold": cold, "machine": machine(), "backends": out}

@@ -88,6 +88,11 @@ def unit_tokens(texts: list[str]) -> list[frozenset[str]]:
     return out
 
 
+def clear_unit_tokens() -> None:
+    with _TOKENS_LOCK:
+        _TOKENS.clear()
+
+
 def quotable(text: str) -> list[str]:
     """The units of a chunk that may be quoted (article headings are not)."""
     return [u for u in units(text) if not _HEADING_RE.match(u)]
