@@ -238,11 +238,20 @@ class Answerer:
     # -- generative ------------------------------------------------------------------
     def _generate(self, question: str, hits: list[Hit], backend: str, t0: float,
                   timings: dict[str, float], flt: SearchFilter | None) -> Iterator[dict[str, Any]]:
+        """The model is shown what the extractive composer quotes (whole articles read, the
+        units stating the asked value first), not just the top chunks."""
         from dasan.llm.base import GenerationParams
         from dasan.rag.prompts import build_messages
 
+        ext = self.extractive(question, hits, flt)
+        if ext.refused:  # nothing quotable: no model call
+            timings["first_token"] = (time.perf_counter() - t0) * 1000
+            yield {"type": "token", "text": ext.text}
+            yield {"type": "final", "answer": ext}
+            return
         llm = self.backends[backend]
-        messages = build_messages(question, hits[: self.config.prompt_sources])
+        shown = ext.citations[: self.config.prompt_sources]
+        messages = build_messages(question, [(c.chunk.citation.label, c.quote) for c in shown])
         parts: list[str] = []
         params = GenerationParams(**self.config.generation)
         for delta in llm.stream(messages, params):
@@ -251,20 +260,25 @@ class Answerer:
             parts.append(delta)
             yield {"type": "token", "text": delta}
         timings["generate"] = (time.perf_counter() - t0) * 1000 - timings["retrieve"]
-        yield {"type": "final", "answer": self.verify("".join(parts), question, hits, backend, flt)}
+        yield {"type": "final", "answer": self.verify("".join(parts), question, hits, backend, flt, ext)}
 
     def verify(self, raw: str, question: str, hits: list[Hit], backend: str,
-               flt: SearchFilter | None = None) -> Answer:
+               flt: SearchFilter | None = None, ext: Answer | None = None) -> Answer:
         """Keep only sentences a source supports; cite that source. Falls back to extractive.
 
-        Sentences are checked against the passages the model was shown (the top
-        ``sources`` hits); the verbatim quotes the extractive composer picks follow them."""
-        sources = hits[: self.config.sources]
+        Sentences are checked against the chunks the extractive composer quotes (``ext``,
+        what the model was shown) and the top ``sources`` hits; the verbatim quotes follow."""
+        if ext is None:
+            ext = self.extractive(question, hits, flt)
+        candidates = {c.chunk.id: c.chunk for c in ext.citations}
+        for h in hits[: self.config.sources]:
+            candidates.setdefault(h.chunk.id, h.chunk)
+        sources = list(candidates.values())
         text = _MARKER_RE.sub("", raw).strip()
         sentences = [s.strip() for s in split_sentences(text) if s.strip()] if text else []
         embed = self._embed if self.retriever.dense is not None else None
         checker = SupportChecker(idf=self._idf(), embed=embed)
-        supports = checker.best_support(sentences, [h.chunk.text for h in sources])
+        supports = checker.best_support(sentences, [c.text for c in sources])
         kept: list[str] = []
         markers: dict[str, int] = {}  # chunk id → marker
         chunks: dict[str, Chunk] = {}
@@ -274,7 +288,7 @@ class Answerer:
             if sup is None:
                 removed += 1
                 continue
-            chunk = sources[sup.source].chunk
+            chunk = sources[sup.source]
             chunks[chunk.id] = chunk
             m = markers.setdefault(chunk.id, len(markers) + 1)
             kept.append(f"{sent} [{m}]")
@@ -282,7 +296,6 @@ class Answerer:
             if sup.score > best_quote.get(chunk.id, (-1.0, ""))[0]:
                 best_quote[chunk.id] = (sup.score, quote)
         notes = [f"근거 없는 문장 {removed}개 제거"] if removed else []
-        ext = self.extractive(question, hits, flt)
         if not kept:
             ext.backend = backend
             ext.notes = [*notes, "생성 답변에 근거가 확인된 문장이 없어 원문 발췌로 대체"]

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-from dasan.types import Hit
-
 SYSTEM = (
     "당신은 공공기관 직원을 돕는 신중한 비서입니다. 아래 [자료]에 있는 내용만으로 질문에 한국어로 짧게 답하세요. "
     "자료에 없는 내용은 지어내지 말고, 근거가 없으면 '제공된 문서에서 근거를 찾지 못했습니다.'라고만 답하세요. "
@@ -34,11 +32,12 @@ def defang(text: str) -> str:
     return _FENCE_RE.sub(lambda m: f"［{m.group(1)}］", text)
 
 
-def format_sources(sources: list[Hit], max_chars: int = 400) -> str:
+def format_sources(sources: list[tuple[str, str]], max_chars: int = 400) -> str:
+    """``[(citation label, text)]`` as numbered, fenced sources; long texts are cut."""
     parts = []
-    for i, h in enumerate(sources, 1):
-        text = h.chunk.text if len(h.chunk.text) <= max_chars else h.chunk.text[:max_chars] + "…"
-        parts.append(f"[자료 {i}] {defang(h.chunk.citation.label)}\n{defang(text)}")
+    for i, (label, text) in enumerate(sources, 1):
+        text = text if len(text) <= max_chars else text[:max_chars] + "…"
+        parts.append(f"[자료 {i}] {defang(label)}\n{defang(text)}")
     return "\n\n".join(parts)
 
 
@@ -46,7 +45,7 @@ def user_message(question: str, sources_text: str) -> str:
     return f"[자료]\n{sources_text}\n\n[질문]\n{question}"
 
 
-def build_messages(question: str, sources: list[Hit]) -> list[dict[str, str]]:
+def build_messages(question: str, sources: list[tuple[str, str]]) -> list[dict[str, str]]:
     return [
         {"role": "system", "content": SYSTEM},
         {"role": "user", "content": user_message(EXAMPLE_QUESTION, EXAMPLE_SOURCES)},
