@@ -3,9 +3,14 @@
 Search returns one passage per article (its best chunk); the answer may sit in another part
 of the same article (a long 제21조 is split at 항), so each candidate article is read whole.
 Every unit (a 항·호 line or a sentence) is scored by the IDF-weighted share of the question's
-terms it contains plus, with a dense embedder, its semantic similarity to the question; when the question asks for a value ("며칠", "얼마", "몇 살"), units that
-state a value of that kind (see :mod:`dasan.rag.answer_type`) count more. The best-scoring
-article leads; other articles are quoted when their best unit comes close.
+terms it contains plus, with a dense embedder, its semantic similarity to the question. When
+the question asks for a value ("며칠", "얼마", "몇 살"), units that state a value of that kind
+(see :mod:`dasan.rag.answer_type`) count double, and every quoted article shows its
+value-stating unit.
+
+The top retrieved article is always quoted; further articles are quoted when their best unit
+scores within ``other_ratio`` of the best. Articles whose quote states the asked value come
+first in the answer.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from dasan.korean.tokenize import tokenize_many
 from dasan.rag.answer_type import AnswerType, states_value
@@ -33,7 +39,6 @@ class ComposeConfig:
     unit_ratio: float = 0.3  # a unit is quoted when it scores this well relative to its article's best
     other_ratio: float = 0.6  # a further article is quoted when its best unit is this close to the best
     value_bonus: float = 1.0  # score multiplier 1 + bonus for a unit stating the asked kind of value
-    near: int = 5  # articles ranked below this are quoted only when they state the asked value
     # Semantic support of a unit: e5 cosine to the question above ``dense_floor`` (unrelated
     # text on the same topic sits near 0.8), rescaled to 0..1 and weighted, added to coverage.
     dense_weight: float = 0.6
@@ -55,7 +60,7 @@ class Article:
     rank: int  # retrieval rank (0 = best)
     units: list[Unit]
 
-    @property
+    @cached_property
     def best(self) -> Unit | None:
         return max(self.units, key=lambda u: u.score, default=None)
 
@@ -132,18 +137,9 @@ def compose(articles: list[Article], cfg: ComposeConfig) -> tuple[list[str], lis
     if not usable:
         return [], []
     lead = usable[0]  # retrieval (both legs) judges relevance better than shared words alone
-    top = max(a.best.score for a in usable[: cfg.near])  # type: ignore[union-attr]
-    chosen = [lead]
-    for a in usable[1:]:
-        b = a.best
-        assert b is not None
-        if len(chosen) >= cfg.max_articles:
-            break
-        if b.score < cfg.other_ratio * top:
-            continue
-        if a.rank >= cfg.near and not (b.has_value and not any(c.best.has_value for c in chosen)):  # type: ignore[union-attr]
-            continue  # a lower-ranked article is quoted only for the value the others lack
-        chosen.append(a)
+    top = max(a.best.score for a in usable)  # type: ignore[union-attr]
+    chosen = [lead] + [a for a in usable[1:] if a.best.score >= cfg.other_ratio * top]  # type: ignore[union-attr]
+    chosen = chosen[: cfg.max_articles]
     plans: list[tuple[Article, list[Unit]]] = []
     for i, a in enumerate(chosen):
         best = a.best
