@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dasan.rag.answer_type import expected_types, states_value, unanswered_kind
+from dasan.rag.answer_type import expected_types, states_value, unanswered_kind, with_object_particle
 
 
 def names(question: str) -> list[str]:
@@ -58,3 +58,11 @@ def test_unanswered_kind_only_for_measured_values_missing_everywhere() -> None:
     money = expected_types("복구비는 얼마나 받죠? 최대 얼마예요?")
     assert unanswered_kind(money, ["지원액의 100분의 20 이상"]) is None
     assert unanswered_kind(money, ["지원액은 대통령령으로 정한다."]) == "금액"
+
+
+def test_object_particle_follows_the_last_syllable() -> None:
+    assert with_object_particle("금액") == "금액을"
+    assert with_object_particle("속도") == "속도를"
+    assert with_object_particle("소음 기준(데시벨)") == "소음 기준(데시벨)을"
+    assert with_object_particle("길이·높이") == "길이·높이를"
+    assert with_object_particle("km") == "km을(를)"

@@ -27,7 +27,7 @@ from dasan.korean.legal_terms import default_thesaurus
 from dasan.korean.sentences import split_sentences
 from dasan.korean.tokenize import tokenize, tokenize_query
 from dasan.llm.base import level_allows
-from dasan.rag.answer_type import expected_types, measured, unanswered_kind
+from dasan.rag.answer_type import expected_types, measured, unanswered_kind, with_object_particle
 from dasan.rag.extract import ComposeConfig, article_texts, compose, score_articles, unit_tokens
 from dasan.rag.retrieve import Retriever, SearchFilter
 from dasan.rag.support import SupportChecker, idf_from_bm25, units
@@ -147,7 +147,7 @@ class Answerer:
             return
         missing = self.missing_value(question, hits, flt)
         if missing:
-            ans = Answer(text=f"{REFUSAL} 관련 조문은 찾았지만 질문하신 {missing}을(를) 정한 내용은 없습니다.",
+            ans = Answer(text=f"{REFUSAL} 관련 조문은 찾았지만 질문하신 {with_object_particle(missing)} 정한 내용은 없습니다.",
                          refused=True, hits=hits, backend=backend, timings_ms=timings,
                          notes=[f"asked value not stated in sources: {missing}"])
             timings["first_token"] = timings["total"] = (time.perf_counter() - t0) * 1000

@@ -108,6 +108,17 @@ def measured(types: tuple[AnswerType, ...]) -> tuple[AnswerType, ...]:
     return tuple(t for t in types if t.measured)
 
 
+def with_object_particle(noun: str) -> str:
+    """``금액`` → ``금액을``, ``속도`` → ``속도를``: the particle follows the last Hangul syllable
+    (text in parentheses is skipped: ``소음 기준(데시벨)`` → ``소음 기준(데시벨)을``)."""
+    bare = re.sub(r"\([^)]*\)\s*$", "", noun).rstrip()
+    last = next((ch for ch in reversed(bare) if "가" <= ch <= "힣"), None)
+    if last is None:
+        return f"{noun}을(를)"
+    has_final = (ord(last) - 0xAC00) % 28 != 0
+    return f"{noun}{'을' if has_final else '를'}"
+
+
 def unanswered_kind(types: tuple[AnswerType, ...], texts: list[str]) -> str | None:
     """When the question asks for a measured value (an amount, a time of day, a quantity in a
     named unit) and none of ``texts`` states a value of *any* kind the question asks for,
