@@ -76,7 +76,8 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -308,6 +309,21 @@ def _write_head(path: Path, seq: int, digest: str, *, both: bool = False) -> Non
 
 
 # -- the log ---------------------------------------------------------------------------------
+def _retry_locked(step: Callable[[], object], seconds: float = 30.0) -> None:
+    """Run ``step``, again after a short pause while SQLite says the file is locked."""
+    deadline = time.monotonic() + seconds
+    pause = 0.01
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+
 class AuditLog:
     """Append-only hash-chained log; safe to share between threads and processes.
 
@@ -346,9 +362,11 @@ class AuditLog:
             ) from e
         try:
             conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("PRAGMA journal_mode=WAL")
+            # Switching a new file to WAL while another process or thread creates it too can
+            # report "database is locked" at once (that step does not wait on busy_timeout).
+            _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
             conn.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'NORMAL'}")
-            self._ensure_schema(conn)
+            _retry_locked(lambda: self._ensure_schema(conn))
         except sqlite3.Error as e:
             conn.close()
             raise AuditError(
@@ -495,9 +513,24 @@ class AuditLog:
                 ) from e
             return AuditEntry(seq, ts, actor, action, target, json.loads(details), parent, digest)
 
+    def _settled_head(self, last: tuple[Any, ...] | None, wait: float = 2.0) -> Head | None:
+        """The head file, allowing for another writer that has committed the log's first
+        entry and is writing the head file right now (it writes after its commit): while
+        entries exist but the file is absent or half-written, look again for up to ``wait`` s."""
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                head = read_head(self.head_path)
+                if head is not None or last is None or time.monotonic() > deadline:
+                    return head
+            except AuditError:
+                if last is None or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.02)
+
     def _check_tail(self, conn: sqlite3.Connection, last: tuple[Any, ...] | None) -> None:
         """Refuse to extend a log whose tail was cut or edited (that would hide the evidence)."""
-        head = read_head(self.head_path)
+        head = self._settled_head(last)
         hint = "`dasan audit verify`로 확인한 뒤 관리자가 `dasan audit reanchor`로 기록을 남기고 다시 시작하세요."
         if last is not None and not self.row_intact(last):
             raise AuditError(f"감사 로그의 마지막 항목({last[0]}번)이 변조되었습니다. {hint}")
