@@ -111,14 +111,17 @@ class Answerer:
         dense = max((h.scores.get("dense", -1.0) for h in hits[:3]), default=-1.0)
         return Relevance(cov, dense)
 
-    def missing_value(self, question: str, hits: list[Hit], flt: SearchFilter | None) -> str | None:
+    def articles(self, hits: list[Hit], flt: SearchFilter | None) -> dict[str, list[Chunk]]:
+        """The whole articles of the candidate hits (read once per answer)."""
+        return self.retriever.article_chunks([h.chunk.id for h in hits[: self.config.compose.candidates]], flt)
+
+    def missing_value(self, question: str, hits: list[Hit], whole: dict[str, list[Chunk]]) -> str | None:
         """What a question asks to be measured ("몇 시", "몇 데시벨", "얼마") when no candidate
         article states any such value: the sources are on the topic but do not answer it."""
         types = expected_types(question)
         if not measured(types):
             return None
         top = hits[: self.config.compose.candidates]
-        whole = self.retriever.article_chunks([h.chunk.id for h in top], flt)
         return unanswered_kind(types, article_texts(top, whole, self.config.compose))
 
     # -- public API ------------------------------------------------------------------
@@ -145,7 +148,8 @@ class Answerer:
             yield {"type": "token", "text": ans.text}
             yield {"type": "final", "answer": ans}
             return
-        missing = self.missing_value(question, hits, flt)
+        whole = self.articles(hits, flt)
+        missing = self.missing_value(question, hits, whole)
         if missing:
             ans = Answer(text=f"{REFUSAL} 관련 조문은 찾았지만 질문하신 {with_object_particle(missing)} 정한 내용은 없습니다.",
                          refused=True, hits=hits, backend=backend, timings_ms=timings,
@@ -158,19 +162,19 @@ class Answerer:
         requested = backend
         backend, reason = self.route(backend, sources)
         if backend == "extractive":
-            ans = self.extractive(question, hits, flt)
+            ans = self.extractive(question, hits, flt, whole)
             timings["first_token"] = (time.perf_counter() - t0) * 1000
             yield {"type": "token", "text": ans.text}
         else:
             ans = None
             try:
-                for ev in self._generate(question, hits, backend, t0, timings, flt):
+                for ev in self._generate(question, hits, backend, t0, timings, flt, whole):
                     if ev["type"] == "final":
                         ans = ev["answer"]
                     else:
                         yield ev
             except DasanError as e:  # model unreachable, timed out…: never leave the user without an answer
-                ans = self.extractive(question, hits, flt)
+                ans = self.extractive(question, hits, flt, whole)
                 ans.backend = "extractive"
                 ans.notes.append(f"{backend} 답변 생성 실패로 원문 발췌로 대체: {e.message}")
                 timings.setdefault("first_token", (time.perf_counter() - t0) * 1000)
@@ -205,13 +209,15 @@ class Answerer:
         return "extractive", f"출처 등급 {level} 자료는 {backend} 모델에 보낼 수 없어 원문 발췌로 답변했습니다."
 
     # -- extractive ------------------------------------------------------------------
-    def extractive(self, question: str, hits: list[Hit], flt: SearchFilter | None = None) -> Answer:
+    def extractive(self, question: str, hits: list[Hit], flt: SearchFilter | None = None,
+                   whole: dict[str, list[Chunk]] | None = None) -> Answer:
         """Quote the units of the retrieved articles that best cover the question (whole
         articles are read, units stating the asked kind of value preferred; see
         :mod:`dasan.rag.extract`)."""
         cfg = self.config.compose
         top = hits[: cfg.candidates]
-        whole = self.retriever.article_chunks([h.chunk.id for h in top], flt)
+        if whole is None:
+            whole = self.articles(hits, flt)
         weights = self.question_terms(question)
         total = sum(weights.values()) or 1.0
         texts = article_texts(top, whole, cfg)
@@ -236,14 +242,14 @@ class Answerer:
         return Answer(text="\n".join(lines), refused=False, citations=cites, backend="extractive")
 
     # -- generative ------------------------------------------------------------------
-    def _generate(self, question: str, hits: list[Hit], backend: str, t0: float,
-                  timings: dict[str, float], flt: SearchFilter | None) -> Iterator[dict[str, Any]]:
+    def _generate(self, question: str, hits: list[Hit], backend: str, t0: float, timings: dict[str, float],
+                  flt: SearchFilter | None, whole: dict[str, list[Chunk]]) -> Iterator[dict[str, Any]]:
         """The model is shown what the extractive composer quotes (whole articles read, the
         units stating the asked value first), not just the top chunks."""
         from dasan.llm.base import GenerationParams
         from dasan.rag.prompts import build_messages
 
-        ext = self.extractive(question, hits, flt)
+        ext = self.extractive(question, hits, flt, whole)
         if ext.refused:  # nothing quotable: no model call
             timings["first_token"] = (time.perf_counter() - t0) * 1000
             yield {"type": "token", "text": ext.text}
