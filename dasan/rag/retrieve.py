@@ -29,11 +29,13 @@ from dasan.index.fusion import rrf
 from dasan.index.lexical import LexicalIndex, top_k
 from dasan.korean.legal_terms import Expansion, default_thesaurus
 from dasan.korean.tokenize import kiwi
+from dasan.rag.answer_type import expected_types, states_value
 from dasan.rag.query import QueryInfo, StatuteCatalog, is_penalty_title, statute_family
 from dasan.store.base import Store
 from dasan.types import LEVELS, Chunk, Hit, article_key
 
 Mode = Literal["hybrid", "lexical", "dense"]
+Ranked = tuple[int, float, dict[str, float]]  # (row, score, per-leg scores)
 EMBARGO_LEVEL = LEVELS.index("민감")
 
 
@@ -355,9 +357,7 @@ class Retriever:
             fused = self._value_rerank(query, fused, cfg)
         return fused[:k]
 
-    def _value_rerank(self, query: str, fused: list, cfg: RetrievalConfig) -> list:
-        from dasan.rag.answer_type import expected_types, states_value
-
+    def _value_rerank(self, query: str, fused: list[Ranked], cfg: RetrievalConfig) -> list[Ranked]:
         types = expected_types(query)
         if not types:
             return fused
