@@ -147,3 +147,23 @@ def test_llama_cpp_backend_with_a_hostile_document(data: Path) -> None:
     store.close()
     assert SECRET not in ans.text and "XJ-7731" not in ans.text
     assert ans.citations and all(c.chunk.classification == "공개" for c in ans.citations)
+
+
+def test_routing_judges_every_passage_the_model_would_see(data: Path, recorder) -> None:
+    """The model is shown the composer's quotes, which may come from any candidate article;
+    routing must judge those, not only the top hits."""
+    fake, seen = recorder
+    store = open_store(data)
+    r = Retriever(store, data, RetrievalConfig(embedder=None))
+    with OpenAIBackend(fake.url, fake.model, retries=0) as llm:  # cleared for 공개 only
+        answerer = Answerer(r, {"openai": llm})
+        answerer.config.sources = 1  # only the top hit is a "source" for routing by itself
+        answerer.config.compose.other_ratio = 0.0  # the composer quotes every candidate article
+        flt = guard.search_filter(store, TOP)
+        assert r.search(Q, k=5, flt=flt)[0].chunk.classification == "공개"  # the 기밀 passage is not on top
+        ans = answerer.ask(Q, "openai", flt)
+    store.close()
+    quoted = {c.chunk.classification for c in ans.citations}
+    assert "기밀" in quoted  # the 기밀 passage is among what the composer quotes
+    assert SECRET not in json.dumps(seen, ensure_ascii=False)  # and it never reached the model
+    assert ans.routing["used"] == "extractive" and ans.routing["sources_level"] == "기밀"

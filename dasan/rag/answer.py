@@ -158,30 +158,37 @@ class Answerer:
             yield {"type": "token", "text": ans.text}
             yield {"type": "final", "answer": ans}
             return
-        sources = hits[: self.config.sources]
         requested = backend
-        backend, reason = self.route(backend, sources)
+        # What a model would see: the composer's first quotes. Routing judges those and the top
+        # hits, so nothing above a backend's clearance reaches it (quotes may come from any
+        # candidate article, not only the top hits).
+        ext = self.extractive(question, hits, flt, whole) if backend != "extractive" else None
+        exposed = [h.chunk for h in hits[: self.config.sources]]
+        if ext is not None:
+            exposed += [c.chunk for c in ext.citations[: self.config.prompt_sources]]
+        backend, reason = self.route(backend, exposed)
         if backend == "extractive":
-            ans = self.extractive(question, hits, flt, whole)
+            ans = ext if ext is not None else self.extractive(question, hits, flt, whole)
             timings["first_token"] = (time.perf_counter() - t0) * 1000
             yield {"type": "token", "text": ans.text}
         else:
+            assert ext is not None
             ans = None
             try:
-                for ev in self._generate(question, hits, backend, t0, timings, flt, whole):
+                for ev in self._generate(question, hits, backend, t0, timings, ext):
                     if ev["type"] == "final":
                         ans = ev["answer"]
                     else:
                         yield ev
             except DasanError as e:  # model unreachable, timed out…: never leave the user without an answer
-                ans = self.extractive(question, hits, flt, whole)
+                ans = ext
                 ans.backend = "extractive"
                 ans.notes.append(f"{backend} 답변 생성 실패로 원문 발췌로 대체: {e.message}")
                 timings.setdefault("first_token", (time.perf_counter() - t0) * 1000)
             assert ans is not None
         if reason:
             ans.notes.append(reason)
-        ans.routing = {"requested": requested, "used": ans.backend, "sources_level": self.sources_level(sources)}
+        ans.routing = {"requested": requested, "used": ans.backend, "sources_level": self.sources_level(exposed)}
         if reason:
             ans.routing["reason"] = reason
         ans.hits = hits
@@ -190,11 +197,11 @@ class Answerer:
         yield {"type": "final", "answer": ans}
 
     # -- model routing by level -----------------------------------------------------------
-    def sources_level(self, sources: list[Hit]) -> str:
-        """The highest effective level among the sources (document, collection, embargo)."""
-        return LEVELS[max((self.retriever.level_of(h.chunk.id) for h in sources), default=0)]
+    def sources_level(self, chunks: list[Chunk]) -> str:
+        """The highest effective level among the chunks (document, collection, embargo)."""
+        return LEVELS[max((self.retriever.level_of(c.id) for c in chunks), default=0)]
 
-    def route(self, backend: str, sources: list[Hit]) -> tuple[str, str | None]:
+    def route(self, backend: str, sources: list[Chunk]) -> tuple[str, str | None]:
         """The backend that may see ``sources``: the requested one when it is cleared for their
         level, else another configured backend that is, else ``extractive`` (no model at all)."""
         if backend == "extractive":
@@ -243,13 +250,12 @@ class Answerer:
 
     # -- generative ------------------------------------------------------------------
     def _generate(self, question: str, hits: list[Hit], backend: str, t0: float, timings: dict[str, float],
-                  flt: SearchFilter | None, whole: dict[str, list[Chunk]]) -> Iterator[dict[str, Any]]:
-        """The model is shown what the extractive composer quotes (whole articles read, the
-        units stating the asked value first), not just the top chunks."""
+                  ext: Answer) -> Iterator[dict[str, Any]]:
+        """The model is shown what the extractive composer (``ext``) quotes — whole articles
+        read, the units stating the asked value first — not just the top chunks."""
         from dasan.llm.base import GenerationParams
         from dasan.rag.prompts import build_messages
 
-        ext = self.extractive(question, hits, flt, whole)
         if ext.refused:  # nothing quotable: no model call
             timings["first_token"] = (time.perf_counter() - t0) * 1000
             yield {"type": "token", "text": ext.text}
@@ -266,7 +272,7 @@ class Answerer:
             parts.append(delta)
             yield {"type": "token", "text": delta}
         timings["generate"] = (time.perf_counter() - t0) * 1000 - timings["retrieve"]
-        yield {"type": "final", "answer": self.verify("".join(parts), question, hits, backend, flt, ext)}
+        yield {"type": "final", "answer": self.verify("".join(parts), question, hits, backend, ext=ext)}
 
     def verify(self, raw: str, question: str, hits: list[Hit], backend: str,
                flt: SearchFilter | None = None, ext: Answer | None = None) -> Answer:
