@@ -77,13 +77,14 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from dasan.errors import AuditError
+from dasan.sqliteutil import retry_locked
 
 DB_NAME = "audit.db"
 HEAD_NAME = "audit.head"
@@ -309,21 +310,6 @@ def _write_head(path: Path, seq: int, digest: str, *, both: bool = False) -> Non
 
 
 # -- the log ---------------------------------------------------------------------------------
-def _retry_locked(step: Callable[[], object], seconds: float = 30.0) -> None:
-    """Run ``step``, again after a short pause while SQLite says the file is locked."""
-    deadline = time.monotonic() + seconds
-    pause = 0.01
-    while True:
-        try:
-            step()
-            return
-        except sqlite3.OperationalError as e:
-            if "locked" not in str(e) or time.monotonic() > deadline:
-                raise
-            time.sleep(pause)
-            pause = min(pause * 2, 0.5)
-
-
 class AuditLog:
     """Append-only hash-chained log; safe to share between threads and processes.
 
@@ -362,11 +348,9 @@ class AuditLog:
             ) from e
         try:
             conn.execute("PRAGMA busy_timeout=30000")
-            # Switching a new file to WAL while another process or thread creates it too can
-            # report "database is locked" at once (that step does not wait on busy_timeout).
-            _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+            retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
             conn.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'NORMAL'}")
-            _retry_locked(lambda: self._ensure_schema(conn))
+            retry_locked(lambda: self._ensure_schema(conn))
         except sqlite3.Error as e:
             conn.close()
             raise AuditError(

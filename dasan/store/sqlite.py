@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dasan.errors import StoreError
+from dasan.sqliteutil import retry_locked
 from dasan.store.base import DocumentRecord
 from dasan.types import Chunk, Citation
 
@@ -64,7 +65,7 @@ class SqliteStore:
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        retry_locked(lambda: self._conn.execute("PRAGMA journal_mode=WAL"))
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._migrate()
@@ -81,6 +82,10 @@ class SqliteStore:
                     continue
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
+                    # Another process opening the same new store may have applied it meanwhile.
+                    if self._conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)).fetchone():
+                        self._conn.execute("COMMIT")
+                        continue
                     # executescript would commit implicitly; run statements one by one instead.
                     for stmt in _split_sql(sql):
                         self._conn.execute(stmt)
