@@ -32,6 +32,7 @@ import numpy as np
 
 from dasan.index.columns import IdList
 from dasan.index.lexical import LexicalIndex
+from dasan.sqliteutil import retry_locked
 
 __all__ = ["DenseIndex", "IdList", "default_hnsw_threshold", "quantize"]
 
@@ -81,8 +82,9 @@ class DenseIndex:
         self.key = safe
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.dir / f"dense-{safe}.db", check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (chunk_id TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        retry_locked(lambda: self._db.execute("PRAGMA journal_mode=WAL"))
+        retry_locked(lambda: self._db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (chunk_id TEXT PRIMARY KEY, vec BLOB NOT NULL)"))
         dim = embedder.dim
         self.ids = IdList()
         self.codes = np.zeros((0, dim), dtype=np.int8)

@@ -20,6 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from dasan.korean.tokenize import tokenize_many, tokenize_query
+from dasan.sqliteutil import retry_locked
 
 Tokenizer = Callable[[str], list[str]]
 BatchTokenizer = Callable[[list[str]], list[list[str]]]
@@ -109,10 +110,10 @@ class LexicalIndex:
         self.tokenizer = tokenizer
         self.batch_tokenizer = batch_tokenizer
         self._db = sqlite3.connect(self.dir / f"{name}-tokens.db", check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
+        retry_locked(lambda: self._db.execute("PRAGMA journal_mode=WAL"))
+        retry_locked(lambda: self._db.execute(
             "CREATE TABLE IF NOT EXISTS tokens (chunk_id TEXT PRIMARY KEY, tokens TEXT NOT NULL)"
-        )
+        ))
         self.chunk_ids: list[str] = []
         self.bm25: Bm25Matrix | None = None
         self.fingerprint = ""

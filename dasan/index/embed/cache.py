@@ -24,6 +24,7 @@ import numpy as np
 
 from dasan.errors import EmbeddingError
 from dasan.index.embed.base import Embedder, Kind, empty
+from dasan.sqliteutil import retry_locked
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,13 @@ class EmbeddingCache:
     def _open(self) -> None:
         try:
             self._connect()
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e):
+                log.warning("embedding cache %s unreadable (%s); rebuilding", self.path, e)
+                self._rebuild()
+            else:  # another process holds it for long: work without the cache, never delete it
+                log.warning("embedding cache %s busy (%s); continuing without it", self.path, e)
+                self._db = None
         except sqlite3.DatabaseError as e:
             log.warning("embedding cache %s unreadable (%s); rebuilding", self.path, e)
             self._rebuild()
@@ -77,9 +85,9 @@ class EmbeddingCache:
     def _connect(self) -> None:
         db = sqlite3.connect(self.path, timeout=10, check_same_thread=False, isolation_level=None)
         try:
-            db.execute("PRAGMA journal_mode=WAL")
+            retry_locked(lambda: db.execute("PRAGMA journal_mode=WAL"), seconds=10)
             db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(_SCHEMA)
+            retry_locked(lambda: db.executescript(_SCHEMA), seconds=10)
             self._count = db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
         except sqlite3.DatabaseError:
             db.close()
