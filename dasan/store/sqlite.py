@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -70,6 +71,19 @@ class SqliteStore:
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._migrate()
 
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the store lock: committed when the block ends, rolled
+        back on any error (nothing half-written)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
     # -- schema -----------------------------------------------------------------
     def _migrate(self) -> None:
         with self._lock:
@@ -121,28 +135,16 @@ class SqliteStore:
 
     def set_document_level(self, document_id: str, level: str) -> bool:
         """Change a document's level (and its chunks') in one transaction."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                cur = self._conn.execute("UPDATE documents SET classification = ? WHERE id = ?", (level, document_id))
-                self._conn.execute("UPDATE chunks SET classification = ? WHERE document_id = ?", (level, document_id))
-                self._bump()
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self._write() as conn:
+            cur = conn.execute("UPDATE documents SET classification = ? WHERE id = ?", (level, document_id))
+            conn.execute("UPDATE chunks SET classification = ? WHERE document_id = ?", (level, document_id))
+            self._bump()
         return cur.rowcount > 0
 
     def _update(self, sql: str, params: tuple[Any, ...]) -> bool:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                cur = self._conn.execute(sql, params)
-                self._bump()
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self._write() as conn:
+            cur = conn.execute(sql, params)
+            self._bump()
         return cur.rowcount > 0
 
     def collection_pii_policy(self, name: str) -> str:
@@ -184,9 +186,8 @@ class SqliteStore:
     def put_document(self, record: DocumentRecord, chunks: list[Chunk]) -> None:
         record.ingested_at = record.ingested_at or _now()
         record.n_chunks = len(chunks)
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
+        try:
+            with self._write():
                 self.ensure_collection(record.collection)
                 self._conn.execute(
                     "DELETE FROM documents WHERE (collection = ? AND source_path = ?) OR id = ?",
@@ -216,24 +217,13 @@ class SqliteStore:
                         for c in chunks
                     ],
                 )
-                self._conn.execute("COMMIT")
-            except sqlite3.IntegrityError as e:
-                self._conn.execute("ROLLBACK")
-                raise StoreError(f"문서를 저장하지 못했습니다 (중복 식별자): {e}", path=record.source_path) from e
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        except sqlite3.IntegrityError as e:
+            raise StoreError(f"문서를 저장하지 못했습니다 (중복 식별자): {e}", path=record.source_path) from e
 
     def remove_document(self, document_id: str) -> bool:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                cur = self._conn.execute("DELETE FROM documents WHERE id = ?", (document_id,))
-                self._bump()
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self._write() as conn:
+            cur = conn.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+            self._bump()
         return cur.rowcount > 0
 
     def list_documents(self, collection: str | None = None) -> list[DocumentRecord]:
