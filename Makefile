@@ -1,16 +1,28 @@
 # Two commands for a fresh machine (see README.md):
 #   make run    install everything into .venv and run Dasan on the bundled sample corpus
 #   make test   install everything into .venv and run the whole test suite
+# Both install exactly the versions in the lock files (requirements-build.txt, then
+# requirements.txt), checked against their hashes. `make lock` re-resolves them;
+# `make test-latest` runs the suite on the newest versions pyproject.toml allows.
+SHELL  := /bin/bash
 PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.installed
+LOCK       := requirements.txt
+BUILD_LOCK := requirements-build.txt
+# Exactly what a lock lists (hash-checked, nothing resolved on the way); source-only packages
+# (llama-cpp-python, kiwipiepy-model) build with the locked backends installed just before.
+PIP_LOCKED := --require-hashes --no-deps --no-build-isolation
 
-.PHONY: run test install lint bench e2e-deps
+.PHONY: run test install lint bench e2e-deps lock test-latest
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK) $(BUILD_LOCK)
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --upgrade pip >/dev/null
-	$(VENV)/bin/pip install -e '.[dev]'
+	$(VENV)/bin/pip install --require-hashes --no-deps -r $(BUILD_LOCK)
+	$(VENV)/bin/pip install $(PIP_LOCKED) -r $(LOCK)
+	$(VENV)/bin/pip install --no-deps --no-build-isolation -e .
+	$(VENV)/bin/pip check
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -37,3 +49,32 @@ e2e-deps: $(E2E_STAMP)
 
 test: $(STAMP) lint e2e-deps
 	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+# Re-resolve both lock files to the newest versions pyproject.toml and requirements-build.in
+# allow (pip-tools in its own venv; the lock records the command). Run it when a dependency
+# range changes, to take a release, or after `make test-latest` passes; commit both files.
+LOCK_VENV := .venv-lock
+PIP_COMPILE := $(LOCK_VENV)/bin/pip-compile --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --upgrade --quiet
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet --upgrade pip pip-tools
+	$(PIP_COMPILE) -o $(BUILD_LOCK) requirements-build.in
+	$(PIP_COMPILE) --extra dev -c $(BUILD_LOCK) -o $(LOCK) pyproject.toml
+
+# Drift check (run it on a schedule, e.g. weekly): the newest versions pyproject.toml allows,
+# resolved now, in a separate venv; prints what differs from the lock, then runs lint and the
+# whole suite. Exit status non-zero when anything fails: fix Dasan (or narrow a range) before
+# `make lock` takes the new releases. The report is kept in test-artifacts/test-latest.txt.
+LATEST_VENV := .venv-latest
+test-latest: e2e-deps
+	rm -rf $(LATEST_VENV)
+	$(PYTHON) -m venv $(LATEST_VENV)
+	$(LATEST_VENV)/bin/pip install --quiet --upgrade pip
+	$(LATEST_VENV)/bin/pip install --upgrade --upgrade-strategy eager -e '.[dev]'
+	mkdir -p test-artifacts
+	$(LATEST_VENV)/bin/python scripts/lock_drift.py --lock $(LOCK) --python $(LATEST_VENV)/bin/python \
+		| tee test-artifacts/test-latest.txt
+	set -o pipefail; { $(LATEST_VENV)/bin/ruff check dasan tests scripts && \
+		$(LATEST_VENV)/bin/pytest -q -p no:cacheprovider; } 2>&1 | tee -a test-artifacts/test-latest.txt

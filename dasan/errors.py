@@ -36,6 +36,13 @@ class FileTooLargeError(ReadError):
     code = "file_too_large"
 
 
+class HostileFileError(ReadError):
+    """A file built to attack its reader (an XML DTD with entity declarations, say): refused
+    before its content is parsed, whatever the parsing library would have done with it."""
+
+    code = "hostile_file"
+
+
 class ParseError(DasanError):
     """Structure parsing (statute, press release) failed."""
 

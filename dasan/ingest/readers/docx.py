@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 from dasan import config
 from dasan.errors import CorruptFileError, FileTooLargeError
+from dasan.ingest.xmlguard import check_prolog
 from dasan.types import Block, Document
 
 #: Most ZIP members accepted in an OOXML package (a real document has tens to a few thousand).
@@ -68,6 +70,26 @@ def guard_zip(data: bytes, label: str) -> None:
                 f"{label} 파일 안의 '{i.filename}' 부분이 너무 큽니다 "
                 f"({i.file_size / 1048576:.0f} MB > {MAX_XML_PART_BYTES / 1048576:.0f} MB). 문서를 나누어 저장해 주세요."
             )
+    _refuse_dtds(data, infos, label)
+
+
+def _refuse_dtds(data: bytes, infos: list[zipfile.ZipInfo], label: str) -> None:
+    """Refuse the package when any XML part declares a DTD (see :mod:`dasan.ingest.xmlguard`):
+    python-docx and openpyxl parse with their own settings, so no part reaches them unchecked."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for i in infos:
+            if i.is_dir() or not i.filename.lower().endswith((".xml", ".rels", ".vml")):
+                continue
+            try:
+                with zf.open(i) as member:
+                    head = b""
+                    while True:
+                        chunk = member.read(4096)
+                        head += chunk
+                        if check_prolog(head, label=label, part=f"'{i.filename}'", complete=not chunk):
+                            break
+            except (RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error, EOFError, OSError):
+                continue  # encrypted or damaged member: the parser reports it in its own words
 
 
 def iso(value: Any) -> str | None:

@@ -23,8 +23,9 @@ from typing import IO
 from lxml import etree
 
 from dasan import config
-from dasan.errors import CorruptFileError, EncryptedFileError
+from dasan.errors import CorruptFileError, EncryptedFileError, HostileFileError
 from dasan.ingest.safezip import SafeZip, open_zip
+from dasan.ingest.xmlguard import check_bytes, checked_stream
 from dasan.types import Block, Document
 
 #: Largest manifest/container part read whole (they are a few kilobytes in real files).
@@ -91,10 +92,10 @@ class NamespaceError(Exception):
     """Raised when a part uses undeclared prefixes; the caller may retry in recover mode."""
 
 
-def _doctype_error(label: str, part: str) -> CorruptFileError:
-    return CorruptFileError(
-        f"{label} 파일의 {part}에 허용되지 않는 DTD/엔티티 선언(DOCTYPE)이 있습니다 (XML 엔티티 공격 의심). "
-        "신뢰할 수 있는 원본 파일을 사용하세요."
+def _doctype_error(label: str, part: str) -> HostileFileError:
+    return HostileFileError(
+        f"{label} 파일의 {part}에 DTD/엔티티 선언(DOCTYPE)이 있어 안전을 위해 이 파일을 읽지 않았습니다 "
+        "(XML 엔티티 공격 차단). 신뢰할 수 있는 원본을 한글에서 다시 저장해 올려 주세요."
     )
 
 
@@ -105,7 +106,8 @@ def _syntax_error(label: str, part: str, err: Exception) -> CorruptFileError:
 
 
 def parse_small_xml(data: bytes, *, label: str, part: str) -> etree._Element:
-    """Parse a small part whole with the hardened parser; DOCTYPE is refused."""
+    """Parse a small part whole with the hardened parser; a DTD is refused before parsing."""
+    check_bytes(data, label=label, part=part)
     parser = etree.XMLParser(**_PARSER_OPTIONS, recover=False)  # type: ignore[arg-type]
     try:
         root = etree.fromstring(data, parser)
@@ -123,9 +125,11 @@ def iter_xml_events(
 ) -> Iterator[tuple[str, int, etree._Element]]:
     """Stream ``(event, depth, element)`` for start/end events (root depth is 1).
 
-    A DOCTYPE is refused before any content is read. Consumers clear what they processed.
+    A DTD is refused before the parser reads anything (:mod:`dasan.ingest.xmlguard`); the
+    parsed DOCTYPE is checked again as a second layer. Consumers clear what they processed.
     """
     depth = 0
+    source = checked_stream(source, label=label, part=part)
     events = etree.iterparse(source, events=("start", "end"), recover=recover, **_PARSER_OPTIONS)
     try:
         for event, el in events:
