@@ -612,7 +612,9 @@ def _register_security() -> None:
     from dasan.bench.scale import scale
     from dasan.server.serve import serve
 
-    for group in (users, departments, keys, audit, pii, serve):
+    from dasan.apps.press.cli import press
+
+    for group in (users, departments, keys, audit, pii, serve, press):
         cli.add_command(group)
     bench.add_command(pii_bench_cmd)
     bench.add_command(load)
