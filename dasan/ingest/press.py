@@ -23,6 +23,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dasan.errors import ParseError
+from dasan.ingest.press_header import (
+    MINISTRIES,
+    Header,
+    embargo_sentence,
+    parse_datetime_value,
+    parse_time_segment,
+    read_header,
+    split_channels,
+)
 from dasan.ingest.structure import clean_line
 from dasan.types import Document
 
@@ -134,6 +143,14 @@ class PressRelease:
     bullets: list[Bullet] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     inquiry: str | None = None  # "이 보도자료와 관련하여 … 문의하시기 바랍니다"
+    doc_type: str | None = None  # 보도자료 | 보도참고자료 | 보도설명자료 …
+    bureau: str | None = None  # 실·국 of the first contact's department, when the table names one
+    division: str | None = None  # 담당 과
+    tags: list[str] = field(default_factory=list)  # 【국정과제】
+    distributed_at: str | None = None  # 배포 date-time when a clock time is given (ISO, +09:00)
+    embargo_times: dict[str, str] = field(default_factory=dict)  # channel (인터넷, 지면 …) -> ISO
+    embargo_estimated: bool = False  # an event time ("국무회의 종료 시"): closed to the end of that day
+    embargo_hold: bool = False  # 보도시점 stated but unreadable: held (민감) until an operator sets it
 
     @property
     def release_date(self) -> str | None:
@@ -146,11 +163,14 @@ class PressRelease:
         return {
             "ministry": self.ministry, "embargo": self.embargo, "embargo_text": self.embargo_text,
             "immediate": self.immediate, "edition": self.edition, "edition_date": self.edition_date,
-            "distributed": self.distributed, "release_date": self.release_date,
+            "distributed": self.distributed, "distributed_at": self.distributed_at,
+            "release_date": self.release_date, "embargo_times": dict(self.embargo_times),
+            "embargo_estimated": self.embargo_estimated, "embargo_hold": self.embargo_hold,
+            "doc_type": self.doc_type, "bureau": self.bureau, "division": self.division,
             "departments": list(self.departments),
             "contacts": [vars(c).copy() for c in self.contacts],
             "attachments": [f"{a.label} {a.title}".strip() for a in self.attachments],
-            "subtitles": list(self.subtitles),
+            "subtitles": list(self.subtitles), "tags": list(self.tags),
         }
 
 
@@ -429,11 +449,20 @@ def _contacts_from_inquiry(text: str) -> list[Contact]:
 
 
 # --------------------------------------------------------------------------- parse
-def _find_ministry(doc: Document, head: list[_Row]) -> str | None:
+_LEAD_MINISTRY = re.compile(r"^\s*[□○ㅇ◦]?\s*([가-힣]{2,15}(?:부|처|청|위원회))\s*\((?:[^()]{0,10})?(?:장관|처장|청장|위원장|부총리)")
+
+
+def _find_ministry(doc: Document, head: list[_Row], header: Header | None = None) -> str | None:
     for key in ("ministry", "부처", "MinisterCode", "소관부처"):
         v = (doc.metadata or {}).get(key)
         if v:
             return str(v[0] if isinstance(v, list) else v)
+    if header is not None and header.ministry:
+        return header.ministry
+    for b in doc.blocks[:20]:  # "교육부(장관 최교진)는 …": the lead names the issuing ministry
+        m = _LEAD_MINISTRY.match(b.text or "") if b.kind != "table" else None
+        if m:
+            return m[1]
     for r in head:
         for cell in r.cells:
             cell = _LABEL_RE.sub(" ", cell.replace("보도참고자료", " ").replace("보도자료", " "))
@@ -449,6 +478,11 @@ def parse_press_release(doc: Document) -> PressRelease:
     rows = _rows(doc)
     if not rows:
         raise ParseError("보도자료에 본문이 없습니다. 빈 문서이거나 텍스트를 추출하지 못한 파일입니다.")
+    head = read_header(doc)
+    if head.blocks or head.contact_blocks:
+        # rows of the header, title box and contact tables are read from their cells
+        skip = head.blocks | head.contact_blocks
+        rows = [r for r in rows if r.block not in skip] or rows
     head_limit = min(len(rows), 25)
     header_end = -1  # last row of the contiguous header at the top
     label_rows: set[int] = set()
@@ -471,12 +505,23 @@ def parse_press_release(doc: Document) -> PressRelease:
         )
         if is_head and header_end == k - 1:
             header_end = k
-    pr = PressRelease(title=header_title)
-    pr.ministry = _find_ministry(doc, rows[: header_end + 1] if header_end >= 0 else rows[:3])
+    pr = PressRelease(title=head.headline or header_title)
+    pr.doc_type = head.doc_type
+    pr.subtitles = list(head.subtitles)
+    pr.tags = list(head.tags)
+    pr.ministry = _find_ministry(doc, rows[: header_end + 1] if header_end >= 0 else rows[:3], head)
+    if head.distributed_text is not None or head.embargo_text is not None:
+        values = {k: v for k, v in (("배포", head.distributed_text), ("보도시점", head.embargo_text)) if v}
     dist = values.get("배포", "")
     pr.distributed = first_date(dist)
+    if dist:
+        day, at = parse_datetime_value(dist)
+        pr.distributed = day.isoformat() if day else pr.distributed
+        pr.distributed_at = at.isoformat() if at else None
     emb = values.get("보도시점", "")
-    if emb or "즉시" in dist:
+    if head.embargo_text is not None:
+        _table_embargo(pr, head.embargo_text, dist)
+    elif emb or "즉시" in dist:
         pr.embargo_text = emb or dist
         ref = int(pr.distributed[:4]) if pr.distributed else None
         info = parse_embargo(emb if emb else dist, ref)
@@ -563,12 +608,83 @@ def parse_press_release(doc: Document) -> PressRelease:
             pr.lead.append(text)
     if not pr.title:
         pr.title = doc.title or (rows[0].text if rows else "보도자료")
-    contacts, departments = _parse_contacts(contact_rows)
+    if head.contacts:
+        contacts = [Contact(role=c.role, department=c.department, position=c.position, name=c.name,
+                            phones=list(c.phones)) for c in head.contacts]
+        departments = list(dict.fromkeys(c.department for c in contacts if c.department))
+        extra, extra_depts = _parse_contacts(contact_rows) if contact_rows else ([], [])
+        known = {(c.name, tuple(c.phones)) for c in contacts}
+        contacts += [c for c in extra if (c.name, tuple(c.phones)) not in known]
+        departments += [d for d in extra_depts if d not in departments]
+    else:
+        contacts, departments = _parse_contacts(contact_rows)
     if not contacts and pr.inquiry:
         contacts = _contacts_from_inquiry(pr.inquiry)
     pr.contacts = contacts
     pr.departments = departments or list(dict.fromkeys(c.department for c in contacts if c.department))
+    _bureau_division(pr)
+    if pr.embargo is None and not pr.immediate and _mentions_embargo(doc, head):
+        pr.embargo_hold = True  # fails closed: an operator sets or clears it (dasan docs set-embargo)
     if not pr.ministry and pr.inquiry:
         m = re.search(r"([가-힣]{2,12}(?:부|처|청|위원회))\s", pr.inquiry)
         pr.ministry = m[1] if m else None
     return pr
+
+
+def _table_embargo(pr: PressRelease, text: str, dist: str) -> None:
+    """보도시점 from the header table: one time per channel; the earliest ends the embargo."""
+    pr.embargo_text = " / ".join(" ".join(x.split()) for x in split_channels(text))
+    ref = dt.date.fromisoformat(pr.distributed) if pr.distributed else None
+    times = [parse_time_segment(seg, ref) for seg in split_channels(text)]
+    dated = [t for t in times if t.at is not None and not t.immediate]
+    for t in dated:
+        pr.embargo_times[t.channel or "보도"] = t.at.isoformat()  # type: ignore[union-attr]
+    for t in times:
+        if t.edition:
+            pr.edition = t.edition
+            if t.at is not None:
+                pr.edition_date = t.at.date().isoformat()
+    single = parse_embargo(text, ref.year if ref else None)
+    if len(times) == 1 and single["edition_date"]:
+        pr.edition, pr.edition_date = single["edition"], single["edition_date"]
+    if dated and not any(t.immediate for t in times):
+        first = min(dated, key=lambda t: t.at)  # type: ignore[arg-type,return-value]
+        pr.embargo = first.at.isoformat()  # type: ignore[union-attr]
+        pr.embargo_estimated = first.estimated
+        pr.immediate = first.immediate
+        return
+    if any(t.immediate for t in times) or ("즉시" in text and not dated):
+        pr.immediate = True  # public from distribution on: no embargo time
+        return
+    if dist and not text.strip():
+        return
+    pr.embargo_hold = True
+
+
+def _mentions_embargo(doc: Document, head: Header) -> bool:
+    """Does the release state an embargo anywhere in its first blocks (label or sentence)?"""
+    if head.embargo_text is not None:
+        return True
+    for b in doc.blocks[:15]:
+        cells = [c for r in (b.rows or []) for c in r] if b.kind == "table" else [b.text or ""]
+        for c in cells:
+            ns = _nospace(c)
+            if ("보도시점" in ns or "보도일시" in ns or "엠바고" in ns) and len(ns) < 300:
+                return True
+            if embargo_sentence(c) and len(ns) < 200:
+                return True
+    return False
+
+
+def _bureau_division(pr: PressRelease) -> None:
+    """실·국 and 담당 과 from the first department that names both ("철도국 철도안전정책과")."""
+    for dept in pr.departments:
+        parts = [p for p in dept.split() if _nospace(p) not in MINISTRIES]
+        if not parts:
+            continue
+        pr.division = parts[-1]
+        if len(parts) >= 2 and re.search(r"(?:국|실|관|본부|단)$", parts[-2]):
+            pr.bureau = parts[-2]
+        if pr.ministry is None and _nospace(dept.split()[0]) in MINISTRIES:
+            pr.ministry = _nospace(dept.split()[0])
+        return
