@@ -230,6 +230,8 @@ def docs_show(ctx: Ctx, ident: str, with_chunks: bool, as_json: bool) -> None:
         chunks = redact_chunks(ctx.store, ctx.store.chunks_of(doc.id))  # masked per the PII policy
     if as_json:
         out = _doc_json(doc) | {"metadata": doc.metadata}
+        if doc.kind == "press":
+            out["embargo_status"] = embargo_status(doc.metadata)
         out["chunks"] = [
             {"id": c.id, "ordinal": c.ordinal, "citation": c.citation.label, "page": c.citation.page,
              "context": c.context, "text": c.text}
@@ -239,6 +241,18 @@ def docs_show(ctx: Ctx, ident: str, with_chunks: bool, as_json: bool) -> None:
         return
     for k, v in _doc_json(doc).items():
         click.echo(f"{k}: {v}")
+    if doc.kind == "press":
+        md = doc.metadata
+        for label, key in (("부처", "ministry"), ("실·국", "bureau"), ("담당 과", "division"), ("배포", "distributed_at"),
+                           ("보도시점(원문)", "embargo_text")):
+            if md.get(key) or (key == "distributed_at" and md.get("distributed")):
+                click.echo(f"{label}: {md.get(key) or md.get('distributed')}")
+        if status := embargo_status(md):
+            click.echo(f"보도시점: {status}")
+        for c in (md.get("contacts") or [])[:10]:
+            phones = ", ".join(c.get("phones") or [])
+            click.echo(f"연락처: {c.get('role') or ''} {c.get('department') or ''} {c.get('position') or ''} "
+                       f"{c.get('name') or ''} {phones}".replace("  ", " ").strip())
     for c in chunks if with_chunks else chunks[:5]:
         click.echo(f"\n[{c.ordinal}] {c.citation.label}\n{c.text}")
     if not with_chunks and len(chunks) > 5:
@@ -282,6 +296,60 @@ def docs_set_level(ctx: Ctx, ident: str, level: str) -> None:
     with ctx.audited("permission.change", doc_id, change="document.level", level=new):
         ctx.store.set_document_level(doc_id, new)
     click.echo(f"문서 {doc_id[:12]} 등급: {new}")
+
+
+@docs.command("set-embargo")
+@click.argument("ident")
+@click.argument("when")
+@as_option
+@pass_ctx
+def docs_set_embargo(ctx: Ctx, ident: str, when: str) -> None:
+    """보도자료의 보도시점(엠바고)을 정하거나(예: 2026-03-02T09:00+09:00) 해제합니다(none).
+
+    보도시점을 읽지 못해 '민감'으로 묶여 있는 보도자료를 운영자가 풀 때 씁니다."""
+    from dasan.security.guard import check_relabel
+
+    doc_id = _resolve(ctx, ident)
+    check_relabel(ctx.store, ctx.principal, "공개", what="보도시점 변경")
+    embargo = parse_embargo_arg(when)
+    with ctx.audited("permission.change", doc_id, change="document.embargo", embargo=embargo or "none"):
+        ctx.store.set_document_embargo(doc_id, embargo, by=ctx.principal.name)
+    click.echo(f"문서 {doc_id[:12]} 보도시점: {embargo or '없음 (바로 공개)'}")
+
+
+def parse_embargo_arg(value: str) -> str | None:
+    """``none`` or an ISO date-time (a date alone means 00:00; no offset means KST)."""
+    from datetime import datetime, timedelta, timezone
+
+    v = value.strip()
+    if v.lower() in ("none", "없음", "해제"):
+        return None
+    try:
+        stamp = datetime.fromisoformat(v)
+    except ValueError as e:
+        raise click.BadParameter(
+            f"'{value}'은(는) 날짜·시각으로 읽을 수 없습니다. 예: 2026-03-02T09:00+09:00 또는 none", param_hint="WHEN"
+        ) from e
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=timezone(timedelta(hours=9)))
+    return stamp.isoformat()
+
+
+def embargo_status(meta: dict[str, Any]) -> str | None:
+    """One Korean line on a press release's embargo (None for other documents)."""
+    if meta.get("embargo_hold"):
+        return ("보류: 보도시점을 읽지 못해 '민감'으로 비공개 중입니다. "
+                "운영자가 `dasan docs set-embargo ID 시각|none`으로 정하거나 해제하세요.")
+    raw = meta.get("embargo")
+    if raw:
+        how = " (행사 시각 기준이라 그날 24:00까지 비공개로 추정)" if meta.get("embargo_estimated") else ""
+        who = f", 운영자 {meta['embargo_set_by']} 지정" if meta.get("embargo_set_by") else ""
+        return f"{raw}{how}{who} — 이 시각 전에는 '민감' 이상만 볼 수 있습니다"
+    if meta.get("immediate"):
+        return "배포 즉시 보도 (엠바고 없음)"
+    if meta.get("embargo_set_by"):
+        return f"없음 (운영자 {meta['embargo_set_by']}가 해제)"
+    return None
 
 
 @cli.group(invoke_without_command=True)
@@ -549,6 +617,25 @@ def bench_ingest_cmd(paths: tuple[str, ...], embed: int, embed_baseline: bool, a
         click.echo(f"{k:>28}: {v}")
 
 
+@bench.command("press")
+@click.option("--corpus", "corpus", multiple=True, required=True, type=click.Path(exists=True),
+              help="보도자료 폴더 (각 파일 옆에 <이름>.meta.json 목록 정보; 여러 번 지정 가능)")
+@click.option("--json", "as_json", is_flag=True)
+def bench_press_cmd(corpus: tuple[str, ...], as_json: bool) -> None:
+    """보도자료 머리 정보(제목·담당 부서·연락처·보도시점·날짜) 추출 정확도를 누리집 목록과 비교합니다."""
+    from dasan.bench.press import bench_press
+
+    result = bench_press(list(corpus))
+    if as_json:
+        _emit_json(result)
+        return
+    click.echo(f"보도자료 {result['n']}건 ({result['seconds']}초), 읽기 실패 {len(result['failed'])}건")
+    for field, value in result["fields"].items():
+        miss = result["misses"][field]
+        shown = ", ".join(miss[:8]) + (" …" if len(miss) > 8 else "")
+        click.echo(f"{field:>12}: {value}  ({result['counted'][field]}건 중)" + (f"  놓침: {shown}" if miss else ""))
+
+
 @bench.command("retrieval")
 @click.option("--corpus", "corpus", multiple=True, required=True, type=click.Path(exists=True),
               help="수집할 말뭉치 경로 (여러 번 지정 가능)")
@@ -608,11 +695,10 @@ def _register_security() -> None:
 
     for group in (users, departments, keys):
         _audit_changes(group, group.name or "")
+    from dasan.apps.press.cli import press
     from dasan.bench.load import load
     from dasan.bench.scale import scale
     from dasan.server.serve import serve
-
-    from dasan.apps.press.cli import press
 
     for group in (users, departments, keys, audit, pii, serve, press):
         cli.add_command(group)

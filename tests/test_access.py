@@ -149,7 +149,9 @@ def test_embargoed_press_release_is_hidden_from_public_clearance(tmp_path: Path)
     store = open_store(tmp_path)
     r = Retriever(store, tmp_path, RetrievalConfig(embedder=None))
     assert embargo_ts({"embargo": "2999-01-01T06:00:00+09:00"}) > time.time()
-    assert embargo_ts({"embargo": "garbage"}) == 0.0
+    assert embargo_ts({"embargo": "garbage"}) == float("inf")  # unreadable: fails closed
+    assert embargo_ts({"embargo_hold": True}) == float("inf")
+    assert embargo_ts({}) == 0.0
     src = tmp_path / "src"
     src.mkdir()
     (src / "a.txt").write_text("보도 예정 자료: 새 청년 지원금 정책 발표", encoding="utf-8")

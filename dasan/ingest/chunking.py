@@ -73,7 +73,9 @@ def _chunk(doc: Document, document_id: str, classification: str, max_chars: int)
             kind = "generic"
     elif kind == "press":
         try:
-            drafts = _press_drafts(parse_press_release(doc), max_chars, doc.metadata)
+            pr = parse_press_release(doc)
+            drafts = _press_drafts(pr, max_chars, doc.metadata)
+            doc.title = pr.title  # the headline, not the file's summary title ("3", "교육부")
         except ParseError as e:
             log.info("보도자료로 해석하지 못해 일반 문서로 나눕니다: %s", e)
             kind = "generic"
@@ -244,6 +246,11 @@ def _press_drafts(pr: PressRelease, max_chars: int, doc_meta: dict) -> list[_Dra
     contacts = header.pop("contacts", [])
     doc_meta["contacts"] = contacts[:MAX_CONTACTS]
     doc_meta["embargo"] = header.get("embargo")  # the access guard reads 보도시점 from the document
+    doc_meta["embargo_hold"] = bool(header.get("embargo_hold"))  # unreadable 보도시점: held, fails closed
+    for key in ("embargo_text", "embargo_times", "embargo_estimated", "immediate", "distributed",
+                "distributed_at", "release_date", "ministry", "bureau", "division", "departments",
+                "doc_type", "subtitles", "tags", "attachments"):
+        doc_meta[key] = header.get(key)
     meta = {**header, "title": pr.title}
     drafts: list[_Draft] = []
 

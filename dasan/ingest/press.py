@@ -463,6 +463,13 @@ def _find_ministry(doc: Document, head: list[_Row], header: Header | None = None
         m = _LEAD_MINISTRY.match(b.text or "") if b.kind != "table" else None
         if m:
             return m[1]
+    for b in doc.blocks[:20]:  # "대한민국 교육부는 …": a known ministry as the lead's subject
+        if b.kind == "table" or len(b.text or "") < 40:
+            continue
+        m = re.match(r"^\s*[□○ㅇ◦]?\s*(?:대한민국\s*)?([가-힣]{2,15})(?:\s*\([^()]{0,30}\))?\s*(?:은|는|와|과|이|가)\s", b.text)
+        if m and m[1] in MINISTRIES:
+            return m[1]
+        break
     for r in head:
         for cell in r.cells:
             cell = _LABEL_RE.sub(" ", cell.replace("보도참고자료", " ").replace("보도자료", " "))
@@ -623,6 +630,10 @@ def parse_press_release(doc: Document) -> PressRelease:
     pr.contacts = contacts
     pr.departments = departments or list(dict.fromkeys(c.department for c in contacts if c.department))
     _bureau_division(pr)
+    if pr.distributed is None and head.date_text:
+        pr.distributed = first_date(head.date_text)
+    if pr.embargo is None and not pr.immediate and head.embargo_sentences:
+        _sentence_embargo(pr, head.embargo_sentences)
     if pr.embargo is None and not pr.immediate and _mentions_embargo(doc, head):
         pr.embargo_hold = True  # fails closed: an operator sets or clears it (dasan docs set-embargo)
     if not pr.ministry and pr.inquiry:
@@ -655,6 +666,9 @@ def _table_embargo(pr: PressRelease, text: str, dist: str) -> None:
         return
     if any(t.immediate for t in times) or ("즉시" in text and not dated):
         pr.immediate = True  # public from distribution on: no embargo time
+        when = next((t.at for t in times if t.immediate and t.at is not None), None)
+        if pr.distributed is None and when is not None:
+            pr.distributed = when.date().isoformat()  # "2026. 4. 28.(화) 배포 즉시"
         return
     if dist and not text.strip():
         return
@@ -688,3 +702,20 @@ def _bureau_division(pr: PressRelease) -> None:
         if pr.ministry is None and _nospace(dept.split()[0]) in MINISTRIES:
             pr.ministry = _nospace(dept.split()[0])
         return
+
+
+def _sentence_embargo(pr: PressRelease, sentences: list[str]) -> None:
+    """Embargo stated in words at the top ("★ 3월 31일(화) 11:00 이후 보도하여 주시기 바랍니다",
+    "인터넷 온라인 : ‘26. 4. 30.(목) 12:00 이후 보도"): the earliest readable time."""
+    ref = dt.date.fromisoformat(pr.distributed) if pr.distributed else None
+    times = [t for s in sentences if (t := parse_time_segment(s, ref)).at is not None and not t.immediate]
+    if not times:
+        return
+    first = min(times, key=lambda t: t.at)  # type: ignore[arg-type,return-value]
+    pr.embargo = first.at.isoformat()  # type: ignore[union-attr]
+    pr.embargo_estimated = first.estimated
+    pr.embargo_text = " / ".join(sentences)
+    for t in times:
+        pr.embargo_times[t.channel or "보도"] = t.at.isoformat()  # type: ignore[union-attr]
+        if t.edition and pr.edition is None:
+            pr.edition, pr.edition_date = t.edition, t.at.date().isoformat()  # type: ignore[union-attr]

@@ -34,7 +34,7 @@ HEAD_BLOCKS = 12
 _LABELS = {
     "배포": "배포", "배포일": "배포", "배포일시": "배포", "배포일자": "배포",
     "보도시점": "보도시점", "보도일시": "보도시점", "보도일자": "보도시점", "보도": "보도시점", "엠바고": "보도시점",
-    "배포일시": "배포", "배포시점": "배포",
+    "배포시점": "배포",
 }
 _DOC_TYPES = ("보도참고자료", "보도설명자료", "보도해명자료", "보도자료", "설명자료", "해명자료", "참고자료")
 _CHANNEL_RE = re.compile(
@@ -103,6 +103,8 @@ class Header:
     tags: list[str] = field(default_factory=list)  # 국정과제
     distributed_text: str | None = None
     embargo_text: str | None = None
+    date_text: str | None = None  # a bare date in the header zone ("보 도 자 료 / 2026. 3. 31.(화)")
+    embargo_sentences: list[str] = field(default_factory=list)  # "… 11:00 이후 보도 가능합니다"
     blocks: set[int] = field(default_factory=set)  # header/headline blocks (never body text)
     contacts: list[ContactRow] = field(default_factory=list)
     contact_blocks: set[int] = field(default_factory=set)
@@ -227,6 +229,14 @@ def read_header(doc: Document) -> Header:
                 h.blocks.add(i) if r >= 0 and len(blocks[i].rows or []) <= 2 else None
             if is_ministry(cell) and h.ministry is None:
                 h.ministry = "관계부처 합동" if nospace(cell).startswith("관계부처") else nospace(cell)
+    for _i, _r, cells in units[:10]:
+        for cell in cells:
+            ns = nospace(cell)
+            if h.date_text is None and _FULL_DATE_RE.search(cell) and len(ns) <= 40 and (
+                    _doc_type(cell) or _is_headerish(cell)) and not _EMBARGO_SENTENCE.search(cell):
+                h.date_text = _FULL_DATE_RE.search(cell)[0]  # type: ignore[index]
+            if _EMBARGO_SENTENCE.search(cell) and len(ns) < 160 and re.search(r"\d", cell):
+                h.embargo_sentences.append(" ".join(cell.split()))
     # 2. headline: the first unit that is not header material, in a title box when there is one
     seen_header = False
     for k, (i, r, cells) in enumerate(units):
@@ -369,7 +379,8 @@ def _contacts_of(rows: list[list[str]]) -> list[ContactRow]:
                 continue  # a name column left of the phone when there is no role column
             for part in re.split(r"\n|/", row[j]):
                 part = " ".join(part.split())
-                if part and nospace(part) not in _DEPT_LABELS:
+                if (part and nospace(part) not in _DEPT_LABELS
+                        and not re.fullmatch(r"[<\[(【].*[>\])】]", nospace(part))):
                     own.append(part)
         dept_parts.extend(own)
         if phone_col is None:

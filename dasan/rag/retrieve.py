@@ -19,7 +19,7 @@ import math
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Literal
 
@@ -37,18 +37,28 @@ from dasan.types import LEVELS, Chunk, Hit, article_key
 Mode = Literal["hybrid", "lexical", "dense"]
 Ranked = tuple[int, float, dict[str, float]]  # (row, score, per-leg scores)
 EMBARGO_LEVEL = LEVELS.index("민감")
+KST = timezone(timedelta(hours=9), "KST")
 
 
 def embargo_ts(meta: str | dict) -> float:
-    """A press release's 보도시점 as epoch seconds (0 when it has none or it is unreadable)."""
+    """A press release's 보도시점 as epoch seconds: 0 when it has none; infinity (held) when the
+    release states one that could not be read (``embargo_hold``, set until an operator decides
+    with ``dasan docs set-embargo``) or when the stored value is not a date-time. Fails closed."""
     m = json.loads(meta) if isinstance(meta, str) else meta
-    raw = m.get("embargo") if isinstance(m, dict) else None
+    if not isinstance(m, dict):
+        return 0.0
+    if m.get("embargo_hold"):
+        return math.inf
+    raw = m.get("embargo")
     if not raw:
         return 0.0
     try:
-        return datetime.fromisoformat(str(raw)).timestamp()
+        stamp = datetime.fromisoformat(str(raw))
     except ValueError:
-        return 0.0
+        return math.inf
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=KST)
+    return stamp.timestamp()
 
 
 @dataclass

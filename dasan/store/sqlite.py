@@ -141,6 +141,27 @@ class SqliteStore:
             self._bump()
         return cur.rowcount > 0
 
+    def set_document_embargo(self, document_id: str, embargo: str | None, *, by: str) -> bool:
+        """Set (ISO date-time) or clear (None) a press release's 보도시점 on the document and its
+        chunks in one transaction; clears an ``embargo_hold``. Takes effect from the next query."""
+        fields = {"embargo": embargo, "embargo_hold": False, "embargo_set_by": by, "embargo_estimated": False,
+                  "embargo_set_at": _now()}
+        with self._write() as conn:
+            row = conn.execute("SELECT metadata FROM documents WHERE id = ?", (document_id,)).fetchone()
+            if row is None:
+                return False
+            meta = json.loads(row[0]) | fields
+            conn.execute("UPDATE documents SET metadata = ? WHERE id = ?",
+                         (json.dumps(meta, ensure_ascii=False), document_id))
+            for cid, cmeta in conn.execute("SELECT id, meta FROM chunks WHERE document_id = ?",
+                                           (document_id,)).fetchall():
+                m = json.loads(cmeta)
+                if "embargo" in m or "embargo_hold" in m:
+                    m |= {"embargo": embargo, "embargo_hold": False}
+                    conn.execute("UPDATE chunks SET meta = ? WHERE id = ?", (json.dumps(m, ensure_ascii=False), cid))
+            self._bump()
+        return True
+
     def _update(self, sql: str, params: tuple[Any, ...]) -> bool:
         with self._write() as conn:
             cur = conn.execute(sql, params)
