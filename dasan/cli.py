@@ -157,11 +157,12 @@ def ingest(ctx: Ctx, paths: tuple[str, ...], collection: str, recursive: bool, l
         rec["failed"] = len(report.failed)
     s = report.summary()
     if as_json:
-        _emit_json({k: s[k] for k in ("files", "ingested", "unchanged", "chunks", "empty", "failed")})
+        _emit_json({k: s[k] for k in ("files", "ingested", "unchanged", "chunks", "empty", "failed", "replaced")})
     else:
         click.echo(
             f"파일 {s['files']}개: 새로 수집 {s['ingested']}, 변경 없음 {s['unchanged']}, "
             f"빈 문서 {len(s['empty'])}, 실패 {len(s['failed'])} / 쪽 {s['pages']}, 청크 {s['chunks']}"
+            + (f" / 이전 판 교체 {s['replaced']}" if s["replaced"] else "")
         )
         for p in s["empty"]:
             click.echo(f"  빈 문서(텍스트 없음): {safe_text(p)}")

@@ -636,6 +636,8 @@ def parse_press_release(doc: Document) -> PressRelease:
         _sentence_embargo(pr, head.embargo_sentences)
     if pr.embargo is None and not pr.immediate and _mentions_embargo(doc, head):
         pr.embargo_hold = True  # fails closed: an operator sets or clears it (dasan docs set-embargo)
+    if (doc.metadata or {}).get("news_item_id"):
+        _briefing_header(pr, doc.metadata)
     if not pr.ministry and pr.inquiry:
         m = re.search(r"([가-힣]{2,12}(?:부|처|청|위원회))\s", pr.inquiry)
         pr.ministry = m[1] if m else None
@@ -719,3 +721,21 @@ def _sentence_embargo(pr: PressRelease, sentences: list[str]) -> None:
         pr.embargo_times[t.channel or "보도"] = t.at.isoformat()  # type: ignore[union-attr]
         if t.edition and pr.edition is None:
             pr.edition, pr.edition_date = t.edition, t.at.date().isoformat()  # type: ignore[union-attr]
+
+
+def _briefing_header(pr: PressRelease, md: dict[str, Any]) -> None:
+    """정책브리핑 records state their header as fields: they win over what the body text says."""
+    pr.title = md.get("briefing_title") or pr.title
+    if md.get("subtitles"):
+        pr.subtitles = list(md["subtitles"])
+    if md.get("approve_date"):
+        pr.distributed_at = str(md["approve_date"])
+        pr.distributed = pr.distributed_at[:10]
+    pr.embargo_hold = False
+    if md.get("briefing_embargo"):
+        pr.embargo = str(md["briefing_embargo"])
+        pr.embargo_text = f"정책브리핑 EmbargoDate {pr.embargo}"
+        pr.embargo_times = {"정책브리핑": pr.embargo}
+        pr.immediate = False
+    elif not pr.embargo:
+        pr.immediate = True  # no EmbargoDate: public on approval

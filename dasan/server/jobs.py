@@ -26,6 +26,7 @@ import threading
 import time
 import unicodedata
 from collections import Counter, OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -202,13 +203,13 @@ class _PrewarmingStore:
         self._store = store
         self._retriever = retriever
 
-    def put_document(self, record: DocumentRecord, chunks: list[Chunk]) -> None:
+    def put_document(self, record: DocumentRecord, chunks: list[Chunk], replaces: Sequence[str] = ()) -> None:
         try:
             self._retriever.prewarm(
                 [(c.id, Retriever.index_text({"context": c.context, "text": c.text})) for c in chunks])
         except Exception:  # the refresh will do it instead; never fail the ingest for this
             log.warning("prewarming tokens/embeddings failed", exc_info=True)
-        self._store.put_document(record, chunks)
+        self._store.put_document(record, chunks, replaces)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)

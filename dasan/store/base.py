@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -32,11 +32,13 @@ class Store(Protocol):
 
     def get_document(self, document_id: str) -> DocumentRecord | None: ...
 
-    def put_document(self, record: DocumentRecord, chunks: list[Chunk]) -> None:
+    def put_document(self, record: DocumentRecord, chunks: list[Chunk], replaces: Sequence[str] = ()) -> None:
         """Insert ``record`` with ``chunks`` atomically, replacing any document stored at the
         same (collection, source_path) and its chunks in the same transaction."""
 
     def remove_document(self, document_id: str) -> bool: ...
+
+    def find_by_release_key(self, collection: str, key: str) -> list[DocumentRecord]: ...
 
     def list_documents(self, collection: str | None = None) -> list[DocumentRecord]: ...
 

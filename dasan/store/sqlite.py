@@ -6,7 +6,7 @@ import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -204,7 +204,9 @@ class SqliteStore:
         like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         return [r[0] for r in self._conn.execute("SELECT id FROM documents WHERE id LIKE ? ESCAPE '\\'", (like,))]
 
-    def put_document(self, record: DocumentRecord, chunks: list[Chunk]) -> None:
+    def put_document(self, record: DocumentRecord, chunks: list[Chunk], replaces: Sequence[str] = ()) -> None:
+        """Store a document and its chunks; one at the same source path (or the ids in
+        ``replaces``: an earlier version of the same release) is removed in the same transaction."""
         record.ingested_at = record.ingested_at or _now()
         record.n_chunks = len(chunks)
         try:
@@ -214,6 +216,9 @@ class SqliteStore:
                     "DELETE FROM documents WHERE (collection = ? AND source_path = ?) OR id = ?",
                     (record.collection, record.source_path, record.id),
                 )
+                for old in replaces:
+                    self._conn.execute("DELETE FROM documents WHERE id = ? AND collection = ?",
+                                       (old, record.collection))
                 self._conn.execute(
                     """INSERT INTO documents(id, collection, source_path, content_hash, pipeline_version, format,
                            kind, title, pages, size_bytes, n_chunks, classification, metadata, ingested_at)
@@ -240,6 +245,14 @@ class SqliteStore:
                 )
         except sqlite3.IntegrityError as e:
             raise StoreError(f"문서를 저장하지 못했습니다 (중복 식별자): {e}", path=record.source_path) from e
+
+    def find_by_release_key(self, collection: str, key: str) -> list[DocumentRecord]:
+        """Documents of a collection that carry this release key (same release, any version)."""
+        rows = self._conn.execute(
+            "SELECT * FROM documents WHERE collection = ? AND json_extract(metadata, '$.release_key') = ?",
+            (collection, key),
+        ).fetchall()
+        return [_row_to_doc(r) for r in rows]
 
     def remove_document(self, document_id: str) -> bool:
         with self._write() as conn:
