@@ -232,6 +232,8 @@ def docs_show(ctx: Ctx, ident: str, with_chunks: bool, as_json: bool) -> None:
     if as_json:
         out = _doc_json(doc) | {"metadata": doc.metadata}
         if doc.kind == "press":
+            from dasan.ingest.press import embargo_status
+
             out["embargo_status"] = embargo_status(doc.metadata)
         out["chunks"] = [
             {"id": c.id, "ordinal": c.ordinal, "citation": c.citation.label, "page": c.citation.page,
@@ -248,6 +250,8 @@ def docs_show(ctx: Ctx, ident: str, with_chunks: bool, as_json: bool) -> None:
                            ("보도시점(원문)", "embargo_text")):
             if md.get(key) or (key == "distributed_at" and md.get("distributed")):
                 click.echo(f"{label}: {md.get(key) or md.get('distributed')}")
+        from dasan.ingest.press import embargo_status
+
         if status := embargo_status(md):
             click.echo(f"보도시점: {status}")
         for c in (md.get("contacts") or [])[:10]:
@@ -308,49 +312,18 @@ def docs_set_embargo(ctx: Ctx, ident: str, when: str) -> None:
     """보도자료의 보도시점(엠바고)을 정하거나(예: 2026-03-02T09:00+09:00) 해제합니다(none).
 
     보도시점을 읽지 못해 '민감'으로 묶여 있는 보도자료를 운영자가 풀 때 씁니다."""
+    from dasan.ingest.press import parse_embargo_arg
     from dasan.security.guard import check_relabel
 
     doc_id = _resolve(ctx, ident)
     check_relabel(ctx.store, ctx.principal, "공개", what="보도시점 변경")
-    embargo = parse_embargo_arg(when)
+    try:
+        embargo = parse_embargo_arg(when)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="WHEN") from e
     with ctx.audited("permission.change", doc_id, change="document.embargo", embargo=embargo or "none"):
         ctx.store.set_document_embargo(doc_id, embargo, by=ctx.principal.name)
     click.echo(f"문서 {doc_id[:12]} 보도시점: {embargo or '없음 (바로 공개)'}")
-
-
-def parse_embargo_arg(value: str) -> str | None:
-    """``none`` or an ISO date-time (a date alone means 00:00; no offset means KST)."""
-    from datetime import datetime, timedelta, timezone
-
-    v = value.strip()
-    if v.lower() in ("none", "없음", "해제"):
-        return None
-    try:
-        stamp = datetime.fromisoformat(v)
-    except ValueError as e:
-        raise click.BadParameter(
-            f"'{value}'은(는) 날짜·시각으로 읽을 수 없습니다. 예: 2026-03-02T09:00+09:00 또는 none", param_hint="WHEN"
-        ) from e
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=timezone(timedelta(hours=9)))
-    return stamp.isoformat()
-
-
-def embargo_status(meta: dict[str, Any]) -> str | None:
-    """One Korean line on a press release's embargo (None for other documents)."""
-    if meta.get("embargo_hold"):
-        return ("보류: 보도시점을 읽지 못해 '민감'으로 비공개 중입니다. "
-                "운영자가 `dasan docs set-embargo ID 시각|none`으로 정하거나 해제하세요.")
-    raw = meta.get("embargo")
-    if raw:
-        how = " (행사 시각 기준이라 그날 24:00까지 비공개로 추정)" if meta.get("embargo_estimated") else ""
-        who = f", 운영자 {meta['embargo_set_by']} 지정" if meta.get("embargo_set_by") else ""
-        return f"{raw}{how}{who} — 이 시각 전에는 '민감' 이상만 볼 수 있습니다"
-    if meta.get("immediate"):
-        return "배포 즉시 보도 (엠바고 없음)"
-    if meta.get("embargo_set_by"):
-        return f"없음 (운영자 {meta['embargo_set_by']}가 해제)"
-    return None
 
 
 @cli.group(invoke_without_command=True)

@@ -468,3 +468,29 @@ def test_first_admin_key_and_serve_command(tmp_path: Path, monkeypatch: pytest.M
         store.close()
     out = CliRunner().invoke(serve, ["--help"])
     assert out.exit_code == 0 and "--port" in out.output and "--host" in out.output
+
+
+# -- press releases: header in the document view, embargo set by an admin --------------------------
+def test_press_release_header_and_embargo_endpoint(env: Env) -> None:
+    c = env.client
+    docs = c.get("/v1/documents", headers=env.h("admin")).json()["documents"]
+    press = next(d for d in docs if d["kind"] == "press" and d["level"] == "공개")
+    detail = c.get(f"/v1/documents/{press['id']}", headers=env.h("admin")).json()
+    info = detail["press"]
+    assert info["ministry"] and info["contacts"] and all(x["phones"] for x in info["contacts"])
+    assert info["embargo_hold"] is False and info["embargo_status"]
+    url = f"/v1/documents/{press['id']}/embargo"
+    assert_error(c.post(url, json={"embargo": "none"}, headers=env.h("kim")), 403)
+    assert_error(c.post(url, json={"embargo": "다음 주 월요일"}, headers=env.h("admin")), 422)
+    r = c.post(url, json={"embargo": "2999-01-01T09:00"}, headers=env.h("admin"))
+    assert r.status_code == 200, r.text
+    assert r.json()["embargo"] == "2999-01-01T09:00:00+09:00"
+    visible = {d["id"] for d in c.get("/v1/documents", headers=env.h("kim")).json()["documents"]}
+    assert press["id"] not in visible  # under embargo: 민감 until then
+    assert c.get(f"/v1/documents/{press['id']}", headers=env.h("lee")).json()["press"]["embargo"].startswith("2999")
+    r = c.post(url, json={"embargo": None}, headers=env.h("admin"))
+    assert r.status_code == 200 and r.json()["embargo"] is None
+    visible = {d["id"] for d in c.get("/v1/documents", headers=env.h("kim")).json()["documents"]}
+    assert press["id"] in visible
+    other = next(d for d in docs if d["kind"] != "press")
+    assert_error(c.post(f"/v1/documents/{other['id']}/embargo", json={"embargo": "none"}, headers=env.h("admin")), 422)

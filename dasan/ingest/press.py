@@ -739,3 +739,35 @@ def _briefing_header(pr: PressRelease, md: dict[str, Any]) -> None:
         pr.immediate = False
     elif not pr.embargo:
         pr.immediate = True  # no EmbargoDate: public on approval
+
+
+# --------------------------------------------------------------------------- operator view
+def parse_embargo_arg(value: str) -> str | None:
+    """``none`` or an ISO date-time (a date alone means 00:00; no offset means KST)."""
+    v = value.strip()
+    if v.lower() in ("none", "없음", "해제"):
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(v)
+    except ValueError as e:
+        raise ValueError(f"'{value}'은(는) 날짜·시각으로 읽을 수 없습니다. 예: 2026-03-02T09:00+09:00 또는 none") from e
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=KST)
+    return stamp.isoformat()
+
+
+def embargo_status(meta: dict[str, Any]) -> str | None:
+    """One Korean line on a press release's embargo (None for other documents)."""
+    if meta.get("embargo_hold"):
+        return ("보류: 보도시점을 읽지 못해 '민감'으로 비공개 중입니다. "
+                "운영자가 `dasan docs set-embargo ID 시각|none`으로 정하거나 해제하세요.")
+    raw = meta.get("embargo")
+    if raw:
+        how = " (행사 시각 기준이라 그날 24:00까지 비공개로 추정)" if meta.get("embargo_estimated") else ""
+        who = f", 운영자 {meta['embargo_set_by']} 지정" if meta.get("embargo_set_by") else ""
+        return f"{raw}{how}{who} — 이 시각 전에는 '민감' 이상만 볼 수 있습니다"
+    if meta.get("immediate"):
+        return "배포 즉시 보도 (엠바고 없음)"
+    if meta.get("embargo_set_by"):
+        return f"없음 (운영자 {meta['embargo_set_by']}가 해제)"
+    return None

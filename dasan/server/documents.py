@@ -105,6 +105,8 @@ def read_document(doc_id: str, request: Request, state: State, principal: Curren
         chunks = _masked(state, state.store.chunks_of(doc.id))
         rec["document_id"] = doc.id
     out = _doc_json(state, doc, state.directory().collection_owners())
+    if doc.kind == "press":
+        out["press"] = press_info(doc.metadata)
     out["chunks"] = [{"id": c.id, "ordinal": c.ordinal, "citation": c.citation.label, "page": c.citation.page,
                       "article": c.citation.article, "context": c.context, "text": c.text} for c in chunks]
     return out
@@ -152,6 +154,44 @@ def read_chunk(chunk_id: str, request: Request, state: State, principal: Current
     return {"chunk_id": c.id, "document_id": c.document_id, "citation": c.citation.label,
             "title": c.citation.title or doc.title, "article": c.citation.article, "page": c.citation.page,
             "context": c.context, "text": c.text}
+
+
+def press_info(md: dict[str, Any]) -> dict[str, Any]:
+    """A press release's header as the UI shows it (officials' work numbers are public)."""
+    from dasan.ingest.press import embargo_status
+
+    return {
+        "ministry": md.get("ministry"), "bureau": md.get("bureau"), "division": md.get("division"),
+        "distributed": md.get("distributed_at") or md.get("distributed"), "embargo": md.get("embargo"),
+        "embargo_text": md.get("embargo_text"), "embargo_hold": bool(md.get("embargo_hold")),
+        "embargo_status": embargo_status(md),
+        "contacts": [{k: c.get(k) for k in ("role", "department", "position", "name", "phones")}
+                     for c in (md.get("contacts") or [])[:20] if isinstance(c, dict)],
+    }
+
+
+@router.post("/v1/documents/{doc_id}/embargo", summary="보도자료 보도시점 지정·해제 (관리자)",
+             response_model=s.EmbargoChanged, responses=WITH_404)
+def set_embargo(doc_id: str, body: s.EmbargoRequest, request: Request, state: State,
+                principal: CurrentPrincipal) -> dict[str, Any]:
+    from dasan.errors import ParseError
+    from dasan.ingest.press import embargo_status, parse_embargo_arg
+    from dasan.security.guard import check_relabel
+
+    with audit_scope(state, principal, request, "permission.change", doc_id[:64]) as rec:
+        doc = _resolve(state, principal, doc_id)
+        check_relabel(state.store, principal, "공개", what="보도시점 변경")
+        if doc.kind != "press":
+            raise ParseError("보도자료가 아닌 문서에는 보도시점을 정할 수 없습니다.")
+        try:
+            embargo = parse_embargo_arg(body.embargo or "none")
+        except ValueError as e:
+            raise ParseError(str(e)) from e
+        rec.update(document_id=doc.id, change="document.embargo", embargo=embargo or "none")
+        state.store.set_document_embargo(doc.id, embargo, by=principal.name)
+    state.retriever.update()
+    fresh = state.store.get_document(doc.id)
+    return {"id": doc.id, "embargo": embargo, "embargo_status": embargo_status(fresh.metadata if fresh else {})}
 
 
 # -- delete --------------------------------------------------------------------------------

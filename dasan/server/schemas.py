@@ -121,8 +121,40 @@ class ChunkSummary(BaseModel):
     text: str
 
 
+class PressContact(BaseModel):
+    role: str | None = None
+    department: str | None = None
+    position: str | None = None
+    name: str | None = None
+    phones: list[str] = []
+
+
+class PressInfo(BaseModel):
+    ministry: str | None = None
+    bureau: str | None = None
+    division: str | None = None
+    distributed: str | None = None
+    embargo: str | None = None
+    embargo_text: str | None = None
+    embargo_hold: bool = Field(False, description="보도시점을 읽지 못해 관리자가 정할 때까지 '민감'으로 묶여 있음")
+    embargo_status: str | None = None
+    contacts: list[PressContact] = []
+
+
 class DocumentDetail(DocumentInfo):
     chunks: list[ChunkSummary]  # type: ignore[assignment]
+    press: PressInfo | None = None
+
+
+class EmbargoRequest(BaseModel):
+    embargo: str | None = Field(None, max_length=64,
+                                description="ISO 날짜·시각(예: 2026-03-02T09:00+09:00), 해제는 null 또는 'none'")
+
+
+class EmbargoChanged(BaseModel):
+    id: str
+    embargo: str | None
+    embargo_status: str | None
 
 
 class ChunkDetail(BaseModel):

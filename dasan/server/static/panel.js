@@ -148,6 +148,7 @@ export async function openDocument(docId, trigger) {
         ['쪽수', d.pages], ['청크', d.chunks_count ?? chunks.length], ['등록일', formatDate(d.ingested_at)],
         ['부서', (d.departments || []).join(', ')],
       ]),
+      d.press ? pressFacts(d) : null,
       h('div', { class: 'panel-actions' },
         d.original === false ? null
           : h('button', { type: 'button', class: 'btn', onclick: () => downloadOriginal(d) }, '원본 내려받기'),
@@ -166,6 +167,34 @@ export async function openDocument(docId, trigger) {
   } catch (e) {
     panelError(body, e);
   }
+}
+
+function pressFacts(d) {
+  const p = d.press;
+  const contacts = (p.contacts || []).map((c) =>
+    [c.role, c.department, c.position, c.name, (c.phones || []).join(', ')].filter(Boolean).join(' '));
+  const box = h('div', { class: 'press-facts' },
+    factList([
+      ['부처', p.ministry], ['실·국', p.bureau], ['담당 과', p.division], ['배포', p.distributed],
+      ['보도시점(원문)', p.embargo_text],
+    ]),
+    h('p', { class: p.embargo_hold ? 'embargo-hold' : 'muted', role: p.embargo_hold ? 'alert' : null },
+      `보도시점: ${p.embargo_status || '정보 없음'}`),
+    contacts.length ? h('ul', { class: 'press-contacts' }, contacts.map((t) => h('li', {}, t))) : null);
+  if (isAdmin()) {
+    const input = h('input', { type: 'text', placeholder: '2026-03-02T09:00+09:00 또는 none',
+      'aria-label': '보도시점', value: p.embargo || '' });
+    box.append(h('form', { class: 'embargo-form', onsubmit: async (ev) => {
+      ev.preventDefault();
+      try {
+        await api(`/v1/documents/${encodeURIComponent(d.id)}/embargo`,
+          { method: 'POST', body: { embargo: input.value.trim() || 'none' } });
+        toast('보도시점을 바꿨습니다.');
+        openDocument(d.id);
+      } catch (e) { toast(e.message, 'error'); }
+    } }, h('label', {}, '보도시점 지정·해제 ', input), h('button', { type: 'submit', class: 'btn' }, '적용')));
+  }
+  return box;
 }
 
 export async function deleteDocument(doc) {
