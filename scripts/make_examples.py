@@ -20,7 +20,7 @@ import logging
 import sys
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
@@ -47,21 +47,35 @@ Item = str | Table | PageBreak
 class Release:
     output: str
     ministry: str
-    embargo: str
+    embargo: dict[str, str]  # {"online": …, "print": …} as the header table states them
     released: str
     title: str
     subtitles: list[str]
     body: list[Item]
     contacts: Table
     attachments: list[Item]
+    tags: list[str] = field(default_factory=list)  # 【관련 국정과제】
+
+    @property
+    def banner(self) -> Table:
+        """The top table of a real release: the ministry (its logo) and "보도자료"."""
+        return [[self.ministry, "보도자료"]]
 
     @property
     def header(self) -> Table:
-        return [["보도자료", self.ministry], [f"보도시점: {self.embargo}", f"배포: {self.released}"]]
+        """배포 and 보도시점 cells; the print time sits under the online time (a merged label)."""
+        return [["배포", self.released, "보도시점", f"(인터넷) {self.embargo['online']}"],
+                ["", "", "", f"(지  면) {self.embargo['print']}"]]
+
+    @property
+    def title_box(self) -> Table:
+        """Headline in the first row, dash subtitles (and 국정과제 tags) in the second."""
+        second = "\n".join([*self.subtitles, *(f"【관련 국정과제】 {t}" for t in self.tags)])
+        return [[self.title], [second]] if second else [[self.title]]
 
     def items(self) -> list[Item]:
-        """The document in reading order: header table, title, body, contacts, attachments."""
-        return [self.header, self.title, *self.subtitles, *self.body, self.contacts, *self.attachments]
+        """The document in reading order: header tables, title box, body, contacts, attachments."""
+        return [self.banner, self.header, self.title_box, *self.body, self.contacts, *self.attachments]
 
 
 def _items(raw: list[object]) -> list[Item]:
@@ -80,10 +94,14 @@ def _items(raw: list[object]) -> list[Item]:
 
 def load_release(path: Path) -> Release:
     d = yaml.safe_load(path.read_text(encoding="utf-8"))
+    emb = d["embargo"]
+    embargo = {"online": str(emb["online"]), "print": str(emb["print"])} if isinstance(emb, dict) else {
+        "online": str(emb), "print": str(emb)}
     return Release(
-        output=d["output"], ministry=d["ministry"], embargo=d["embargo"], released=d["released"],
+        output=d["output"], ministry=d["ministry"], embargo=embargo, released=d["released"],
         title=d["title"], subtitles=list(d.get("subtitles", [])), body=_items(d["body"]),
         contacts=[[str(c) for c in row] for row in d["contacts"]], attachments=_items(d.get("attachments", [])),
+        tags=list(d.get("tags", [])),
     )
 
 
@@ -219,8 +237,8 @@ class HwpxBuilder:
             tcs = []
             for c in range(ncols):
                 text = row[c] if c < len(row) else ""
-                char_pr = 4 if banner and r == 0 and c == 0 else 3
-                cell_p = self.para(text, 1, char_pr, inner="cell")
+                char_pr = 4 if banner and r == 0 and "보도" in text else 3
+                cell_p = "".join(self.para(ln, 1, char_pr, inner="cell") for ln in text.split("\n"))
                 tcs.append(
                     '<hp:tc name="" header="0" hasMargin="0" protect="0" editable="0" dirty="0" borderFillIDRef="2">'
                     '<hp:subList id="" textDirection="HORIZONTAL" lineWrap="BREAK" vertAlign="CENTER" '
@@ -244,9 +262,11 @@ class HwpxBuilder:
     def section(self, rel: Release) -> str:
         parts = [
             f'<hp:p id="{self._id()}" paraPrIDRef="0" styleIDRef="0" pageBreak="0" columnBreak="0" merged="0">'
-            f'<hp:run charPrIDRef="0">{SEC_PR}{self.table(rel.header, banner=True)}<hp:t/></hp:run></hp:p>',
-            self.para(rel.title, 1, 1),
-            *(self.para(s, 1, 2) for s in rel.subtitles),
+            f'<hp:run charPrIDRef="0">{SEC_PR}{self.table(rel.banner, banner=True)}<hp:t/></hp:run></hp:p>',
+            f'<hp:p id="{self._id()}" paraPrIDRef="0" styleIDRef="0" pageBreak="0" columnBreak="0" merged="0">'
+            f'<hp:run charPrIDRef="0">{self.table(rel.header)}<hp:t/></hp:run></hp:p>',
+            f'<hp:p id="{self._id()}" paraPrIDRef="0" styleIDRef="0" pageBreak="0" columnBreak="0" merged="0">'
+            f'<hp:run charPrIDRef="0">{self.table(rel.title_box)}<hp:t/></hp:run></hp:p>',
         ]
         pending_break = False
         for item in [*rel.body, rel.contacts, *rel.attachments]:
@@ -384,7 +404,8 @@ def build_pdf(rel: Release, path: Path) -> None:
         pdf.multi_cell(pdf.epw - indent, size * 0.62, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(1.2)
 
-    table(rel.header, banner=True)
+    table(rel.banner, banner=True)
+    table(rel.header)
     line(rel.title, size=16, style="B", align="C")
     for s in rel.subtitles:
         line(s, size=11, align="C")

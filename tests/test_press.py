@@ -200,7 +200,7 @@ EXAMPLES = [
     ("20261124_행정안전부_연말연시_인파밀집_안전대책.hwp", "행정안전부", "2026-11-25T12:00:00+09:00", False,
      "연말연시 인파밀집 안전관리 특별대책 추진", 4, 2),
     ("20260310_국무조정실_2026년_청년정책_시행계획.pdf", "국무조정실", None, True,
-     "2026년 청년정책 시행계획 확정, 5대 분야 186개 과제 추진", 2, 1),
+     "2026년 청년정책 시행계획 확정, 5대 분야 186개 과제 추진", 3, 1),
 ]
 
 
@@ -218,6 +218,10 @@ def test_example_releases_through_readers(name, ministry, embargo, immediate, ti
     assert len(pr.attachments) == n_att
     assert pr.bullets and all(b.marker == "□" for b in pr.bullets)
     assert not any("044-" in b.full_text for b in pr.bullets)  # contact table kept out of the body
+    # laid out like real releases: 배포 with a time, and the subtitles under the headline
+    assert pr.distributed_at and len(pr.subtitles) == 2 and not pr.embargo_hold
+    if not immediate:
+        assert set(pr.embargo_times) == {"인터넷", "지면"} and pr.edition in ("조간", "석간")
 
 
 def test_memo_mentioning_press_release_is_not_press() -> None:

@@ -159,7 +159,7 @@ def test_pdf_example_press_release() -> None:
     assert doc.pages == 2 and doc.empty_pages == []
     assert doc.title == "2026년 청년정책 시행계획 확정, 5대 분야 186개 과제 추진"
     paras = [(b.page, b.text) for b in doc.blocks if b.kind == "paragraph"]
-    assert (1, "보도시점: 배포 즉시 보도 배포: 2026. 3. 10.(화) 10:00") in paras
+    assert (1, "배포 2026. 3. 10.(화) 10:00 보도시점 (인터넷) 배포 즉시") in paras
     first = next(t for _, t in paras if t.startswith("□ 국무조정실은"))
     assert "중앙행정기관과 광역자치단체가 함께" in first and first.endswith("밝혔다.")
     assert (2, "담당자 사무관 남궁현 (044-200-2416)") in paras
