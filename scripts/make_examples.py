@@ -27,6 +27,8 @@ from xml.sax.saxutils import escape, quoteattr
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 SOURCES = Path(__file__).resolve().parent / "example_sources"
 EXAMPLES = REPO / "examples"
 FONT_DIR = Path("/usr/share/fonts/truetype/nanum")
@@ -107,26 +109,9 @@ def load_release(path: Path) -> Release:
 
 # --------------------------------------------------------------------------------------- HWPX
 
-NS = {
-    "ha": "http://www.hancom.co.kr/hwpml/2011/app",
-    "hp": "http://www.hancom.co.kr/hwpml/2011/paragraph",
-    "hp10": "http://www.hancom.co.kr/hwpml/2016/paragraph",
-    "hs": "http://www.hancom.co.kr/hwpml/2011/section",
-    "hc": "http://www.hancom.co.kr/hwpml/2011/core",
-    "hh": "http://www.hancom.co.kr/hwpml/2011/head",
-    "hhs": "http://www.hancom.co.kr/hwpml/2011/history",
-    "hm": "http://www.hancom.co.kr/hwpml/2011/master-page",
-    "hpf": "http://www.hancom.co.kr/schema/2011/hpf",
-    "dc": "http://purl.org/dc/elements/1.1/",
-    "opf": "http://www.idpf.org/2007/opf/",
-    "ooxmlchart": "http://www.hancom.co.kr/hwpml/2016/ooxmlchart",
-    "hwpunitchar": "http://www.hancom.co.kr/hwpml/2016/HwpUnitChar",
-    "epub": "http://www.idpf.org/2007/ops",
-    "config": "urn:oasis:names:tc:opendocument:xmlns:config:1.0",
-}
-XMLNS = " ".join(f'xmlns:{k}="{v}"' for k, v in NS.items())
-DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes" ?>'
-LANGS = ("HANGUL", "LATIN", "HANJA", "JAPANESE", "OTHER", "SYMBOL", "USER")
+# OWPML namespaces and the XML declaration: the same as the press desk's HWPX writer.
+from dasan.apps.press.hwpx_writer import DECL, LANGS, NS, XMLNS  # noqa: E402
+
 PAGE_W, PAGE_H, MARGIN_LR = 59528, 84186, 8504
 TEXT_W = PAGE_W - 2 * MARGIN_LR
 # charPr ids: 0 body, 1 title, 2 subtitle, 3 table text, 4 banner ("보도자료")
