@@ -13,6 +13,12 @@ BUILD_LOCK := requirements-build.txt
 # Exactly what a lock lists (hash-checked, nothing resolved on the way); source-only packages
 # (llama-cpp-python, kiwipiepy-model) build with the locked backends installed just before.
 PIP_LOCKED := --require-hashes --no-deps --no-build-isolation
+# llama.cpp is compiled for x86-64 with AVX2/FMA/F16C rather than for "this CPU" (-march=native):
+# a native build on a virtual machine that advertises AVX-512/AMX died with SIGILL on the first
+# decode, and a native wheel left in pip's cache would not run on the next machine either.
+# Set CMAKE_ARGS yourself to build otherwise (e.g. -DGGML_NATIVE=ON on a known server).
+CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+export CMAKE_ARGS
 
 .PHONY: run test install lint bench e2e-deps lock test-latest
 
@@ -23,6 +29,11 @@ $(STAMP): pyproject.toml $(LOCK) $(BUILD_LOCK)
 	$(VENV)/bin/pip install $(PIP_LOCKED) -r $(LOCK)
 	$(VENV)/bin/pip install --no-deps --no-build-isolation -e .
 	$(VENV)/bin/pip check
+	$(VENV)/bin/python scripts/check_llama.py || { \
+		echo "llama-cpp-python: the cached build does not run on this CPU; rebuilding it from source"; \
+		$(VENV)/bin/pip cache remove llama_cpp_python; \
+		$(VENV)/bin/pip install $(PIP_LOCKED) --force-reinstall -r $(LOCK) && \
+		$(VENV)/bin/python scripts/check_llama.py; }
 	touch $(STAMP)
 
 install: $(STAMP)
