@@ -78,6 +78,7 @@ lock:
 # resolved now, in a separate venv; prints what differs from the lock, then runs lint and the
 # whole suite. Exit status non-zero when anything fails: fix Dasan (or narrow a range) before
 # `make lock` takes the new releases. The report is kept in test-artifacts/test-latest.txt.
+# PYTEST_ARGS narrows the run (e.g. PYTEST_ARGS=tests/test_xml_guard.py) for a quick look.
 LATEST_VENV := .venv-latest
 test-latest: e2e-deps
 	rm -rf $(LATEST_VENV)
@@ -89,4 +90,4 @@ test-latest: e2e-deps
 	$(LATEST_VENV)/bin/python scripts/lock_drift.py --lock $(LOCK) --python $(LATEST_VENV)/bin/python \
 		| tee test-artifacts/test-latest.txt
 	set -o pipefail; { $(LATEST_VENV)/bin/ruff check dasan tests scripts && \
-		$(LATEST_VENV)/bin/pytest -q -p no:cacheprovider; } 2>&1 | tee -a test-artifacts/test-latest.txt
+		$(LATEST_VENV)/bin/pytest -q -p no:cacheprovider $(PYTEST_ARGS); } 2>&1 | tee -a test-artifacts/test-latest.txt
