@@ -37,7 +37,7 @@ MAX_RATIO = 200
 RATIO_FLOOR = 4 * 1024 * 1024
 
 _CHUNK = 64 * 1024
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, ValueError)
+ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, ValueError)
 
 
 def _mb(n: int) -> str:
@@ -63,7 +63,7 @@ class _BoundedStream(io.RawIOBase):
                 f"{owner.label} 파일 안의 '{info.filename}'이(가) 지원하지 않는 방식으로 압축되어 있습니다. "
                 "원래 프로그램에서 다시 저장해 주세요."
             ) from e
-        except _ZIP_ERRORS as e:
+        except ZIP_ERRORS as e:
             raise owner._corrupt(info.filename, e) from e
 
     def readable(self) -> bool:
@@ -84,7 +84,7 @@ class _BoundedStream(io.RawIOBase):
             data = self._raw.read(size)
         except RuntimeError as e:
             raise EncryptedFileError(self._owner._encrypted_message()) from e
-        except (NotImplementedError, *_ZIP_ERRORS) as e:
+        except (NotImplementedError, *ZIP_ERRORS) as e:
             raise self._owner._corrupt(self._info.filename, e) from e
         self._count += len(data)
         self._owner._charge(len(data))
@@ -128,7 +128,7 @@ class SafeZip:
         try:
             self._zf = zipfile.ZipFile(io.BytesIO(data))
             infos = self._zf.infolist()
-        except (NotImplementedError, *_ZIP_ERRORS) as e:  # NotImplementedError: "zip file version 25.5"
+        except (NotImplementedError, *ZIP_ERRORS) as e:  # NotImplementedError: "zip file version 25.5"
             raise CorruptFileError(
                 f"{label} 파일이 손상되었습니다 (ZIP 구조를 읽을 수 없습니다: {e}). "
                 "원래 프로그램에서 파일을 다시 저장하거나 원본을 다시 받아 주세요."

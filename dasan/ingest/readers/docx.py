@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 from dasan import config
 from dasan.errors import CorruptFileError, FileTooLargeError
+from dasan.ingest.safezip import ZIP_ERRORS
 from dasan.ingest.xmlguard import check_prolog
 from dasan.types import Block, Document
 
@@ -88,7 +88,7 @@ def _refuse_dtds(data: bytes, infos: list[zipfile.ZipInfo], label: str) -> None:
                         head += chunk
                         if check_prolog(head, label=label, part=f"'{i.filename}'", complete=not chunk):
                             break
-            except (RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error, EOFError, OSError):
+            except (*ZIP_ERRORS, RuntimeError, NotImplementedError):
                 continue  # encrypted or damaged member: the parser reports it in its own words
 
 
