@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from dasan.bench.ingest import machine
-from dasan.bench.metrics import article_key, percentile
-from dasan.bench.retrieval import bench_data_dir, load_questions
-from dasan.ingest.pipeline import ingest_paths
+from dasan.bench.metrics import Result, collapse, hits_gold, percentile, source_stem
+from dasan.bench.retrieval import bench_data_dir, ingest_corpus, load_questions
 from dasan.rag.answer import Answerer
 from dasan.rag.extract import clear_unit_tokens
 from dasan.rag.retrieve import Retriever
@@ -24,14 +23,19 @@ def _norm(s: str) -> str:
     return _WS.sub("", s)
 
 
-def score_answer(q: dict[str, Any], text: str, refused: bool, citations: list[str]) -> dict[str, float]:
-    gold = {article_key(g) for g in q.get("gold") or []}
+def score_answer(q: dict[str, Any], text: str, refused: bool,
+                 citations: list[str] | list[Result]) -> dict[str, float]:
+    """``citations``: the cited chunks' labels, or :class:`Result` (label, source-file stem,
+    kind) so that a gold entry naming a document (a press release's file stem) can hit.
+    ``articles`` counts the distinct articles (statutes) or documents cited."""
+    gold = [g for g in q.get("gold") or [] if g.strip()]
     if not gold:
         return {"refused_unanswerable": float(refused)}
-    breadth = {"articles": float(len({article_key(c) for c in citations})), "chars": float(len(text))}
+    units = {r.unit for r in collapse(citations)}
+    breadth = {"articles": float(len(units)), "chars": float(len(text))}
     kw = q.get("answer_keywords") or []
     hit = (not refused) and all(_norm(k) in _norm(text) for k in kw)
-    cited = (not refused) and any(article_key(c) in gold for c in citations)
+    cited = (not refused) and any(hits_gold(c, g) for c in citations for g in gold)
     return {"keyword_hit": float(hit), "citation_hit": float(cited), "refused": float(refused), **breadth}
 
 
@@ -44,7 +48,7 @@ def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], 
     questions = load_questions(questions_path)[:limit]
     ddir = data_dir or bench_data_dir(corpus)
     store = open_store(ddir)
-    ingest_paths(store, corpus, collection="bench", recursive=True)
+    ingest_corpus(store, corpus)
     retriever = Retriever(store, ddir)
     retriever.refresh()
     if cold and retriever.dense is not None:
@@ -56,6 +60,11 @@ def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], 
 
             llms[b] = get_backend(b)
     answerer = Answerer(retriever, llms)
+    docs = {d.id: (source_stem(d.source_path), d.kind) for d in store.list_documents()}
+
+    def cited(ans: Any) -> list[Result]:
+        return [Result(c.chunk.citation.label, *docs.get(c.chunk.document_id, ("", ""))) for c in ans.citations]
+
     out: dict[str, Any] = {}
     for b in backends:
         rows, ttft, total = [], [], []
@@ -66,13 +75,26 @@ def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], 
             ans = answerer.ask(q["question"], b)
             ttft.append(ans.timings_ms.get("first_token", ans.timings_ms.get("total", 0.0)))
             total.append(ans.timings_ms.get("total", 0.0))
-            rows.append(score_answer(q, ans.text, ans.refused, [c.chunk.citation.label for c in ans.citations]))
+            rows.append(score_answer(q, ans.text, ans.refused, cited(ans)))
         answerable = [r for r in rows if "keyword_hit" in r]
         unanswerable = [r for r in rows if "refused_unanswerable" in r]
 
         def mean(xs: list[float]) -> float | None:
             return round(sum(xs) / len(xs), 4) if xs else None
 
+        categories: dict[str, list[dict[str, float]]] = {}
+        for q, r in zip(questions, rows, strict=True):
+            categories.setdefault(str(q.get("category") or "-"), []).append(r)
+        by_category = {}
+        for cat, rs in categories.items():
+            ans_rows = [r for r in rs if "keyword_hit" in r]
+            shown = [r["chars"] for r in ans_rows if not r["refused"]]
+            by_category[cat] = {"n": len(rs)} | ({
+                "keyword_hit": mean([r["keyword_hit"] for r in ans_rows]),
+                "citation_accuracy": mean([r["citation_hit"] for r in ans_rows]),
+                "false_refusal": mean([r["refused"] for r in ans_rows]),
+                "answer_chars_p50": round(percentile(shown, 50), 1) if shown else None,
+            } if ans_rows else {"refusal_unanswerable": mean([r["refused_unanswerable"] for r in rs])})
         out[b] = {
             "keyword_hit": mean([r["keyword_hit"] for r in answerable]),
             "citation_accuracy": mean([r["citation_hit"] for r in answerable]),
@@ -86,6 +108,7 @@ def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], 
             "ttft_p95_ms": round(percentile(ttft, 95), 1),
             "total_p50_ms": round(percentile(total, 50), 1),
             "total_p95_ms": round(percentile(total, 95), 1),
+            "by_category": by_category,  # question sets with a ``category`` field (press_qa_dev: fact, when …)
         }
         log(f"{b}: {out[b]} ({time.perf_counter() - t_start:.0f}s)")
     store.close()

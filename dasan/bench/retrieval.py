@@ -11,9 +11,9 @@ from typing import Any
 
 from dasan import config
 from dasan.bench.ingest import machine
-from dasan.bench.metrics import score_query, summarise
+from dasan.bench.metrics import Result, collapse, score_query, source_stem, summarise
 from dasan.index.lexical import Bm25Matrix, top_k
-from dasan.ingest.pipeline import ingest_paths
+from dasan.ingest.pipeline import discover, ingest_paths
 from dasan.korean.tokenize import whitespace_tokenize
 from dasan.rag.retrieve import RetrievalConfig, Retriever
 from dasan.store import open_store
@@ -35,7 +35,29 @@ def bench_data_dir(corpus: list[str]) -> Path:
     return config.data_dir() / "bench" / key
 
 
-def run_system(name: str, rank: Callable[[str], list[str]], questions: list[dict[str, Any]]) -> dict[str, Any]:
+def corpus_files(corpus: list[str]) -> list[Path]:
+    """The files of the corpus folders, without the website listings kept beside press
+    releases (``<stem>.meta.json`` next to ``<stem>.hwpx``): they are reference values for
+    header extraction (``dasan bench press``), not documents, and would duplicate each
+    release's title and contact under another file name."""
+    files, _ = discover(corpus, recursive=True)
+    stems = {(f.parent, f.name.split(".")[0]) for f in files if not f.name.endswith(".meta.json")}
+    return [f for f in files if not (f.name.endswith(".meta.json") and (f.parent, f.name[: -len(".meta.json")]) in stems)]
+
+
+def ingest_corpus(store: Any, corpus: list[str]) -> Any:
+    """Ingest the corpus into the bench collection and drop documents no longer in it (so a
+    bench store mirrors its corpus, whatever an older run ingested)."""
+    files = corpus_files(corpus)
+    report = ingest_paths(store, files, collection="bench")
+    keep = {str(f.resolve()) for f in files}
+    for d in store.list_documents("bench"):
+        if d.source_path not in keep:
+            store.remove_document(d.id)
+    return report
+
+
+def run_system(name: str, rank: Callable[[str], list[Result]], questions: list[dict[str, Any]]) -> dict[str, Any]:
     per_q, lat = [], []
     for q in questions:
         t0 = time.perf_counter()
@@ -53,7 +75,7 @@ def bench_retrieval(corpus: list[str], questions_path: Path, *, data_dir: Path |
     ddir = data_dir or bench_data_dir(corpus)
     store = open_store(ddir)
     t0 = time.perf_counter()
-    report = ingest_paths(store, corpus, collection="bench", recursive=True)
+    report = ingest_corpus(store, corpus)
     s = report.summary()
     log(f"corpus: {s['files']} files ({s['ingested']} new, {s['unchanged']} unchanged, "
         f"{len(s['failed'])} failed) in {time.perf_counter() - t0:.1f}s")
@@ -63,25 +85,33 @@ def bench_retrieval(corpus: list[str], questions_path: Path, *, data_dir: Path |
     log(f"indexes ready: {retriever.size} chunks in {time.perf_counter() - t0:.1f}s")
     rows = store.index_rows()
     assert [r["id"] for r in rows] == [retriever.chunk_id(i) for i in range(retriever.size)]
-    labels = [r["citation"] for r in rows]
+    stems = {d.id: source_stem(d.source_path) for d in store.list_documents()}
+    # A gold entry that is not a statute citation names a document (its source-file stem);
+    # press results are ranked per document, statutes per article (see dasan/bench/metrics.py).
+    labels = [Result(r["citation"], stems.get(r["document_id"], ""), r["kind"]) for r in rows]
+    depth = k if all(r.kind == "law" for r in labels) else k * 8  # enough chunks for k documents
 
-    def via(mode: str) -> Callable[[str], list[str]]:
-        return lambda q: [labels[r] for r, _, _ in retriever.rank(q, k, mode=mode)]  # type: ignore[arg-type]
+    def top(ranked: list[int]) -> list[Result]:
+        return collapse([labels[i] for i in ranked])[:k]
+
+    def via(mode: str) -> Callable[[str], list[Result]]:
+        return lambda q: top([r for r, _, _ in retriever.rank(q, depth, mode=mode)])  # type: ignore[arg-type]
 
     results: dict[str, Any] = {}
     for name in systems:
         if name == "bm25-whitespace":
             ws = Bm25Matrix([whitespace_tokenize(Retriever.index_text(r)) for r in rows])
             results[name] = run_system(
-                name, lambda q, ws=ws: [labels[i] for i, _ in top_k(ws.scores(whitespace_tokenize(q)), k)], questions
+                name, lambda q, ws=ws: top([i for i, _ in top_k(ws.scores(whitespace_tokenize(q)), depth)]), questions
             )
         elif name == "bm25-kiwi":  # the lexical leg alone: no priors, boosts or collapsing
             lex = retriever.lexical
-            results[name] = run_system(name, lambda q, lex=lex: [labels[i] for i, _ in top_k(lex.scores(q), k)], questions)
+            results[name] = run_system(name, lambda q, lex=lex: top([i for i, _ in top_k(lex.scores(q), depth)]), questions)
         elif name == "dense" and retriever.dense is not None:  # the dense leg alone
             dense = retriever.dense
             results[name] = run_system(
-                name, lambda q, dense=dense: [labels[i] for i, _ in dense.search_vector(dense.embed_query(q), k)], questions
+                name, lambda q, dense=dense: top([i for i, _ in dense.search_vector(dense.embed_query(q), depth)]),
+                questions
             )
         elif name == "dasan":
             results[name] = run_system(name, via("hybrid"), questions)

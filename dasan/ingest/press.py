@@ -27,6 +27,7 @@ from dasan.ingest.press_header import (
     MINISTRIES,
     Header,
     embargo_sentence,
+    is_headerish,
     parse_datetime_value,
     parse_time_segment,
     read_header,
@@ -347,8 +348,8 @@ def is_press_release(doc: Document, head_blocks: int = 20) -> bool:
     for r in rows:
         cells = r.cells if r.kind == "table" else [r.text]
         if any(
-            (len(_nospace(c)) <= 40 and re.search(r"보\s*도\s*(참\s*고\s*)?자\s*료", c))
-            or re.match(r"^\s*(?:\S+\s+)?보\s*도\s*(?:참\s*고\s*)?자\s*료(?!를|는|가|의|에|와|로)", c)
+            (len(_nospace(c)) <= 40 and re.search(r"보\s*도\s*(참\s*고\s*|설\s*명\s*|해\s*명\s*)?자\s*료", c))
+            or re.match(r"^\s*(?:\S+\s+)?보\s*도\s*(?:참\s*고\s*|설\s*명\s*|해\s*명\s*)?자\s*료(?!를|는|가|의|에|와|로)", c)
             for c in cells
         ):
             titled = True
@@ -358,7 +359,12 @@ def is_press_release(doc: Document, head_blocks: int = 20) -> bool:
     for r in rows:
         if any(re.search(r"\d|즉시", value) for _, value, _ in _labels(r.text)) or _is_contact_row(r.text):
             return True
-    return False
+        # "★ 3월 31일(화) 11:00 이후 보도 가능합니다", "문의☎ 02-6919-3832": a release's header in words
+        if len(r.text) < 200 and re.search(r"\d", r.text) and (
+                embargo_sentence(r.text) or re.search(r"(?:자료\s*)?문의\s*[☎☏:]?\s*\(?0\d", r.text)):
+            return True
+    head = read_header(doc)
+    return bool(head.embargo_text or head.contacts)
 
 
 # --------------------------------------------------------------------------- contacts
@@ -612,8 +618,8 @@ def parse_press_release(doc: Document) -> PressRelease:
             continue
         if stack:
             stack[-1].text = f"{stack[-1].text}\n{text}"
-        else:
-            pr.lead.append(text)
+        elif not (len(pr.lead) < 6 and not seen_bullet and _header_line(text)):
+            pr.lead.append(text)  # header lines above the lead ("보 도 자 료", a date, "… 이후 보도") are not body
     if not pr.title:
         pr.title = doc.title or (rows[0].text if rows else "보도자료")
     if head.contacts:
@@ -772,3 +778,8 @@ def embargo_status(meta: dict[str, Any]) -> str | None:
     if meta.get("embargo_set_by"):
         return f"없음 (운영자 {meta['embargo_set_by']}가 해제)"
     return None
+
+
+def _header_line(text: str) -> bool:
+    """Banner, date, embargo or contact lines that sit in the header zone of some layouts."""
+    return is_headerish(text) and not _LABEL_RE.search(text[:12])

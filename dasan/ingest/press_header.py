@@ -174,7 +174,7 @@ def _units(blocks: list[Block]) -> list[tuple[int, int, list[str]]]:
     return out
 
 
-def _is_headerish(text: str) -> bool:
+def is_headerish(text: str) -> bool:
     """Text that belongs to the header zone, not to the headline."""
     ns = nospace(text)
     if not ns:
@@ -233,7 +233,7 @@ def read_header(doc: Document) -> Header:
         for cell in cells:
             ns = nospace(cell)
             if h.date_text is None and _FULL_DATE_RE.search(cell) and len(ns) <= 40 and (
-                    _doc_type(cell) or _is_headerish(cell)) and not _EMBARGO_SENTENCE.search(cell):
+                    _doc_type(cell) or is_headerish(cell)) and not _EMBARGO_SENTENCE.search(cell):
                 h.date_text = _FULL_DATE_RE.search(cell)[0]  # type: ignore[index]
             if _EMBARGO_SENTENCE.search(cell) and len(ns) < 160 and re.search(r"\d", cell):
                 h.embargo_sentences.append(" ".join(cell.split()))
@@ -241,7 +241,7 @@ def read_header(doc: Document) -> Header:
     seen_header = False
     for k, (i, r, cells) in enumerate(units):
         text = " ".join(c for c in cells if c.strip())
-        if i in h.blocks or _is_headerish(text) or any(_label(c) for c in cells) or _LABEL_START.match(text):
+        if i in h.blocks or is_headerish(text) or any(_label(c) for c in cells) or _LABEL_START.match(text):
             seen_header = seen_header or i in h.blocks or bool(_doc_type(text)) or any(_label(c) for c in cells)
             continue
         ns = nospace(text)

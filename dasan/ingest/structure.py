@@ -89,9 +89,10 @@ def _nospace(text: str) -> str:
 def looks_like_press(doc: Document) -> bool:
     """``보도자료`` plus a dated 보도시점/배포 label (or 담당 부서) among the first blocks."""
     head = _nospace("\n".join(block_text(b) for b in doc.blocks[:PRESS_HEAD_BLOCKS]))
-    if "보도자료" not in head and "보도참고자료" not in head:
+    if not any(k in head for k in ("보도자료", "보도참고자료", "보도설명자료", "보도해명자료")):
         return False
-    if not any(k in head for k in ("보도시점", "보도일시", "보도일자", "배포", "담당", "엠바고")):
+    if not any(k in head for k in ("보도시점", "보도일시", "보도일자", "배포", "담당", "엠바고", "보도가능",
+                                   "이후보도", "문의")):
         return False
     from dasan.ingest.press import is_press_release  # press imports this module
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ from dasan.rag.answer_type import expected_types, measured, unanswered_kind, wit
 from dasan.rag.extract import ComposeConfig, article_texts, compose, score_articles, unit_tokens
 from dasan.rag.retrieve import Retriever, SearchFilter
 from dasan.rag.support import SupportChecker, idf_from_bm25, units
+from dasan.rag.timewords import TimeWindow, release_window
 from dasan.types import LEVELS, Answer, Chunk, CitedSource, Hit
 
 REFUSAL = "제공된 문서에서 근거를 찾지 못했습니다."
@@ -64,11 +66,41 @@ class Relevance:
 
 
 class Answerer:
+    """``now``: the date relative times in a question ("지난달 발표한") are resolved against;
+    None (default) uses the newest 보도일 among the releases the asker may see (the store's
+    "as of" date), see :meth:`reference_date`."""
+
     def __init__(self, retriever: Retriever, backends: dict[str, Any] | None = None,
-                 config: AnswerConfig | None = None) -> None:
+                 config: AnswerConfig | None = None, now: date | None = None) -> None:
         self.retriever = retriever
         self.backends = backends or {}
         self.config = config or AnswerConfig()
+        self.now = now
+        self.press_config: Any = None  # dasan.apps.press.qa.PressQAConfig (None: its defaults)
+
+    # -- press releases ----------------------------------------------------------------------
+    def reference_date(self, flt: SearchFilter | None = None) -> date | None:
+        """The injected ``now``, else the newest 보도일 permitted by ``flt``; None without releases."""
+        if self.now is not None:
+            return self.now
+        latest = self.retriever.latest_date(flt)
+        return date.fromisoformat(latest) if latest else None
+
+    def press_scope(self, question: str, flt: SearchFilter | None) -> tuple[bool, SearchFilter | None, TimeWindow | None]:
+        """Whether the store holds releases the asker may see, and the filter narrowed by the
+        publishing time the question names ("3월에 발표한 …": 보도일 bounds inside the search)."""
+        if flt is not None and flt.kinds and "press" not in flt.kinds:
+            return False, flt, None
+        ref = self.reference_date(flt) if self.retriever.latest_date(flt) is not None else None
+        if ref is None:  # no release the asker may see: statutes and documents as before
+            return False, flt, None
+        window = release_window(question, ref)
+        if window is None:
+            return True, flt, None
+        base = flt or SearchFilter()
+        lo = max(x for x in (base.date_from, window.date_from) if x) if (base.date_from or window.date_from) else None
+        hi = min(x for x in (base.date_to, window.date_to) if x) if (base.date_to or window.date_to) else None
+        return True, replace(base, kinds=("press",), date_from=lo, date_to=hi), window
 
     # -- evidence ------------------------------------------------------------------
     def _idf(self):
@@ -137,32 +169,60 @@ class Answerer:
                flt: SearchFilter | None = None) -> Iterator[dict[str, Any]]:
         """Events: ``{"type": "token", "text": …}`` then ``{"type": "final", "answer": Answer}``."""
         t0 = time.perf_counter()
-        hits = self.retriever.search(question, k=self.config.k, flt=flt)
-        t_search = time.perf_counter()
-        rel = self.relevance(question, hits)
-        timings = {"retrieve": (t_search - t0) * 1000}
-        if not rel.ok(self.config):
-            ans = Answer(text=REFUSAL, refused=True, hits=hits, backend=backend, timings_ms=timings,
-                         notes=[f"relevance coverage={rel.coverage:.2f} dense={rel.dense}"])
-            timings["first_token"] = timings["total"] = (time.perf_counter() - t0) * 1000
-            yield {"type": "token", "text": ans.text}
-            yield {"type": "final", "answer": ans}
-            return
-        whole = self.articles(hits, flt)
-        missing = self.missing_value(question, hits, whole)
-        if missing:
-            ans = Answer(text=f"{REFUSAL} 관련 조문은 찾았지만 질문하신 {with_object_particle(missing)} 정한 내용은 없습니다.",
-                         refused=True, hits=hits, backend=backend, timings_ms=timings,
-                         notes=[f"asked value not stated in sources: {missing}"])
-            timings["first_token"] = timings["total"] = (time.perf_counter() - t0) * 1000
-            yield {"type": "token", "text": ans.text}
-            yield {"type": "final", "answer": ans}
-            return
         requested = backend
-        # What a model would see: the composer's first quotes. Routing judges those and the top
-        # hits, so nothing above a backend's clearance reaches it (quotes may come from any
-        # candidate article, not only the top hits).
-        ext = self.extractive(question, hits, flt, whole) if backend != "extractive" else None
+        press, flt, window = self.press_scope(question, flt)
+        ext: Answer | None = None
+        whole: dict[str, list[Chunk]] | None = None
+        if press:
+            from dasan.apps.press.qa import PressAnswerer, PressQAConfig, is_document_question
+
+            pcfg = self.press_config or PressQAConfig()
+            hits = self.retriever.search(question, k=max(self.config.k, pcfg.k), flt=flt)
+            timings = {"retrieve": (time.perf_counter() - t0) * 1000}
+            if window is not None or is_document_question(hits):
+                # Press releases (and documents filed with them): answered like a press officer
+                # would (dasan/apps/press/qa.py); a model, if asked for, rewrites that answer.
+                pa = PressAnswerer(self, pcfg)
+                ext = pa.answer(question, hits, flt, window)
+                if backend != "extractive" and pa.last_kind != "facts":
+                    # a contact, a 보도일 or a list of releases is read from the headers: no model
+                    ext.notes.append("보도자료 머리 정보로 답변해 모델을 쓰지 않았습니다.")
+                    backend = "extractive"
+                if ext.refused:
+                    ext.backend = backend
+                    timings["first_token"] = timings["total"] = (time.perf_counter() - t0) * 1000
+                    ext.timings_ms = timings
+                    yield {"type": "token", "text": ext.text}
+                    yield {"type": "final", "answer": ext}
+                    return
+            else:
+                hits = hits[: self.config.k]
+        else:
+            hits = self.retriever.search(question, k=self.config.k, flt=flt)
+            timings = {"retrieve": (time.perf_counter() - t0) * 1000}
+        if ext is None:
+            rel = self.relevance(question, hits)
+            if not rel.ok(self.config):
+                ans = Answer(text=REFUSAL, refused=True, hits=hits, backend=backend, timings_ms=timings,
+                             notes=[f"relevance coverage={rel.coverage:.2f} dense={rel.dense}"])
+                timings["first_token"] = timings["total"] = (time.perf_counter() - t0) * 1000
+                yield {"type": "token", "text": ans.text}
+                yield {"type": "final", "answer": ans}
+                return
+            whole = self.articles(hits, flt)
+            missing = self.missing_value(question, hits, whole)
+            if missing:
+                ans = Answer(text=f"{REFUSAL} 관련 조문은 찾았지만 질문하신 {with_object_particle(missing)} 정한 내용은 없습니다.",
+                             refused=True, hits=hits, backend=backend, timings_ms=timings,
+                             notes=[f"asked value not stated in sources: {missing}"])
+                timings["first_token"] = timings["total"] = (time.perf_counter() - t0) * 1000
+                yield {"type": "token", "text": ans.text}
+                yield {"type": "final", "answer": ans}
+                return
+            # What a model would see: the composer's first quotes. Routing judges those and the top
+            # hits, so nothing above a backend's clearance reaches it (quotes may come from any
+            # candidate article, not only the top hits).
+            ext = self.extractive(question, hits, flt, whole) if backend != "extractive" else None
         exposed = [h.chunk for h in hits[: self.config.sources]]
         if ext is not None:
             exposed += [c.chunk for c in ext.citations[: self.config.prompt_sources]]

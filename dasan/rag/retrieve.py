@@ -190,6 +190,8 @@ class Retriever:
         self._repealed = np.zeros(n, dtype=bool)
         groups: dict[str, int] = {}
         self._group = np.empty(n, dtype=np.int32)  # self._group[row]: hashable article key
+        docs: dict[str, int] = {}
+        self._doc = np.empty(n, dtype=np.int32)  # self._doc[row]: document code
         for i, r in enumerate(rows):
             m = json.loads(r["meta"])
             addendum[i] = bool(m.get("addendum"))
@@ -198,7 +200,8 @@ class Retriever:
             self._repealed[i] = m.get("상태") == "폐지"
             key = f"{r['document_id']}|{article_key(r['citation'])}" if r["kind"] == "law" else r["id"]
             self._group[i] = groups.setdefault(key, len(groups))
-        del groups
+            self._doc[i] = docs.setdefault(r["document_id"], len(docs))
+        del groups, docs
         self._prior = np.where(addendum, self.config.addendum_prior, 1.0).astype(np.float32)
         if self.dense is not None:
             rows_ = np.arange(n) if n <= 4096 else np.sort(np.random.default_rng(0).choice(n, 4096, replace=False))
@@ -285,6 +288,40 @@ class Retriever:
             want[cid] = [self._ids[int(r)] for r in rows]
         found = {c.id: c for c in self.store.get_chunks(sorted({i for ids in want.values() for i in ids}))}
         return {cid: [found[i] for i in ids if i in found] for cid, ids in want.items()}
+
+    def document_chunks(self, chunk_ids: list[str], flt: SearchFilter | None = None) -> dict[str, list[Chunk]]:
+        """For each chunk: every chunk of its document, in document order, that ``flt`` permits
+        (a press release read whole; access filters applied as in search)."""
+        mask = self._mask(flt)
+        want: dict[str, list[str]] = {}
+        for cid in chunk_ids:
+            row = self._row(cid)
+            if row is None:
+                continue
+            rows = np.nonzero(self._doc == self._doc[row])[0]
+            if mask is not None:
+                rows = rows[mask[rows]]
+            want[cid] = [self._ids[int(r)] for r in rows]
+        found = {c.id: c for c in self.store.get_chunks(sorted({i for ids in want.values() for i in ids}))}
+        return {cid: [found[i] for i in ids if i in found] for cid, ids in want.items()}
+
+    def latest_date(self, flt: SearchFilter | None = None, kind: str = "press") -> str | None:
+        """The newest date (a press release's 보도일) among the chunks of ``kind`` that ``flt``
+        permits, ISO; None when there are none. Relative times ("지난달") are resolved against it."""
+        from dasan.index.columns import NO_DATE
+
+        self.refresh()
+        if not len(self._ids):
+            return None
+        mask = self._kinds == kind
+        permitted = self._mask(flt)
+        if permitted is not None:
+            mask &= permitted
+        dates = self._dates[mask & (self._dates != NO_DATE)]
+        if not dates.size:
+            return None
+        d = int(dates.max())
+        return f"{d // 10000:04d}-{d // 100 % 100:02d}-{d % 100:02d}"
 
     def effective_levels(self, now: float | None = None) -> np.ndarray:
         """Levels now: a press release before its 보도시점 is 비공개 — at least 민감 (S)."""

@@ -12,3 +12,5 @@ from dasan.apps.press.draft_cmd import draft  # noqa: E402, I001
 press.add_command(draft)
 from dasan.apps.press.check_cmd import check  # noqa: E402, I001
 press.add_command(check)
+from dasan.apps.press.timeline_cmd import timeline  # noqa: E402, I001
+press.add_command(timeline)
