@@ -494,3 +494,31 @@ def test_press_release_header_and_embargo_endpoint(env: Env) -> None:
     assert press["id"] in visible
     other = next(d for d in docs if d["kind"] != "press")
     assert_error(c.post(f"/v1/documents/{other['id']}/embargo", json={"embargo": "none"}, headers=env.h("admin")), 422)
+
+
+def test_press_draft_endpoint(env: Env, tmp_path: Path) -> None:
+    import base64
+
+    from dasan.ingest.detect import detect_format
+    from dasan.ingest.press import parse_press_release
+    from dasan.ingest.readers import read_file
+
+    c = env.client
+    brief = (Path(__file__).resolve().parent.parent / "docs" / "press_brief_example.yaml").read_text(encoding="utf-8")
+    r = c.post("/v1/press/draft", json={"brief": brief}, headers=env.h("kim"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["draft"]["headline"] == "2026년 학교 인공지능(AI) 기초교육 지원 계획 발표"
+    assert "<html" in body["preview_html"] and body["filename"].endswith(".hwpx")
+    assert not {f["rule"] for f in body["style"]} & {"missing-embargo", "missing-contact"}
+    data = base64.b64decode(body["hwpx_base64"])
+    assert detect_format(data, "d.hwpx") == "hwpx"
+    path = tmp_path / "d.hwpx"
+    path.write_bytes(data)
+    pr = parse_press_release(read_file(path))
+    assert pr.title == body["draft"]["headline"] and pr.embargo == "2026-03-02T09:00:00+09:00"
+    assert_error(c.post("/v1/press/draft", json={"brief": "ministry: [교육부"}, headers=env.h("kim")), 400, "invalid_brief")
+    bad = assert_error(c.post("/v1/press/draft", json={"brief": "ministry: 교육부\ndepartment: 과\n"},
+                              headers=env.h("kim")), 400, "invalid_brief")
+    assert "'distributed'" in bad["message"]  # names the missing field
+    assert_error(c.post("/v1/press/draft", json={"brief": brief}, headers=env.h("kim_search_only")), 403)

@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 
 from dasan import __version__, config
 from dasan.rag.retrieve import RetrievalConfig
-from dasan.server import admin_api, api, documents, openai_api
+from dasan.server import admin_api, api, documents, openai_api, press_api
 from dasan.server import errors as server_errors
 from dasan.server.state import ServerState
 
@@ -147,7 +147,8 @@ def create_app(data_dir: Path, *, backends: dict[str, Any] | None = None, ingest
     )
     app.state.dasan = state
     server_errors.install(app)
-    for router in (api.router, documents.router, openai_api.router, admin_api.router, admin_api.audit_router):
+    for router in (api.router, documents.router, openai_api.router, admin_api.router, admin_api.audit_router,
+                   press_api.router):
         app.include_router(router)
     _mount_ui(app)
     app.add_middleware(BodyLimit)

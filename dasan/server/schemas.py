@@ -361,3 +361,18 @@ class EmbeddingResponse(BaseModel):
     data: list[EmbeddingItem]
     model: str
     usage: EmbeddingUsage
+
+
+class PressDraftRequest(BaseModel):
+    brief: str = Field(..., description="보도자료 요지 (dasan press draft와 같은 YAML, 또는 JSON)")
+    background: bool = Field(True, description="볼 수 있는 과거 보도자료에서 '추진 경과'를 찾아 인용")
+    backend: str = Field("extractive", max_length=64, description="리드 문단을 쓸 모델 (기본: 모델 없이 요지만으로)")
+    collection: str | None = Field(None, max_length=512)
+
+
+class PressDraftResponse(BaseModel):
+    draft: dict[str, Any]
+    preview_html: str
+    style: list[dict[str, Any]]
+    hwpx_base64: str
+    filename: str

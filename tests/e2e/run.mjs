@@ -131,6 +131,20 @@ async function run(browserCtx) {
   timings.upload_ms = Date.now() - t;
   await shot(page, '03-upload-done');
 
+  // 2b. Drafting a press release from the prefilled example brief: preview, style check, HWPX link.
+  step = 'press-draft';
+  await gotoView(page, 'press');
+  await page.click('#press-submit');
+  await page.waitForFunction(() => !document.querySelector('#press-result').hidden
+    || document.querySelector('#press-status').dataset.kind === 'error', null, { timeout: 60000 });
+  const pressStatus = await page.textContent('#press-status');
+  const preview = await page.evaluate(() => document.querySelector('#press-preview').srcdoc || '');
+  const href = await page.getAttribute('#press-download', 'href');
+  check('press_draft_made', pressStatus.includes('초안을 만들었습니다') && preview.includes('보도자료'), pressStatus);
+  check('press_draft_download_link', Boolean(href) && href.startsWith('blob:'), href);
+  check('press_draft_style_listed', (await page.locator('#press-style li').count()) >= 1);
+  await shot(page, '03b-press-draft');
+
   // 3. The document browser (admin sees the public HWPX and the 민감 document).
   step = 'docs-admin';
   await gotoView(page, 'docs');

@@ -7,6 +7,7 @@ import { loadDocsView, loadDocuments, onSearch } from './browse.js';
 import { onChatSubmit } from './chat.js';
 import { $, KEY_STORAGE, api, clear, h, hooks, isAdmin, listOf, setStatus, sleep, state, toast } from './core.js';
 import { closePanel } from './panel.js';
+import { onPressDraft } from './press.js';
 import { onUpload, showChosenFiles } from './upload.js';
 
 // -- login / logout ------------------------------------------------------------------------
@@ -60,7 +61,7 @@ function sessionExpired(message) {
 }
 
 // -- views ---------------------------------------------------------------------------------
-const VIEWS = ['chat', 'search', 'docs', 'upload', 'admin'];
+const VIEWS = ['chat', 'search', 'docs', 'upload', 'press', 'admin'];
 
 function showView(name, { focus = true } = {}) {
   if (!state.me) return;
@@ -170,6 +171,7 @@ function bind() {
   $('#search-form').addEventListener('submit', onSearch);
   $('#documents-all').addEventListener('click', () => loadDocuments(''));
   $('#upload-form').addEventListener('submit', onUpload);
+  $('#press-form').addEventListener('submit', onPressDraft);
   $('#upload-files').addEventListener('change', showChosenFiles);
   $('#user-form').addEventListener('submit', onAddUser);
   $('#key-form').addEventListener('submit', onCreateKey);
