@@ -522,3 +522,5 @@ def test_press_draft_endpoint(env: Env, tmp_path: Path) -> None:
                               headers=env.h("kim")), 400, "invalid_brief")
     assert "'distributed'" in bad["message"]  # names the missing field
     assert_error(c.post("/v1/press/draft", json={"brief": brief}, headers=env.h("kim_search_only")), 403)
+    css = c.get("/v1/press/preview.css")  # the preview's rules as a file (the UI's CSP forbids inline style)
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css") and ".headline" in css.text

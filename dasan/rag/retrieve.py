@@ -276,29 +276,23 @@ class Retriever:
         """For each chunk: every chunk of the statute article it belongs to, in document order,
         that ``flt`` permits (for other kinds: the chunk itself). A long article is split into
         several chunks and search keeps only its best one; the answer composer reads it whole."""
-        mask = self._mask(flt)
-        want: dict[str, list[str]] = {}
-        for cid in chunk_ids:
-            row = self._row(cid)
-            if row is None:
-                continue
-            rows = np.nonzero(self._group == self._group[row])[0]
-            if mask is not None:
-                rows = rows[mask[rows]]
-            want[cid] = [self._ids[int(r)] for r in rows]
-        found = {c.id: c for c in self.store.get_chunks(sorted({i for ids in want.values() for i in ids}))}
-        return {cid: [found[i] for i in ids if i in found] for cid, ids in want.items()}
+        return self._same_unit_chunks(chunk_ids, flt, self._group)
 
     def document_chunks(self, chunk_ids: list[str], flt: SearchFilter | None = None) -> dict[str, list[Chunk]]:
         """For each chunk: every chunk of its document, in document order, that ``flt`` permits
         (a press release read whole; access filters applied as in search)."""
+        return self._same_unit_chunks(chunk_ids, flt, self._doc)
+
+    def _same_unit_chunks(self, chunk_ids: list[str], flt: SearchFilter | None,
+                          unit: np.ndarray) -> dict[str, list[Chunk]]:
+        """Chunks sharing ``unit[row]`` with each given chunk, permitted by ``flt``, in order."""
         mask = self._mask(flt)
         want: dict[str, list[str]] = {}
         for cid in chunk_ids:
             row = self._row(cid)
             if row is None:
                 continue
-            rows = np.nonzero(self._doc == self._doc[row])[0]
+            rows = np.nonzero(unit == unit[row])[0]
             if mask is not None:
                 rows = rows[mask[rows]]
             want[cid] = [self._ids[int(r)] for r in rows]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from dasan.errors import ConfigError
 from dasan.security.access import require
@@ -27,6 +27,14 @@ from dasan.server.errors import ApiError
 
 router = APIRouter(tags=["보도자료"])
 MAX_BRIEF_CHARS = 50_000
+
+
+@router.get("/v1/press/preview.css", summary="초안 미리보기 스타일 (키 불필요)", include_in_schema=False)
+def preview_css() -> Response:
+    """The preview page's rules as a file: the web UI's CSP forbids the inline <style>."""
+    from dasan.apps.press.draft import PREVIEW_CSS
+
+    return Response(PREVIEW_CSS, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
 
 @router.post("/v1/press/draft", summary="보도자료 초안 작성 (요지 → HWPX·미리보기·문체 점검)",

@@ -775,7 +775,7 @@ def render_markdown(draft: Draft) -> str:
     return "\n".join(out) + "\n"
 
 
-_CSS = """
+PREVIEW_CSS = """
 body{font-family:'Malgun Gothic','Apple SD Gothic Neo','Noto Sans KR',sans-serif;max-width:52rem;margin:2rem auto;
 line-height:1.7;color:#111;padding:0 1rem}
 table{border-collapse:collapse;width:100%;margin:.8rem 0}td,th{border:1px solid #999;padding:.3rem .5rem}
@@ -795,7 +795,7 @@ def render_html(draft: Draft) -> str:
         "<!DOCTYPE html>",
         '<html lang="ko">',
         '<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(draft.headline)} · {e(draft.ministry)} 보도자료 초안</title><style>{_CSS}</style></head>",
+        f"<title>{e(draft.headline)} · {e(draft.ministry)} 보도자료 초안</title><style>{PREVIEW_CSS}</style></head>",
         "<body>",
         f'<table class="banner"><tr><td class="ministry">{e(draft.ministry)}</td><td>보도자료</td></tr></table>',
         f'<table class="dates"><tr><th>배포</th><td>{e(draft.distributed_text)}</td><th>보도시점</th>'

@@ -38,7 +38,7 @@ function showDraft(r) {
   if (!src.length) sources.append(h('li', { class: 'muted' }, '인용한 과거 보도자료가 없습니다.'));
   for (const x of src) sources.append(h('li', {}, x.citation || x.title || ''));
   // The page's CSP forbids inline styles, so the preview's <style> is swapped for the same
-  // rules served as a file; the frame is sandboxed: no scripts, no same-origin access.
-  const css = `<link rel="stylesheet" href="${location.origin}/static/press-preview.css">`;
+  // rules served by /v1/press/preview.css; the frame is sandboxed: no scripts, no same-origin access.
+  const css = `<link rel="stylesheet" href="${location.origin}/v1/press/preview.css">`;
   $('#press-preview').srcdoc = r.preview_html.replace(/<style>[\s\S]*?<\/style>/i, css);
 }
