@@ -652,7 +652,7 @@ def bench_answers_cmd(corpus: tuple[str, ...], questions: str, backends: tuple[s
     if as_json:
         _emit_json(result)
         return
-    cols = ["keyword_hit", "citation_accuracy", "false_refusal", "refusal_unanswerable", "ttft_p50_ms",
+    cols = ["keyword_hit", "citation_accuracy", "citation_precision", "false_refusal", "refusal_unanswerable", "ttft_p50_ms",
             "total_p95_ms"]
     click.echo(f"questions: {result['n']} ({result['answerable']} answerable)")
     click.echo(f"{'backend':<12}" + "".join(f"{c:>22}" for c in cols))

@@ -18,10 +18,12 @@ def test_score_answer_rules() -> None:
     s = score_answer(q, "청년이란 19세 이상\n34세  이하인 사람 [1]", False, ["청년기본법 제3조 제1호", "청년기본법 제4조"])
     assert s["keyword_hit"] == 1.0 and s["citation_hit"] == 1.0 and s["refused"] == 0.0
     assert s["articles"] == 2.0  # 제3조 제1호 and 제4조 are two articles
+    assert s["citation_precision"] == 0.5  # one of the two articles cited is gold
     wrong = score_answer(q, "19세 이상 34세 이하 [1]", False, ["청년기본법 시행령 제3조"])
     assert wrong["citation_hit"] == 0.0  # the 시행령's 제3조 is another article
     refused = score_answer(q, "제공된 문서에서 근거를 찾지 못했습니다.", True, [])
     assert refused["keyword_hit"] == 0.0 and refused["refused"] == 1.0
+    assert "citation_precision" not in refused  # a refusal cites nothing: no precision to count
     assert score_answer({"gold": []}, "…", True, []) == {"refused_unanswerable": 1.0}
 
 

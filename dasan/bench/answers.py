@@ -31,12 +31,18 @@ def score_answer(q: dict[str, Any], text: str, refused: bool,
     gold = [g for g in q.get("gold") or [] if g.strip()]
     if not gold:
         return {"refused_unanswerable": float(refused)}
-    units = {r.unit for r in collapse(citations)}
+    distinct = collapse(citations)
+    units = {r.unit for r in distinct}
     breadth = {"articles": float(len(units)), "chars": float(len(text))}
     kw = q.get("answer_keywords") or []
     hit = (not refused) and all(_norm(k) in _norm(text) for k in kw)
     cited = (not refused) and any(hits_gold(c, g) for c in citations for g in gold)
-    return {"keyword_hit": float(hit), "citation_hit": float(cited), "refused": float(refused), **breadth}
+    out = {"keyword_hit": float(hit), "citation_hit": float(cited), "refused": float(refused), **breadth}
+    if not refused and units:
+        # citation precision: the share of the distinct articles/documents cited that are gold
+        good = {r.unit for r in distinct if any(hits_gold(r, g) for g in gold)}
+        out["citation_precision"] = len(good) / len(units)
+    return out
 
 
 def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], *,
@@ -92,12 +98,16 @@ def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], 
             by_category[cat] = {"n": len(rs)} | ({
                 "keyword_hit": mean([r["keyword_hit"] for r in ans_rows]),
                 "citation_accuracy": mean([r["citation_hit"] for r in ans_rows]),
+                "citation_precision": mean([r["citation_precision"] for r in ans_rows if "citation_precision" in r]),
                 "false_refusal": mean([r["refused"] for r in ans_rows]),
                 "answer_chars_p50": round(percentile(shown, 50), 1) if shown else None,
             } if ans_rows else {"refusal_unanswerable": mean([r["refused_unanswerable"] for r in rs])})
         out[b] = {
             "keyword_hit": mean([r["keyword_hit"] for r in answerable]),
             "citation_accuracy": mean([r["citation_hit"] for r in answerable]),
+            # share of the articles/documents an answer cites that are gold (accuracy only asks
+            # whether any one is): broad answers score high accuracy and low precision
+            "citation_precision": mean([r["citation_precision"] for r in answerable if "citation_precision" in r]),
             "false_refusal": mean([r["refused"] for r in answerable]),
             "refusal_unanswerable": mean([r["refused_unanswerable"] for r in unanswerable]),
             # how broad the answers are: citation accuracy rises with every article quoted
