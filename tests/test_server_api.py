@@ -524,3 +524,22 @@ def test_press_draft_endpoint(env: Env, tmp_path: Path) -> None:
     assert_error(c.post("/v1/press/draft", json={"brief": brief}, headers=env.h("kim_search_only")), 403)
     css = c.get("/v1/press/preview.css")  # the preview's rules as a file (the UI's CSP forbids inline style)
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css") and ".headline" in css.text
+
+
+def test_briefing_json_upload_becomes_one_document_per_release(env: Env) -> None:
+    records = [{"NewsItemId": f"77{i}", "Title": title, "MinisterCode": "교육부", "ApproveDate": "2026-05-22 15:00:00",
+                "EmbargoDate": "", "DataContents": f"<p>{body}</p>"}
+               for i, (title, body) in enumerate([
+                   ("학교 안전점검 결과 발표", "교육부는 전국 학교 1,200곳의 안전점검 결과를 발표했다."),
+                   ("교원 연수 확대", "교육부는 교원 연수 인원을 3만 명으로 확대한다고 밝혔다."),
+               ])]
+    data = json.dumps(records, ensure_ascii=False).encode()
+    auth = env.h("admin")
+    r = env.client.post("/v1/documents", headers=auth, data={"collection": "브리핑"},
+                        files={"files": ("briefing.json", data, "application/json")})
+    assert r.status_code == 202, r.text
+    job = wait_job(env.client, r.json()["job"], auth)
+    assert job["files"][0]["status"] == "ingested", job
+    docs = env.client.get("/v1/documents", headers=auth, params={"collection": "브리핑"}).json()["documents"]
+    assert sorted(d["title"] for d in docs) == ["교원 연수 확대", "학교 안전점검 결과 발표"]
+    assert {d["kind"] for d in docs} == {"press"}

@@ -188,15 +188,15 @@ def ingest_paths(store: Store, paths: Iterable[str | Path], *, collection: str =
         on_start(len(files))
     store.ensure_collection(collection)
     for f in files:
-        for res in _ingest_any(store, f, collection, classification, extra_meta):
+        for res in ingest_any(store, f, collection, classification, extra_meta):
             report.results.append(res)
             if on_file:
                 on_file(res)
     return report
 
 
-def _ingest_any(store: Store, path: Path, collection: str, classification: str,
-                extra_meta: dict[str, Any] | None) -> list[FileResult]:
+def ingest_any(store: Store, path: Path, collection: str = DEFAULT_COLLECTION, classification: str = DEFAULT_LEVEL,
+               extra_meta: dict[str, Any] | None = None) -> list[FileResult]:
     """A 정책브리핑 JSON file yields one result per release; any other file one result."""
     try:
         if path.stat().st_size <= config.MAX_FILE_BYTES:
@@ -209,3 +209,19 @@ def _ingest_any(store: Store, path: Path, collection: str, classification: str,
     except OSError:
         pass  # ingest_file reports it
     return [ingest_file(store, path, collection, classification, extra_meta)]
+
+
+def merge_results(results: list[FileResult]) -> FileResult:
+    """One result for a file that yielded several documents (a 정책브리핑 JSON file): ingested
+    when any record was, its first document, all chunks, the failures' reasons joined."""
+    if len(results) == 1:
+        return results[0]
+    ok = [r for r in results if r.status != "failed"]
+    failed = [r for r in results if r.status == "failed"]
+    status = next((s for s in ("ingested", "unchanged", "empty") if any(r.status == s for r in ok)), "failed")
+    first = ok[0] if ok else results[0]
+    error = "; ".join(f"{Path(r.path).name}: {r.error}" for r in failed[:5]) or None
+    return FileResult(path=first.path.split("#")[0], status=status, document_id=first.document_id,
+                      format=first.format, kind=first.kind, chunks=sum(r.chunks for r in ok),
+                      error=error if status == "failed" or failed else None,
+                      replaced=[x for r in results for x in r.replaced])

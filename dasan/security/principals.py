@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 import sqlite3
@@ -54,6 +55,8 @@ KEY_PREFIX = "dsn_"
 _KEY_RE = re.compile(r"dsn_[0-9a-f]{8}_[A-Za-z0-9_-]{43}")
 _PREFIX_RE = re.compile(r"dsn_[0-9a-f]{8}")
 _BAD_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+log = logging.getLogger(__name__)
 
 
 # -- records -----------------------------------------------------------------------------
@@ -526,9 +529,19 @@ class Directory:
         """Records use of a key, at most once per ``min_interval_s`` (avoids a write per request)."""
         t = now or _utcnow()
         cutoff = _iso(t - timedelta(seconds=min_interval_s))
-        with self._tx() as c:
-            c.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
-                      (_iso(t), key_id, cutoff))
+        row = self._conn.execute("SELECT last_used_at FROM api_keys WHERE id = ?", (key_id,)).fetchone()
+        if row is None or (row[0] is not None and row[0] >= cutoff):
+            return  # used within the interval: no write (and no write lock) per request
+        try:
+            with self._tx() as c:
+                c.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+                          (_iso(t), key_id, cutoff))
+        except sqlite3.OperationalError as e:
+            # "last used" is bookkeeping, not an access decision: a store busy with a long
+            # ingest must not turn a valid key into a server error (the next request records it)
+            if "locked" not in str(e) and "busy" not in str(e):
+                raise
+            log.warning("could not record the use of API key %s now (%s)", key_id, e)
 
 
 def _norm(name: str) -> str:

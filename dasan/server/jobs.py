@@ -309,14 +309,16 @@ class JobQueue:
                 self._finish(job)
 
     def _process(self, job: Job) -> None:
-        from dasan.ingest.pipeline import ingest_file
+        from dasan.ingest.pipeline import ingest_any, merge_results
 
         store = self._worker_store()
         for f in job.files:
             if f.status != "queued" or f.sha256 is None:
                 continue
             try:
-                res = ingest_file(store, self.originals.link(f.sha256, f.name), job.collection, job.level)
+                # a 정책브리핑 JSON file holds several releases: one result for the file
+                res = merge_results(ingest_any(store, self.originals.link(f.sha256, f.name), job.collection,
+                                               job.level))
             except Exception as e:
                 log.exception("ingesting %s failed", f.name)
                 f.status, f.code, f.error = "failed", "internal_error", f"수집 중 오류: {type(e).__name__}"
