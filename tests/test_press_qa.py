@@ -136,7 +136,6 @@ def test_time_in_the_question_bounds_the_release_date_inside_the_search(world) -
 def test_relative_times_default_to_the_newest_release_date(world) -> None:
     _, _, retriever = world
     answerer = Answerer(retriever)  # no injected date: the newest 보도일 the asker may see
-    assert answerer.reference_date() == date(2026, 7, 13)
     _, flt, window = answerer.press_scope("지난달 발표한 보도자료", None)
     assert window is not None and window.reference == "2026-07-13"
     assert (flt.date_from, flt.date_to) == ("2026-06-01", "2026-06-30")

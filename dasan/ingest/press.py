@@ -534,7 +534,7 @@ def parse_press_release(doc: Document) -> PressRelease:
         pr.distributed_at = at.isoformat() if at else None
     emb = values.get("보도시점", "")
     if head.embargo_text is not None:
-        _table_embargo(pr, head.embargo_text, dist)
+        _table_embargo(pr, head.embargo_text)
     elif emb or "즉시" in dist:
         pr.embargo_text = emb or dist
         ref = int(pr.distributed[:4]) if pr.distributed else None
@@ -651,7 +651,7 @@ def parse_press_release(doc: Document) -> PressRelease:
     return pr
 
 
-def _table_embargo(pr: PressRelease, text: str, dist: str) -> None:
+def _table_embargo(pr: PressRelease, text: str) -> None:
     """보도시점 from the header table: one time per channel; the earliest ends the embargo."""
     pr.embargo_text = " / ".join(" ".join(x.split()) for x in split_channels(text))
     ref = dt.date.fromisoformat(pr.distributed) if pr.distributed else None
@@ -679,9 +679,7 @@ def _table_embargo(pr: PressRelease, text: str, dist: str) -> None:
         if pr.distributed is None and when is not None:
             pr.distributed = when.date().isoformat()  # "2026. 4. 28.(화) 배포 즉시"
         return
-    if dist and not text.strip():
-        return
-    pr.embargo_hold = True
+    pr.embargo_hold = True  # a 보도시점 cell nobody can read (blank included): fails closed
 
 
 def _mentions_embargo(doc: Document, head: Header) -> bool:

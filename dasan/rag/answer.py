@@ -68,7 +68,7 @@ class Relevance:
 class Answerer:
     """``now``: the date relative times in a question ("지난달 발표한") are resolved against;
     None (default) uses the newest 보도일 among the releases the asker may see (the store's
-    "as of" date), see :meth:`reference_date`."""
+    "as of" date), see :meth:`press_scope`."""
 
     def __init__(self, retriever: Retriever, backends: dict[str, Any] | None = None,
                  config: AnswerConfig | None = None, now: date | None = None) -> None:
@@ -79,21 +79,15 @@ class Answerer:
         self.press_config: Any = None  # dasan.apps.press.qa.PressQAConfig (None: its defaults)
 
     # -- press releases ----------------------------------------------------------------------
-    def reference_date(self, flt: SearchFilter | None = None) -> date | None:
-        """The injected ``now``, else the newest 보도일 permitted by ``flt``; None without releases."""
-        if self.now is not None:
-            return self.now
-        latest = self.retriever.latest_date(flt)
-        return date.fromisoformat(latest) if latest else None
-
     def press_scope(self, question: str, flt: SearchFilter | None) -> tuple[bool, SearchFilter | None, TimeWindow | None]:
         """Whether the store holds releases the asker may see, and the filter narrowed by the
         publishing time the question names ("3월에 발표한 …": 보도일 bounds inside the search)."""
         if flt is not None and flt.kinds and "press" not in flt.kinds:
             return False, flt, None
-        ref = self.reference_date(flt) if self.retriever.latest_date(flt) is not None else None
-        if ref is None:  # no release the asker may see: statutes and documents as before
+        latest = self.retriever.latest_date(flt)  # one pass over the access columns per question
+        if latest is None:  # no release the asker may see: statutes and documents as before
             return False, flt, None
+        ref = self.now or date.fromisoformat(latest)
         window = release_window(question, ref)
         if window is None:
             return True, flt, None
