@@ -17,6 +17,10 @@ from dasan.store import Store, open_store
 from dasan.types import Principal
 
 
+def _stderr(message: str) -> None:
+    click.echo(message, err=True)
+
+
 def _emit_json(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
@@ -611,27 +615,46 @@ def bench_press_cmd(corpus: tuple[str, ...], as_json: bool) -> None:
 
 
 @bench.command("retrieval")
-@click.option("--corpus", "corpus", multiple=True, required=True, type=click.Path(exists=True),
+@click.option("--corpus", "corpus", multiple=True, type=click.Path(exists=True),
               help="수집할 말뭉치 경로 (여러 번 지정 가능)")
-@click.option("--questions", required=True, type=click.Path(exists=True, dir_okay=False), help="질문 JSONL")
+@click.option("--questions", type=click.Path(exists=True, dir_okay=False), help="질문 JSONL")
+@click.option("--suite", is_flag=True, help="프로젝트의 모든 질문 세트를 한 번에 (../shared/bench와 bench/)")
+@click.option("--models", "models", default=None,
+              help="비교할 학습 모델들, 쉼표로 (none, current, 모델 이름; 예: none,current,ranker-1)")
 @click.option("--embedder", default="e5", show_default=True, help="임베딩 모델 (e5, use, none)")
 @click.option("--json", "as_json", is_flag=True)
-def bench_retrieval_cmd(corpus: tuple[str, ...], questions: str, embedder: str, as_json: bool) -> None:
+@pass_ctx
+def bench_retrieval_cmd(ctx: Ctx, corpus: tuple[str, ...], questions: str | None, suite: bool, models: str | None,
+                        embedder: str, as_json: bool) -> None:
     """검색 품질(Recall@k, MRR, nDCG)과 지연시간을 기준 방식들과 함께 잽니다."""
-    from dasan.bench.retrieval import bench_retrieval
+    from dasan.bench.retrieval import bench_retrieval, bench_suite
     from dasan.rag.retrieve import RetrievalConfig
 
     cfg = RetrievalConfig(embedder=None if embedder == "none" else embedder)
-    result = bench_retrieval(list(corpus), Path(questions), retrieval=cfg,
-                             log=lambda m: click.echo(m, err=True))
+    specs = [m for m in models.split(",") if m.strip()] if models else None
+    log = _stderr
+    if suite:
+        result = bench_suite(specs, retrieval=cfg, models_home=ctx.data_dir, log=log)
+        sets = result["sets"]
+    else:
+        if not corpus or not questions:
+            raise click.UsageError("--corpus와 --questions를 주거나 --suite를 쓰세요.")
+        sets = {Path(questions).stem: bench_retrieval(list(corpus), Path(questions), retrieval=cfg, models=specs,
+                                                      models_home=ctx.data_dir, log=log)}
+        result = next(iter(sets.values()))
     if as_json:
         _emit_json(result)
         return
-    click.echo(f"questions: {result['n']}, chunks: {result['chunks']}")
     cols = ["recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "p50_ms", "p95_ms"]
-    click.echo(f"{'system':<16}" + "".join(f"{c:>11}" for c in cols))
-    for name, m in result["systems"].items():
-        click.echo(f"{name:<16}" + "".join(f"{m[c]:>11}" for c in cols))
+    for set_name, res in sets.items():
+        click.echo(f"== {set_name}: questions {res['n']}, chunks {res['chunks']}")
+        width = max(16, *(len(n) + 2 for n in res["systems"]))
+        click.echo(f"{'system':<{width}}" + "".join(f"{c:>11}" for c in cols))
+        for name, m in res["systems"].items():
+            click.echo(f"{name:<{width}}" + "".join(f"{m[c]:>11}" for c in cols))
+        leaks = {k: v for k, v in (res.get("questions_in_training_data") or {}).items() if v}
+        for k, v in leaks.items():
+            click.echo(f"경고: {k}는 이 세트의 질문 {v}개를 학습에 썼습니다 (수치가 부풀려짐)")
 
 
 @bench.command("answers")
@@ -672,9 +695,10 @@ def _register_security() -> None:
     from dasan.apps.press.cli import press
     from dasan.bench.load import load
     from dasan.bench.scale import scale
+    from dasan.learn.cli import models, train_cmd
     from dasan.server.serve import serve
 
-    for group in (users, departments, keys, audit, pii, serve, press):
+    for group in (users, departments, keys, audit, pii, serve, press, train_cmd, models):
         cli.add_command(group)
     bench.add_command(pii_bench_cmd)
     bench.add_command(load)

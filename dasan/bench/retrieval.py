@@ -67,11 +67,36 @@ def run_system(name: str, rank: Callable[[str], list[Result]], questions: list[d
     return summarise(per_q, lat)
 
 
+def resolve_models(specs: list[str], home: Path) -> list[tuple[str, Any, set[str]]]:
+    """``none``/``base`` (no learned stage), ``current`` (the model chosen in ``home``) or a model
+    name → (label, LearnedRanker or None, ids of the records it learned from)."""
+    from dasan.learn import registry
+    from dasan.learn.train import training_ids
+
+    out: list[tuple[str, Any, set[str]]] = []
+    for spec in specs:
+        spec = spec.strip()
+        if not spec:
+            continue
+        name = registry.current_name(home) if spec == "current" else (None if spec in ("none", "base") else spec)
+        if name is None:
+            out.append(("dasan" if spec == "current" else "dasan[none]", None, set()))
+            continue
+        path = registry.model_path(home, name)
+        label = f"dasan[{name}]" if spec != "current" else f"dasan[current={name}]"
+        out.append((label, registry.load_ranker(home, name), training_ids(path)))
+    return out
+
+
 def bench_retrieval(corpus: list[str], questions_path: Path, *, data_dir: Path | None = None,
                     systems: tuple[str, ...] = ("dasan", "bm25-whitespace", "bm25-kiwi", "dense"),
                     retrieval: RetrievalConfig | None = None, k: int = 10,
+                    models: list[str] | None = None, models_home: Path | None = None,
                     log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
-    questions = [q for q in load_questions(questions_path) if q.get("gold")]
+    """``models``: learned-model specs to compare (see :func:`resolve_models`), each run as its
+    own "dasan[…]" system over the same index; default: the pipeline as configured."""
+    all_questions = load_questions(questions_path)
+    questions = [q for q in all_questions if q.get("gold")]
     ddir = data_dir or bench_data_dir(corpus)
     store = open_store(ddir)
     t0 = time.perf_counter()
@@ -80,6 +105,8 @@ def bench_retrieval(corpus: list[str], questions_path: Path, *, data_dir: Path |
     log(f"corpus: {s['files']} files ({s['ingested']} new, {s['unchanged']} unchanged, "
         f"{len(s['failed'])} failed) in {time.perf_counter() - t0:.1f}s")
     retriever = Retriever(store, ddir, retrieval)
+    if models is not None:
+        retriever.config.model = None
     t0 = time.perf_counter()
     retriever.refresh()
     log(f"indexes ready: {retriever.size} chunks in {time.perf_counter() - t0:.1f}s")
@@ -98,6 +125,7 @@ def bench_retrieval(corpus: list[str], questions_path: Path, *, data_dir: Path |
         return lambda q: top([r for r, _, _ in retriever.rank(q, depth, mode=mode)])  # type: ignore[arg-type]
 
     results: dict[str, Any] = {}
+    leaks: dict[str, int] = {}
     for name in systems:
         if name == "bm25-whitespace":
             ws = Bm25Matrix([whitespace_tokenize(Retriever.index_text(r)) for r in rows])
@@ -113,8 +141,49 @@ def bench_retrieval(corpus: list[str], questions_path: Path, *, data_dir: Path |
                 name, lambda q, dense=dense: top([i for i, _ in dense.search_vector(dense.embed_query(q), depth)]),
                 questions
             )
+        elif name == "dasan" and models is not None:
+            from dasan import config as _config
+
+            for label, ranker, trained_on in resolve_models(models, models_home or _config.data_dir()):
+                retriever.ranker_override = ranker
+                results[label] = run_system(label, via("hybrid"), questions)
+                leaks[label] = sum(1 for q in all_questions if q.get("id") in trained_on)
+                log(f"{label}: {results[label]}")
+            retriever.ranker_override = None
+            continue
         elif name == "dasan":
             results[name] = run_system(name, via("hybrid"), questions)
         log(f"{name}: {results.get(name)}")
     store.close()
-    return {"n": len(questions), "chunks": len(rows), "machine": machine(), "systems": results}
+    out = {"n": len(questions), "chunks": len(rows), "machine": machine(), "systems": results}
+    if models is not None:
+        out["questions_in_training_data"] = leaks
+    return out
+
+
+SUITE = (  # (name, corpus under the shared folder, questions: shared bench/… or the repo's bench/…)
+    ("law_qa_dev", "data/laws", "bench/law_qa_dev.jsonl"),
+    ("law_qa_heldout", "data/laws", "repo:bench/law_qa_heldout.jsonl"),
+    ("law_defs", "data/laws", "bench/law_defs.jsonl"),
+    ("realqa_dev", "data/laws", "bench/realqa_dev.jsonl"),
+    ("press_qa_dev", "data/press-moe", "bench/press_qa_dev.jsonl"),
+)
+
+
+def bench_suite(models: list[str] | None = None, *, shared: Path | None = None, repo: Path | None = None,
+                retrieval: RetrievalConfig | None = None, models_home: Path | None = None,
+                log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+    """Every question set of the project in one run (the shared folder's sets and the repo's
+    held-out set), each with the legs and the requested models."""
+    shared = shared or config.shared_dir()
+    repo = repo or Path(__file__).resolve().parents[2]
+    out: dict[str, Any] = {"machine": machine(), "sets": {}}
+    for name, corpus, qpath in SUITE:
+        qfile = repo / qpath[5:] if qpath.startswith("repo:") else shared / qpath
+        if not qfile.exists() or not (shared / corpus).exists():
+            log(f"{name}: 건너뜀 ({qfile} 없음)")
+            continue
+        log(f"== {name}")
+        out["sets"][name] = bench_retrieval([str(shared / corpus)], qfile, models=models, models_home=models_home,
+                                            retrieval=retrieval, log=log)
+    return out

@@ -105,6 +105,9 @@ class RetrievalConfig:
     expansion_weight: float = 0.5  # BM25 weight of an added legal term relative to the question's own
     expand_dense: bool = True  # also append the legal terms to the text the dense leg embeds
     collapse_articles: bool = True
+    # Learned final ranking (dasan/learn): "current" = the model chosen with `dasan models use`
+    # in this data directory (none chosen: no learned stage), None = never, else a model name.
+    model: str | None = "current"
 
 
 class Retriever:
@@ -124,6 +127,11 @@ class Retriever:
         self.timings_ms: dict[str, float] = {}
         self.last_expansion: Expansion | None = None
         self._row_of: dict[str, int] | None = None
+        self._article = np.zeros(0, dtype=object)  # per row: statute article key ("" for other kinds)
+        self._article_row: dict[str, int] = {}  # article key → its first row
+        self.ranker_override = None  # a LearnedRanker set explicitly (benchmarks); None: by config
+        self._selection = None
+        self._data_dir = data_dir
 
     @property
     def dense(self):
@@ -190,6 +198,8 @@ class Retriever:
         self._repealed = np.zeros(n, dtype=bool)
         groups: dict[str, int] = {}
         self._group = np.empty(n, dtype=np.int32)  # self._group[row]: hashable article key
+        self._article = np.empty(n, dtype=object)
+        self._article_row = {}
         docs: dict[str, int] = {}
         self._doc = np.empty(n, dtype=np.int32)  # self._doc[row]: document code
         for i, r in enumerate(rows):
@@ -198,7 +208,11 @@ class Retriever:
             self._penal[i] = is_penalty_title(str(m.get("article_title") or ""))
             self._dates[i] = date_key(str(m.get("시행일자") or m.get("release_date") or ""))
             self._repealed[i] = m.get("상태") == "폐지"
-            key = f"{r['document_id']}|{article_key(r['citation'])}" if r["kind"] == "law" else r["id"]
+            art = shared.setdefault(article_key(r["citation"]), article_key(r["citation"])) if r["kind"] == "law" else ""
+            self._article[i] = art
+            if art:
+                self._article_row.setdefault(art, i)
+            key = f"{r['document_id']}|{art}" if r["kind"] == "law" else r["id"]
             self._group[i] = groups.setdefault(key, len(groups))
             self._doc[i] = docs.setdefault(r["document_id"], len(docs))
         del groups, docs
@@ -345,9 +359,48 @@ class Retriever:
                 out[r] = math.sqrt(self.config.phrase_boost)
         return out
 
+    def ranker(self):
+        """The learned final-ranking model in use (None: the hybrid ranking is final)."""
+        if self.ranker_override is not None:
+            return self.ranker_override
+        name = self.config.model
+        if not name:
+            return None
+        if self._selection is None:
+            from dasan.learn.registry import ModelSelection, load_ranker
+
+            if name != "current":
+                self._selection = _Fixed(load_ranker(self._data_dir, name))
+            else:
+                self._selection = ModelSelection(self._data_dir)
+        return self._selection.get()
+
+    def article_of(self, row: int) -> str:
+        """The statute article key of a row ("" for chunks that are not statute articles)."""
+        return self._article[row] or ""
+
+    def article_row(self, key: str) -> int | None:
+        return self._article_row.get(key)
+
     def rank(self, query: str, k: int = 10, flt: SearchFilter | None = None,
              mode: Mode = "hybrid") -> list[tuple[int, float, dict[str, float]]]:
         """Ranked ``(row, score, per_leg_scores)``; rows index the retriever's chunk list."""
+        stages = self.rank_stages(query, k, flt, mode)
+        fused = stages.fused
+        ranker = self.ranker() if mode == "hybrid" else None
+        if ranker is not None and fused:
+            t0 = time.perf_counter()
+            mask = stages.mask
+            fused = ranker.rerank(fused, stages.tokens, stages.vector if stages.vector.size else None,
+                                  self.article_of, self.article_row,
+                                  (lambda r: True) if mask is None else (lambda r: bool(mask[r])))
+            self.timings_ms["learned"] = (time.perf_counter() - t0) * 1000
+        return fused[:k]
+
+    def rank_stages(self, query: str, k: int = 10, flt: SearchFilter | None = None,
+                    mode: Mode = "hybrid") -> RankStages:
+        """The hybrid ranking before any learned stage, with what the learned stage reads: the
+        question's tokens, its query vector and the access mask. ``fused`` is not cut to ``k``."""
         self.refresh()
         cfg = self.config
         mask = self._mask(flt)
@@ -396,7 +449,7 @@ class Retriever:
             fused = out
         if cfg.value_boost != 1.0 and fused:
             fused = self._value_rerank(query, fused, cfg)
-        return fused[:k]
+        return RankStages(fused, q_tokens, qv, mask)
 
     def _value_rerank(self, query: str, fused: list[Ranked], cfg: RetrievalConfig) -> list[Ranked]:
         types = expected_types(query)
@@ -429,6 +482,22 @@ class Retriever:
             Hit(chunk=chunks[cid], score=score, rank=i, snippet=snippet(chunks[cid].text, terms), scores=legs)
             for i, ((_, score, legs), cid) in enumerate(zip(ranked, ids, strict=True), 1)
         ]
+
+
+@dataclass
+class RankStages:
+    fused: list[Ranked]
+    tokens: list[str]
+    vector: np.ndarray
+    mask: np.ndarray | None
+
+
+class _Fixed:
+    def __init__(self, ranker) -> None:
+        self.ranker = ranker
+
+    def get(self):
+        return self.ranker
 
 
 def convex(lexical: list[tuple[int, float]], dense: list[tuple[int, float]], alpha: float,
