@@ -104,7 +104,7 @@ def bench_retrieval(corpus: list[str], questions_path: Path, *, data_dir: Path |
     s = report.summary()
     log(f"corpus: {s['files']} files ({s['ingested']} new, {s['unchanged']} unchanged, "
         f"{len(s['failed'])} failed) in {time.perf_counter() - t0:.1f}s")
-    retriever = Retriever(store, ddir, retrieval)
+    retriever = Retriever(store, ddir, retrieval, models_home=models_home or config.data_dir())
     if models is not None:
         retriever.config.model = None
     t0 = time.perf_counter()

@@ -111,7 +111,10 @@ class RetrievalConfig:
 
 
 class Retriever:
-    def __init__(self, store: Store, data_dir: Path, config: RetrievalConfig | None = None) -> None:
+    def __init__(self, store: Store, data_dir: Path, config: RetrievalConfig | None = None, *,
+                 models_home: Path | None = None) -> None:
+        """``models_home``: the data directory whose ``models/`` holds learned models (default
+        ``data_dir``)."""
         self.store = store
         self.config = config or RetrievalConfig()
         self.index_dir = data_dir / "index"
@@ -131,7 +134,7 @@ class Retriever:
         self._article_row: dict[str, int] = {}  # article key → its first row
         self.ranker_override = None  # a LearnedRanker set explicitly (benchmarks); None: by config
         self._selection = None
-        self._data_dir = data_dir
+        self._models_home = models_home or data_dir
 
     @property
     def dense(self):
@@ -370,9 +373,9 @@ class Retriever:
             from dasan.learn.registry import ModelSelection, load_ranker
 
             if name != "current":
-                self._selection = _Fixed(load_ranker(self._data_dir, name))
+                self._selection = _Fixed(load_ranker(self._models_home, name))
             else:
-                self._selection = ModelSelection(self._data_dir)
+                self._selection = ModelSelection(self._models_home)
         return self._selection.get()
 
     def article_of(self, row: int) -> str:
