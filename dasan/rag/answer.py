@@ -2,8 +2,9 @@
 
 Backends:
 
-- ``extractive`` (no language model): picks the source units (statute 항·호 lines or
-  sentences) that best cover the question and quotes them verbatim with markers;
+- ``extractive`` (no language model): opens with the one source unit (a statute 항·호 line or
+  a sentence) that best states what was asked, then quotes the units that support it,
+  verbatim, with their citations (see :mod:`dasan.rag.extract`);
 - any :class:`dasan.llm.base.LLMBackend`: writes an answer from numbered sources; each
   sentence is then verified against the sources and the citation markers are recomputed by
   the application — markers the model wrote are discarded, unsupported sentences removed.
@@ -272,9 +273,9 @@ class Answerer:
     # -- extractive ------------------------------------------------------------------
     def extractive(self, question: str, hits: list[Hit], flt: SearchFilter | None = None,
                    whole: dict[str, list[Chunk]] | None = None) -> Answer:
-        """Quote the units of the retrieved articles that best cover the question (whole
-        articles are read, units stating the asked kind of value preferred; see
-        :mod:`dasan.rag.extract`)."""
+        """The unit of the retrieved articles that best states what was asked, then its
+        supporting quotes (whole articles are read, units stating the asked kind of value
+        preferred; see :mod:`dasan.rag.extract`)."""
         cfg = self.config.compose
         top = hits[: cfg.candidates]
         if whole is None:
