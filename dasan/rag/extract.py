@@ -39,9 +39,10 @@ from dasan.types import Chunk, CitedSource, Hit
 
 _HEADING_RE = re.compile(r"^제\d+조(?:의\d+)?\s*\(.*\)\s*$")
 # Statute list items: 호 "1." "5의2.", 목 "가.", and "1)" under a 목 (levels 1, 2, 3).
-_ITEM_RES = (re.compile(r"^\d+(?:의\d+)?\.(?!\d)"), re.compile(r"^[가-하]\.(?!\d)"), re.compile(r"^\d+\)"))
+_HO = r"\d{1,3}(?:의\d+)?\.(?!\d|\s*\d{1,2}\.)"  # "1." "5의2." but not "1.5" or a date "2026. 3. 31."
+_ITEM_RES = (re.compile(rf"^{_HO}"), re.compile(r"^[가-하]\.(?!\d)"), re.compile(r"^\d+\)"))
 _LIST_STEM_RE = re.compile(r"다음\s*각\s*(?:호|목)")  # "다음 각 호의 어느 하나에 해당하는 …": the items follow
-_ENUMERATOR_RE = re.compile(r"^(?:[①-⑳]|\d+(?:의\d+)?\.(?!\d)|[가-하]\.(?!\d)|\d+\))\s*")
+_ENUMERATOR_RE = re.compile(rf"^(?:[①-⑳]|{_HO}|[가-하]\.(?!\d)|\d+\))\s*")
 # Bullets of reports and press releases (□ ○ ◦ ㅇ - * ※ ◆ …, private-use glyphs of HWP fonts).
 _BULLET_RE = re.compile(r"^(?:[\s□■○●◦ㅇ◆◇▶▷▣◧◈•·※*\-–\ue000-\uf8ff]|[\U000f0000-\U000fffff])+(?=\S)")
 QUOTES_HEADING = "근거 원문:"
