@@ -226,16 +226,19 @@ def test_a_list_stem_brings_its_items_and_weak_articles_are_not_cited(answerer: 
     from dasan.rag.extract import ComposeConfig, select
 
     stem = "③ 법 제15조제2항에 따라 위원회를 구성할 때 위원회별 청년 위촉 비율은 다음 각 호의 구분에 따른다."
-    arts = _articles(answerer, "청년기본법 시행령 제20조", lambda u: 1.0 if u == stem else 0.01)
+    arts = _articles(answerer, "청년기본법 시행령 제20조",
+                     lambda u: 1.0 if u == stem else 0.05 if u.startswith(("1. 제2항", "3. 그 밖의")) else 0.01)
     other = _articles(answerer, "청년기본법 시행령 제21조의5", lambda u: 0.3 if "3년" in u else 0.0)
     other[0].rank = 1
     comp = select([*arts, *other], ComposeConfig())
     assert comp is not None and comp.lead.text == stem
     lines, cites = comp.render()
     shown = "\n".join(lines)
-    # "다음 각 호": the items say what the stem announces, and they follow it in the quote
+    # "다음 각 호": the items say what the stem announces; the best ones follow it in the quote,
+    # within list_chars (the long 2. does not fit beside them)
     for item in ("1. 제2항제1호부터 제3호까지의 규정에 따른 위원회: 10분의 3 이상", "3. 그 밖의 위원회: 10분의 2 이상"):
         assert item in shown and shown.index(stem) < shown.index(item)
+    assert "2. 제2항제4호에 따른 위원회" not in shown
     # 제21조의5's best unit scores 0.3, below other_ratio × the lead's 1.0: it contributes no
     # quote and is not cited
     assert ComposeConfig().other_ratio > 0.3

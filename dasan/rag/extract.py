@@ -12,13 +12,14 @@ supports its article (``(article score / best score) ** rank_power``), is highes
 verbatim (its 항·호 number left off). The supporting quotes follow, with their citations:
 
 - from the lead's article, the other units that score at least ``unit_ratio`` of the lead,
-  densest first, within ``lead_chars``, and the value-stating unit when the question asks for
-  a value;
+  densest first, within ``lead_chars``, and its best ``value_units`` value-stating units when
+  the question asks for a value;
 - from other articles, only units whose weighted score is at least ``other_ratio`` of the
   lead's, within ``budget_chars`` in all and at most ``max_articles`` articles: an article is
   cited only when it contributes a quoted unit on its own merit;
-- a 호 or 목 is shown under the 항 (or 호) it belongs to, and a unit that introduces a list
-  ("다음 각 호의 어느 하나") brings its items, so no quote is cut from its context.
+- a 호 or 목 is shown under the 항 (or 호) it belongs to, and a lead that introduces a list
+  ("다음 각 호와 같다") brings its best items (``list_chars``), so no quote is cut from its
+  context.
 
 Thresholds were chosen on ../shared/bench/law_qa_dev.jsonl (see docs/benchmarks.md).
 """
@@ -58,6 +59,8 @@ class ComposeConfig:
     other_ratio: float = 0.4  # a unit of another article is quoted when its weighted score is this close to the lead's
     rank_power: float = 2.0  # unit weight = score × (its article's retrieval score / the best one) ** rank_power
     density_power: float = 0.5  # the lead article's further units are taken by score / (chars / 100) ** this
+    value_units: int = 2  # value-stating units the lead's article shows (beyond lead_chars) when a value is asked
+    list_chars: int = 140  # items shown under a lead that introduces a list (beyond budget_chars)
     value_bonus: float = 1.0  # score multiplier 1 + bonus for a unit stating the asked kind of value
     # Semantic support of a unit: e5 cosine to the question above ``dense_floor`` (unrelated
     # text on the same topic sits near 0.8), rescaled to 0..1 and weighted, added to coverage.
@@ -259,13 +262,17 @@ def select(articles: list[Article], cfg: ComposeConfig) -> Composition | None:
         if a is lead_art and s >= cfg.unit_ratio * lead_s:
             take(a, u, cfg.lead_chars)
     keep = chosen[lead_art.rank]
-    if not any(u.has_value for u in keep):
-        # the question asks for a value and this article states one: show it (it may share few
-        # words with the question: "…기준"이란 1,135밀리미터를 말한다)
-        stated = [c[3] for c in cands if c[2] is lead_art and c[3].has_value]
-        if stated:
-            keep.append(stated[0])
-            size += len(stated[0].text)
+    # The question asks for a value and this article states some: show its best value-stating
+    # units (one may share few words with the question: "…기준"이란 1,135밀리미터를 말한다; a
+    # second often holds the condition or the other half of the answer: 30일 이내 … 7일 이내).
+    missing = cfg.value_units - sum(u.has_value for u in keep)
+    for c in cands:
+        if missing <= 0:
+            break
+        if c[2] is lead_art and c[3].has_value and not any(c[3] is k for k in keep):
+            keep.append(c[3])
+            size += len(c[3].text)
+            missing -= 1
     # 2. other articles, each only through a unit that earns its place
     for g, _, a, u in cands[1:]:
         if a is lead_art:
@@ -283,14 +290,12 @@ def select(articles: list[Article], cfg: ComposeConfig) -> Composition | None:
             stated = [u for u in a.units if u.has_value]
             if stated:
                 keep.append(max(stated, key=lambda u: u.score))
-        first = keep[0]
-        if _LIST_STEM_RE.search(first.text):  # a unit that introduces a list: its items say it
+        if a is lead_art and _LIST_STEM_RE.search(lead.text):
+            # a lead that introduces a list ("다음 각 호와 같다") says it through its items
             extra = 0
-            for ch in sorted(a.children(first), key=lambda u: -u.score):
-                if any(ch is k for k in keep):
+            for ch in sorted(a.children(lead), key=lambda u: -u.score):
+                if any(ch is k for k in keep) or extra + len(ch.text) > cfg.list_chars:
                     continue
-                if extra + len(ch.text) > cfg.budget_chars // 2:
-                    break
                 keep.append(ch)
                 extra += len(ch.text)
         for u in list(keep):  # a 호 is shown under its 항, a 목 under its 호
