@@ -655,7 +655,8 @@ def bench_answers_cmd(corpus: tuple[str, ...], questions: str, backends: tuple[s
     def cell(v: Any) -> str:
         return "-" if v is None else str(v)  # "-": not applicable (e.g. model metrics of extractive)
 
-    cols = ["keyword_hit", "citation_accuracy", "citation_precision", "false_refusal", "refusal_unanswerable", "ttft_p50_ms",
+    cols = ["keyword_hit", "keyword_hit_early", "citation_accuracy", "citation_precision", "false_refusal",
+            "refusal_unanswerable", "ttft_p50_ms",
             "total_p95_ms"]
     click.echo(f"questions: {result['n']} ({result['answerable']} answerable)")
     click.echo(f"{'backend':<12}" + "".join(f"{c:>22}" for c in cols))

@@ -21,6 +21,9 @@ def test_score_answer_rules() -> None:
     assert s["keyword_hit"] == 1.0 and s["citation_hit"] == 1.0 and s["refused"] == 0.0
     assert s["articles"] == 2.0  # 제3조 제1호 and 제4조 are two articles
     assert s["citation_precision"] == 0.5  # one of the two articles cited is gold
+    assert s["keyword_hit_early"] == 1.0  # stated within the first 150 characters
+    late = score_answer(q, "청년기본법 제3조: " + "가" * 150 + " 19세 이상 34세 이하 [1]", False, ["청년기본법 제3조"])
+    assert late["keyword_hit"] == 1.0 and late["keyword_hit_early"] == 0.0
     wrong = score_answer(q, "19세 이상 34세 이하 [1]", False, ["청년기본법 시행령 제3조"])
     assert wrong["citation_hit"] == 0.0  # the 시행령's 제3조 is another article
     refused = score_answer(q, "제공된 문서에서 근거를 찾지 못했습니다.", True, [])

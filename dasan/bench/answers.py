@@ -18,6 +18,7 @@ from dasan.store import open_store
 from dasan.types import SentenceCheck
 
 _WS = re.compile(r"\s+")
+EARLY_CHARS = 150  # "says it first": the keywords within what a reader sees first
 
 
 def _norm(s: str) -> str:
@@ -37,8 +38,10 @@ def score_answer(q: dict[str, Any], text: str, refused: bool,
     breadth = {"articles": float(len(units)), "chars": float(len(text))}
     kw = q.get("answer_keywords") or []
     hit = (not refused) and all(_norm(k) in _norm(text) for k in kw)
+    early = (not refused) and all(_norm(k) in _norm(text[:EARLY_CHARS]) for k in kw)
     cited = (not refused) and any(hits_gold(c, g) for c in citations for g in gold)
-    out = {"keyword_hit": float(hit), "citation_hit": float(cited), "refused": float(refused), **breadth}
+    out = {"keyword_hit": float(hit), "keyword_hit_early": float(early), "citation_hit": float(cited),
+           "refused": float(refused), **breadth}
     if not refused and units:
         # citation precision: the share of the distinct articles/documents cited that are gold
         good = {r.unit for r in distinct if any(hits_gold(r, g) for g in gold)}
@@ -144,6 +147,8 @@ def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], 
             } if ans_rows else {"refusal_unanswerable": mean([r["refused_unanswerable"] for r in rs])})
         out[b] = {
             "keyword_hit": mean([r["keyword_hit"] for r in answerable]),
+            # every keyword within the answer's first EARLY_CHARS characters: does it say it first?
+            "keyword_hit_early": mean([r["keyword_hit_early"] for r in answerable]),
             "citation_accuracy": mean([r["citation_hit"] for r in answerable]),
             # share of the articles/documents an answer cites that are gold (accuracy only asks
             # whether any one is): broad answers score high accuracy and low precision
