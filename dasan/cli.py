@@ -652,12 +652,12 @@ def bench_answers_cmd(corpus: tuple[str, ...], questions: str, backends: tuple[s
     if as_json:
         _emit_json(result)
         return
+
     def cell(v: Any) -> str:
         return "-" if v is None else str(v)  # "-": not applicable (e.g. model metrics of extractive)
 
     cols = ["keyword_hit", "keyword_hit_early", "citation_accuracy", "citation_precision", "false_refusal",
-            "refusal_unanswerable", "ttft_p50_ms",
-            "total_p95_ms"]
+            "refusal_unanswerable", "ttft_p50_ms", "total_p95_ms"]
     click.echo(f"questions: {result['n']} ({result['answerable']} answerable)")
     click.echo(f"{'backend':<12}" + "".join(f"{c:>22}" for c in cols))
     for name, m in result["backends"].items():
