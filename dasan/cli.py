@@ -675,12 +675,23 @@ def bench_answers_cmd(corpus: tuple[str, ...], questions: str, backends: tuple[s
     if as_json:
         _emit_json(result)
         return
-    cols = ["keyword_hit", "citation_accuracy", "citation_precision", "false_refusal", "refusal_unanswerable", "ttft_p50_ms",
-            "total_p95_ms"]
+
+    def cell(v: Any) -> str:
+        return "-" if v is None else str(v)  # "-": not applicable (e.g. model metrics of extractive)
+
+    cols = ["keyword_hit", "keyword_hit_early", "citation_accuracy", "citation_precision", "false_refusal",
+            "refusal_unanswerable", "ttft_p50_ms", "total_p95_ms"]
     click.echo(f"questions: {result['n']} ({result['answerable']} answerable)")
     click.echo(f"{'backend':<12}" + "".join(f"{c:>22}" for c in cols))
     for name, m in result["backends"].items():
-        click.echo(f"{name:<12}" + "".join(f"{m[c]!s:>22}" for c in cols))
+        click.echo(f"{name:<12}" + "".join(f"{cell(m[c]):>22}" for c in cols))
+    if any(m.get("generated_answers") for m in result["backends"].values()):
+        click.echo("\n모델이 직접 쓴 문장만 (뒤에 붙인 원문 인용 제외):")
+        gen = ["generated_answers", "generated_support", "generated_keyword_hit", "generated_citation_accuracy",
+               "generated_citation_precision"]
+        click.echo(f"{'backend':<12}" + "".join(f"{c.removeprefix('generated_'):>22}" for c in gen))
+        for name, m in result["backends"].items():
+            click.echo(f"{name:<12}" + "".join(f"{cell(m.get(c)):>22}" for c in gen))
 
 
 # -- security administration (dasan/security/*_cli.py) ------------------------------

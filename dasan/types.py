@@ -2,7 +2,8 @@
 
 Every reader produces a :class:`Document` made of ordered :class:`Block` objects; structure
 parsers and the chunker turn a document into :class:`Chunk` objects that carry a
-:class:`Citation`. Later layers add :class:`Hit`, :class:`Answer` and :class:`Principal`.
+:class:`Citation`. Later layers add :class:`Hit`, :class:`Answer` (with the
+:class:`SentenceCheck` of each sentence a model wrote) and :class:`Principal`.
 """
 
 from __future__ import annotations
@@ -118,6 +119,21 @@ class CitedSource:
 
 
 @dataclass
+class SentenceCheck:
+    """One sentence a language model wrote, as the support checker judged it against the
+    sources. ``marker`` and the source fields are set when it is supported (and kept)."""
+
+    text: str  # the sentence without the markers the model wrote
+    supported: bool
+    marker: int | None = None  # the [n] the application gave it
+    chunk_id: str | None = None  # the supporting source
+    document_id: str | None = None
+    citation: str | None = None  # the supporting source's citation label
+    lexical: float = 0.0
+    semantic: float = 0.0
+
+
+@dataclass
 class Answer:
     text: str
     refused: bool
@@ -127,6 +143,13 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # e.g. removed unsupported sentences, backend fallback
     routing: dict[str, str] = field(default_factory=dict)  # model routing by level (requested, used, reason)
+    #: Every sentence a language model wrote for this answer, supported or not; None when no
+    #: model wrote any part of it (extractive answers, refusals, a model that failed).
+    generated: list[SentenceCheck] | None = None
+    #: The part of ``text`` the model wrote (its supported sentences with their markers): ``text``
+    #: starts with it and the rest is the verbatim quotes Dasan appends. Empty when none of the
+    #: model's sentences was supported (``text`` is then the quotes alone); None as ``generated``.
+    generated_text: str | None = None
 
 
 @dataclass

@@ -158,7 +158,10 @@ def test_routing_judges_every_passage_the_model_would_see(data: Path, recorder) 
     with OpenAIBackend(fake.url, fake.model, retries=0) as llm:  # cleared for 공개 only
         answerer = Answerer(r, {"openai": llm})
         answerer.config.sources = 1  # only the top hit is a "source" for routing by itself
-        answerer.config.compose.other_ratio = 0.0  # the composer quotes every candidate article
+        # the composer quotes every candidate article
+        answerer.config.compose.other_ratio = 0.0
+        answerer.config.compose.max_articles = answerer.config.compose.candidates
+        answerer.config.compose.budget_chars = 100_000
         flt = guard.search_filter(store, TOP)
         assert r.search(Q, k=5, flt=flt)[0].chunk.classification == "공개"  # the 기밀 passage is not on top
         ans = answerer.ask(Q, "openai", flt)

@@ -15,8 +15,10 @@ from dasan.rag.answer import Answerer
 from dasan.rag.extract import clear_unit_tokens
 from dasan.rag.retrieve import Retriever
 from dasan.store import open_store
+from dasan.types import SentenceCheck
 
 _WS = re.compile(r"\s+")
+EARLY_CHARS = 150  # "says it first": the keywords within what a reader sees first
 
 
 def _norm(s: str) -> str:
@@ -36,12 +38,48 @@ def score_answer(q: dict[str, Any], text: str, refused: bool,
     breadth = {"articles": float(len(units)), "chars": float(len(text))}
     kw = q.get("answer_keywords") or []
     hit = (not refused) and all(_norm(k) in _norm(text) for k in kw)
+    early = (not refused) and all(_norm(k) in _norm(text[:EARLY_CHARS]) for k in kw)
     cited = (not refused) and any(hits_gold(c, g) for c in citations for g in gold)
-    out = {"keyword_hit": float(hit), "citation_hit": float(cited), "refused": float(refused), **breadth}
+    out = {"keyword_hit": float(hit), "keyword_hit_early": float(early), "citation_hit": float(cited),
+           "refused": float(refused), **breadth}
     if not refused and units:
         # citation precision: the share of the distinct articles/documents cited that are gold
         good = {r.unit for r in distinct if any(hits_gold(r, g) for g in gold)}
         out["citation_precision"] = len(good) / len(units)
+    return out
+
+
+def score_generated(q: dict[str, Any], generated: list[SentenceCheck] | None, generated_text: str | None,
+                    sources: list[Result]) -> dict[str, float]:
+    """What a language model's own sentences achieve, apart from the quotes Dasan appends.
+
+    ``generated``: every sentence the model wrote with the support checker's verdict (see
+    :meth:`dasan.rag.answer.Answerer.verify`); ``sources``: the supporting source of each
+    *supported* sentence, in order, as :class:`Result`. Empty when no model wrote any part of
+    the answer (extractive answers, refusals): the metrics are then absent, not perfect.
+
+    - ``generated_support``: share of the model's sentences a source supports;
+    - ``generated_citation_hit``: a supported sentence cites a gold article (or release);
+    - ``generated_citation_precision``: share of the distinct articles the supported sentences
+      cite that are gold;
+    - ``generated_keyword_hit``: the model's kept sentences alone contain every answer keyword.
+    """
+    if generated is None:
+        return {}
+    out = {"generated_sentences": float(len(generated))}
+    if generated:
+        out["generated_support"] = sum(s.supported for s in generated) / len(generated)
+    gold = [g for g in q.get("gold") or [] if g.strip()]
+    if not gold:
+        return out
+    kw = q.get("answer_keywords") or []
+    text = generated_text or ""
+    out["generated_keyword_hit"] = float(bool(text) and all(_norm(k) in _norm(text) for k in kw))
+    out["generated_citation_hit"] = float(any(hits_gold(r, g) for r in sources for g in gold))
+    units = {r.unit for r in collapse(sources)}
+    if units:
+        good = {r.unit for r in collapse(sources) if any(hits_gold(r, g) for g in gold)}
+        out["generated_citation_precision"] = len(good) / len(units)
     return out
 
 
@@ -71,6 +109,10 @@ def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], 
     def cited(ans: Any) -> list[Result]:
         return [Result(c.chunk.citation.label, *docs.get(c.chunk.document_id, ("", ""))) for c in ans.citations]
 
+    def generated_sources(ans: Any) -> list[Result]:
+        return [Result(s.citation or "", *docs.get(s.document_id or "", ("", "")))
+                for s in ans.generated or [] if s.supported]
+
     out: dict[str, Any] = {}
     for b in backends:
         rows, ttft, total = [], [], []
@@ -81,7 +123,8 @@ def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], 
             ans = answerer.ask(q["question"], b)
             ttft.append(ans.timings_ms.get("first_token", ans.timings_ms.get("total", 0.0)))
             total.append(ans.timings_ms.get("total", 0.0))
-            rows.append(score_answer(q, ans.text, ans.refused, cited(ans)))
+            rows.append(score_answer(q, ans.text, ans.refused, cited(ans))
+                        | score_generated(q, ans.generated, ans.generated_text, generated_sources(ans)))
         answerable = [r for r in rows if "keyword_hit" in r]
         unanswerable = [r for r in rows if "refused_unanswerable" in r]
 
@@ -104,6 +147,8 @@ def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], 
             } if ans_rows else {"refusal_unanswerable": mean([r["refused_unanswerable"] for r in rs])})
         out[b] = {
             "keyword_hit": mean([r["keyword_hit"] for r in answerable]),
+            # every keyword within the answer's first EARLY_CHARS characters: does it say it first?
+            "keyword_hit_early": mean([r["keyword_hit_early"] for r in answerable]),
             "citation_accuracy": mean([r["citation_hit"] for r in answerable]),
             # share of the articles/documents an answer cites that are gold (accuracy only asks
             # whether any one is): broad answers score high accuracy and low precision
@@ -114,6 +159,15 @@ def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], 
             "articles_per_answer": mean([r["articles"] for r in answerable if not r["refused"]]),
             "answer_chars_p50": round(percentile([r["chars"] for r in answerable if not r["refused"]], 50), 1)
             if any(not r["refused"] for r in answerable) else None,
+            # What the model's own sentences achieve, apart from the quotes appended after them
+            # (None — absent — for the extractive backend: no model wrote anything).
+            "generated_answers": sum(1 for r in rows if "generated_sentences" in r),
+            "generated_support": mean([r["generated_support"] for r in rows if "generated_support" in r]),
+            "generated_keyword_hit": mean([r["generated_keyword_hit"] for r in rows if "generated_keyword_hit" in r]),
+            "generated_citation_accuracy": mean([r["generated_citation_hit"] for r in rows
+                                                 if "generated_citation_hit" in r]),
+            "generated_citation_precision": mean([r["generated_citation_precision"] for r in rows
+                                                  if "generated_citation_precision" in r]),
             "ttft_p50_ms": round(percentile(ttft, 50), 1),
             "ttft_p95_ms": round(percentile(ttft, 95), 1),
             "total_p50_ms": round(percentile(total, 50), 1),

@@ -2,8 +2,9 @@
 
 Backends:
 
-- ``extractive`` (no language model): picks the source units (statute 항·호 lines or
-  sentences) that best cover the question and quotes them verbatim with markers;
+- ``extractive`` (no language model): opens with the one source unit (a statute 항·호 line or
+  a sentence) that best states what was asked, then quotes the units that support it,
+  verbatim, with their citations (see :mod:`dasan.rag.extract`);
 - any :class:`dasan.llm.base.LLMBackend`: writes an answer from numbered sources; each
   sentence is then verified against the sources and the citation markers are recomputed by
   the application — markers the model wrote are discarded, unsupported sentences removed.
@@ -29,11 +30,18 @@ from dasan.korean.sentences import split_sentences
 from dasan.korean.tokenize import tokenize, tokenize_query
 from dasan.llm.base import level_allows
 from dasan.rag.answer_type import expected_types, measured, unanswered_kind, with_object_particle
-from dasan.rag.extract import ComposeConfig, article_texts, compose, score_articles, unit_tokens
+from dasan.rag.extract import (
+    QUOTES_HEADING,
+    ComposeConfig,
+    article_texts,
+    compose,
+    score_articles,
+    unit_tokens,
+)
 from dasan.rag.retrieve import Retriever, SearchFilter
 from dasan.rag.support import SupportChecker, idf_from_bm25, units
 from dasan.rag.timewords import TimeWindow, release_window
-from dasan.types import LEVELS, Answer, Chunk, CitedSource, Hit
+from dasan.types import LEVELS, Answer, Chunk, CitedSource, Hit, SentenceCheck
 
 REFUSAL = "제공된 문서에서 근거를 찾지 못했습니다."
 _MARKER_RE = re.compile(r"\s*\[\d+(?:\s*[,，]\s*\d+)*\]")
@@ -272,9 +280,9 @@ class Answerer:
     # -- extractive ------------------------------------------------------------------
     def extractive(self, question: str, hits: list[Hit], flt: SearchFilter | None = None,
                    whole: dict[str, list[Chunk]] | None = None) -> Answer:
-        """Quote the units of the retrieved articles that best cover the question (whole
-        articles are read, units stating the asked kind of value preferred; see
-        :mod:`dasan.rag.extract`)."""
+        """The unit of the retrieved articles that best states what was asked, then its
+        supporting quotes (whole articles are read, units stating the asked kind of value
+        preferred; see :mod:`dasan.rag.extract`)."""
         cfg = self.config.compose
         top = hits[: cfg.candidates]
         if whole is None:
@@ -333,7 +341,9 @@ class Answerer:
         """Keep only sentences a source supports; cite that source. Falls back to extractive.
 
         Sentences are checked against the chunks the extractive composer quotes (``ext``,
-        what the model was shown) and the top ``sources`` hits; the verbatim quotes follow."""
+        what the model was shown) and the top ``sources`` hits; the verbatim quotes follow.
+        The answer records every model sentence with its verdict (``generated``) and which
+        part of ``text`` the model wrote (``generated_text``)."""
         if ext is None:
             ext = self.extractive(question, hits, flt)
         candidates = {c.chunk.id: c.chunk for c in ext.citations}
@@ -346,6 +356,7 @@ class Answerer:
         checker = SupportChecker(idf=self._idf(), embed=embed)
         supports = checker.best_support(sentences, [c.text for c in sources])
         kept: list[str] = []
+        checks: list[SentenceCheck] = []
         markers: dict[str, int] = {}  # chunk id → marker
         chunks: dict[str, Chunk] = {}
         best_quote: dict[str, tuple[float, str]] = {}
@@ -353,11 +364,14 @@ class Answerer:
         for sent, sup in zip(sentences, supports, strict=True):
             if sup is None:
                 removed += 1
+                checks.append(SentenceCheck(sent, supported=False))
                 continue
             chunk = sources[sup.source]
             chunks[chunk.id] = chunk
             m = markers.setdefault(chunk.id, len(markers) + 1)
             kept.append(f"{sent} [{m}]")
+            checks.append(SentenceCheck(sent, True, m, chunk.id, chunk.document_id, chunk.citation.label,
+                                        sup.lexical, sup.semantic))
             quote = _best_unit(sent, chunk.text, checker)
             if sup.score > best_quote.get(chunk.id, (-1.0, ""))[0]:
                 best_quote[chunk.id] = (sup.score, quote)
@@ -365,6 +379,7 @@ class Answerer:
         if not kept:
             ext.backend = backend
             ext.notes = [*notes, "생성 답변에 근거가 확인된 문장이 없어 원문 발췌로 대체"]
+            ext.generated, ext.generated_text = checks, ""
             return ext
         # The verified model sentences come first; the verbatim quotes the extractive composer
         # would show follow, so a generated answer never cites less than the extractive one.
@@ -374,12 +389,14 @@ class Answerer:
             m = markers.setdefault(c.chunk.id, len(markers) + 1)
             best_quote[c.chunk.id] = (max(c.score, best_quote.get(c.chunk.id, (0.0, ""))[0]), c.quote)
             quote_lines.append(f"{c.chunk.citation.label}: {' '.join(c.quote.splitlines())} [{m}]")
-        text = " ".join(kept)
+        generated = " ".join(kept)
+        text = generated
         if quote_lines:
-            text += "\n\n근거 원문:\n" + "\n".join(quote_lines)
+            text += f"\n\n{QUOTES_HEADING}\n" + "\n".join(quote_lines)
         cites = [CitedSource(marker=m, chunk=chunks[cid], quote=best_quote[cid][1], score=best_quote[cid][0])
                  for cid, m in sorted(markers.items(), key=lambda x: x[1])]
-        return Answer(text=text, refused=False, citations=cites, backend=backend, notes=notes)
+        return Answer(text=text, refused=False, citations=cites, backend=backend, notes=notes,
+                      generated=checks, generated_text=generated)
 
 
 def _best_unit(sentence: str, source: str, checker: SupportChecker) -> str:
