@@ -397,8 +397,21 @@ class Retriever:
             fused = ranker.rerank(fused, stages.tokens, stages.vector if stages.vector.size else None,
                                   self.article_of, self.article_row,
                                   (lambda r: True) if mask is None else (lambda r: bool(mask[r])))
+            self._fill_dense(fused[:k], stages.vector)
             self.timings_ms["learned"] = (time.perf_counter() - t0) * 1000
         return fused[:k]
+
+    def _fill_dense(self, ranked: list[Ranked], qv: np.ndarray) -> None:
+        """Articles the learned stage added from the archive were not among the dense leg's
+        candidates: give them their cosine too (answers judge relevance by it)."""
+        if self.dense is None or not qv.size:
+            return
+        missing = [i for i, (_, _, legs) in enumerate(ranked) if "dense" not in legs]
+        if not missing:
+            return
+        vecs = self.dense.vectors([ranked[i][0] for i in missing])
+        for i, cos in zip(missing, vecs @ qv, strict=True):
+            ranked[i][2]["dense"] = float(cos)
 
     def rank_stages(self, query: str, k: int = 10, flt: SearchFilter | None = None,
                     mode: Mode = "hybrid") -> RankStages:
