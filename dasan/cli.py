@@ -615,15 +615,43 @@ def bench_press_cmd(corpus: tuple[str, ...], as_json: bool) -> None:
               help="수집할 말뭉치 경로 (여러 번 지정 가능)")
 @click.option("--questions", required=True, type=click.Path(exists=True, dir_okay=False), help="질문 JSONL")
 @click.option("--embedder", default="e5", show_default=True, help="임베딩 모델 (e5, use, none)")
+@click.option("--cold", is_flag=True, help="질문 임베딩 캐시 없이 잽니다 (처음 받는 질문의 지연시간)")
 @click.option("--json", "as_json", is_flag=True)
-def bench_retrieval_cmd(corpus: tuple[str, ...], questions: str, embedder: str, as_json: bool) -> None:
+def bench_retrieval_cmd(corpus: tuple[str, ...], questions: str, embedder: str, cold: bool, as_json: bool) -> None:
     """검색 품질(Recall@k, MRR, nDCG)과 지연시간을 기준 방식들과 함께 잽니다."""
     from dasan.bench.retrieval import bench_retrieval
     from dasan.rag.retrieve import RetrievalConfig
 
     cfg = RetrievalConfig(embedder=None if embedder == "none" else embedder)
-    result = bench_retrieval(list(corpus), Path(questions), retrieval=cfg,
+    result = bench_retrieval(list(corpus), Path(questions), retrieval=cfg, cold=cold,
                              log=lambda m: click.echo(m, err=True))
+    _print_retrieval(result, as_json)
+
+
+@bench.command("korquad")
+@click.option("--source", default="../shared/data/korquad/KorQuAD_v1.0_dev.json", show_default=True,
+              type=click.Path(exists=True, dir_okay=False), help="KorQuAD 1.0 형식 JSON")
+@click.option("--questions", "n_questions", type=int, default=300, show_default=True, help="무작위로 뽑을 질문 수")
+@click.option("--seed", type=int, default=13, show_default=True, help="질문 추출 시드 (같은 값이면 같은 질문)")
+@click.option("--unit", type=click.Choice(["article", "paragraph"]), default="article", show_default=True,
+              help="문서 단위: 위키백과 문서 하나(article) 또는 문단 하나(paragraph)")
+@click.option("--embedder", default="e5", show_default=True, help="임베딩 모델 (e5, use, none)")
+@click.option("--cold", is_flag=True, help="질문 임베딩 캐시 없이 잽니다")
+@click.option("--json", "as_json", is_flag=True)
+def bench_korquad_cmd(source: str, n_questions: int, seed: int, unit: str, embedder: str, cold: bool,
+                      as_json: bool) -> None:
+    """외부 문서 검색: KorQuAD 위키백과 문서를 한 문서씩 수집해 질문의 원문 문서를 찾는지 잽니다."""
+    from dasan.bench.korquad import bench_korquad
+    from dasan.rag.retrieve import RetrievalConfig
+
+    cfg = RetrievalConfig(embedder=None if embedder == "none" else embedder)
+    result = bench_korquad(Path(source), n_questions=n_questions, seed=seed, unit=unit,  # type: ignore[arg-type]
+                           retrieval=cfg, cold=cold,
+                           log=lambda m: click.echo(m, err=True))
+    _print_retrieval(result, as_json)
+
+
+def _print_retrieval(result: dict, as_json: bool) -> None:
     if as_json:
         _emit_json(result)
         return

@@ -47,14 +47,15 @@ def corpus_files(corpus: list[str]) -> list[Path]:
 
 def ingest_corpus(store: Any, corpus: list[str]) -> Any:
     """Ingest the corpus into the bench collection and drop documents no longer in it (so a
-    bench store mirrors its corpus, whatever an older run ingested)."""
+    bench store mirrors its corpus, whatever an older run ingested). Documents are dropped
+    first: a file renamed with its content unchanged would otherwise be found "unchanged"
+    under its old path and then removed with it."""
     files = corpus_files(corpus)
-    report = ingest_paths(store, files, collection="bench")
     keep = {str(f.resolve()) for f in files}
     for d in store.list_documents("bench"):
         if d.source_path not in keep:
             store.remove_document(d.id)
-    return report
+    return ingest_paths(store, files, collection="bench")
 
 
 def run_system(name: str, rank: Callable[[str], list[Result]], questions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -69,8 +70,10 @@ def run_system(name: str, rank: Callable[[str], list[Result]], questions: list[d
 
 def bench_retrieval(corpus: list[str], questions_path: Path, *, data_dir: Path | None = None,
                     systems: tuple[str, ...] = ("dasan", "bm25-whitespace", "bm25-kiwi", "dense"),
-                    retrieval: RetrievalConfig | None = None, k: int = 10,
+                    retrieval: RetrievalConfig | None = None, k: int = 10, cold: bool = False,
                     log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+    """``cold``: questions are embedded afresh, not read from the persistent query-embedding
+    cache (``index/embed-cache`` of the bench data dir), as a question nobody asked before is."""
     questions = [q for q in load_questions(questions_path) if q.get("gold")]
     ddir = data_dir or bench_data_dir(corpus)
     store = open_store(ddir)
@@ -83,6 +86,8 @@ def bench_retrieval(corpus: list[str], questions_path: Path, *, data_dir: Path |
     t0 = time.perf_counter()
     retriever.refresh()
     log(f"indexes ready: {retriever.size} chunks in {time.perf_counter() - t0:.1f}s")
+    if cold and retriever.dense is not None:
+        retriever.dense.embedder = getattr(retriever.dense.embedder, "inner", retriever.dense.embedder)
     rows = store.index_rows()
     assert [r["id"] for r in rows] == [retriever.chunk_id(i) for i in range(retriever.size)]
     stems = {d.id: source_stem(d.source_path) for d in store.list_documents()}
@@ -117,4 +122,4 @@ def bench_retrieval(corpus: list[str], questions_path: Path, *, data_dir: Path |
             results[name] = run_system(name, via("hybrid"), questions)
         log(f"{name}: {results.get(name)}")
     store.close()
-    return {"n": len(questions), "chunks": len(rows), "machine": machine(), "systems": results}
+    return {"n": len(questions), "chunks": len(rows), "cold": cold, "machine": machine(), "systems": results}
