@@ -76,6 +76,30 @@ def tokenize_query(text: str) -> list[str]:
     return toks or tokenize(text)
 
 
+def query_morphemes(text: str) -> tuple[str, list[tuple[int, int]], list[tuple[str, int, int]]]:
+    """One Kiwi pass over a question: its normalised text, its sentences as ``(start, end)``
+    offsets into that text, and its content morphemes as ``(form, start, end)``, question
+    words included. :func:`tokenize_query` of the same text is these forms without question
+    words, plus :func:`article_tokens` (see :mod:`dasan.rag.asking`, which needs the sentences)."""
+    norm = normalise(text)
+    bounds: dict[int, list[int]] = {}
+    out = []
+    for t in kiwi().tokenize(norm):
+        a, b = int(t.start), int(t.start + t.len)
+        span = bounds.setdefault(int(t.sent_position), [a, b])
+        span[0], span[1] = min(span[0], a), max(span[1], b)
+        form = _content([t])
+        if form:
+            out.append((form[0], a, b))
+    sentences = sorted((a, b) for a, b in bounds.values())
+    return norm, sentences, out
+
+
+def article_tokens(text: str) -> list[str]:
+    """``제60조의6`` tokens of the article references in ``text`` (normalised)."""
+    return _article_tokens(text)
+
+
 def tokenize_many(texts: list[str]) -> list[list[str]]:
     """Batch version of :func:`tokenize` (faster for ingestion)."""
     norm = [normalise(t) for t in texts]

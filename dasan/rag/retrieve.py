@@ -30,6 +30,7 @@ from dasan.index.lexical import LexicalIndex, top_k
 from dasan.korean.legal_terms import Expansion, default_thesaurus
 from dasan.korean.tokenize import kiwi
 from dasan.rag.answer_type import expected_types, states_value
+from dasan.rag.asking import frame_long
 from dasan.rag.query import QueryInfo, StatuteCatalog, is_penalty_title, statute_family
 from dasan.store.base import Store
 from dasan.types import LEVELS, Chunk, Hit, article_key
@@ -105,6 +106,12 @@ class RetrievalConfig:
     expansion_weight: float = 0.5  # BM25 weight of an added legal term relative to the question's own
     expand_dense: bool = True  # also append the legal terms to the text the dense leg embeds
     collapse_articles: bool = True
+    # Long situational questions (dasan/rag/asking.py): from ``asking_min_chars`` characters on,
+    # the asking part's tokens weigh ``asking_weight`` in BM25 (the situation's 1), and the dense
+    # leg embeds at most ``dense_chars`` characters: the asking part and the nearest situation.
+    asking_min_chars: int = 120
+    asking_weight: float = 2.0
+    dense_chars: int = 160
 
 
 class Retriever:
@@ -356,11 +363,14 @@ class Retriever:
         depth = max(k * 3, cfg.depth)
         legs: dict[str, list[tuple[int, float]]] = {}
         t0 = time.perf_counter()
-        q_tokens = self.lexical.tokenizer(query)
+        framing = frame_long(query, cfg.asking_min_chars, self.lexical.tokenizer)
+        q_tokens = framing.tokens if framing else self.lexical.tokenizer(query)
         exp = default_thesaurus().expand(q_tokens) if cfg.expand_terms else None
         self.last_expansion = exp
         if mode in ("hybrid", "lexical"):
             lex = self.lexical.scores_tokens(q_tokens)
+            if framing and framing.situational and cfg.asking_weight != 1.0:
+                lex = lex + (cfg.asking_weight - 1.0) * self.lexical.scores_tokens(framing.asking_tokens)
             if exp and cfg.expansion_weight > 0:
                 lex = lex + cfg.expansion_weight * self.lexical.scores_tokens(exp.tokens)
             cand = top_k(lex * boost, depth * 2, mask)
@@ -369,7 +379,11 @@ class Retriever:
         t1 = time.perf_counter()
         qv = np.zeros(0, dtype=np.float32)
         if mode in ("hybrid", "dense") and self.dense is not None:
-            qv = self.dense.embed_query(f"{query} ({', '.join(exp.terms)})" if exp and cfg.expand_dense else query)
+            extra = f"({', '.join(exp.terms)})" if exp and cfg.expand_dense else ""
+            dense_text = f"{query} {extra}" if extra else query
+            if framing and len(dense_text) > cfg.dense_chars:
+                dense_text = framing.dense_text(cfg.dense_chars, extra)
+            qv = self.dense.embed_query(dense_text)
             cand = self.dense.search_vector(qv, depth * 2, mask)
             ph = self._phrase_hits([r for r, _ in cand], q.phrases)
             scale = cfg.dense_boost_scale
