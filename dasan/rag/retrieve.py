@@ -25,7 +25,7 @@ from typing import Literal
 
 import numpy as np
 
-from dasan.index.fusion import rrf
+from dasan.index.fusion import adaptive_alpha, convex, lexical_coverage, rrf
 from dasan.index.lexical import LexicalIndex, top_k
 from dasan.korean.legal_terms import Expansion, default_thesaurus
 from dasan.korean.tokenize import kiwi
@@ -89,8 +89,13 @@ class SearchFilter:
 class RetrievalConfig:
     embedder: str | None = "e5"  # None: lexical only
     depth: int = 60  # candidates taken from each leg before fusion
-    fusion: Literal["convex", "rrf"] = "convex"
-    lexical_weight: float = 0.3  # convex fusion: share of the (max-normalised) BM25 score
+    # "adaptive": convex fusion whose BM25 share is ``lexical_weight`` moved per question by the
+    # best lexical candidate's coverage of the question and by its length (dasan/index/fusion.py);
+    # "convex": the fixed share ``lexical_weight``; "rrf": reciprocal-rank fusion.
+    fusion: Literal["adaptive", "convex", "rrf"] = "adaptive"
+    lexical_weight: float = 0.4  # share of the (max-normalised) BM25 score
+    coverage_gain: float = 0.2
+    length_gain: float = 0.5
     k0: float = 60.0  # rrf constant
     weights: dict[str, float] = field(default_factory=lambda: {"bm25": 1.0, "dense": 1.0})  # rrf weights
     addendum_prior: float = 0.5
@@ -352,6 +357,12 @@ class Retriever:
                 out[r] = math.sqrt(self.config.phrase_boost)
         return out
 
+    def _adaptive_alpha(self, query: str, tokens: list[str], lexical: list[tuple[int, float]],
+                        cfg: RetrievalConfig) -> float:
+        bm = self.lexical.bm25
+        coverage = lexical_coverage(bm.matrix, bm.vocab, bm.idf, tokens, lexical[0][0]) if bm and lexical else 0.0
+        return adaptive_alpha(cfg.lexical_weight, coverage, len(query), cfg.coverage_gain, cfg.length_gain)
+
     def rank(self, query: str, k: int = 10, flt: SearchFilter | None = None,
              mode: Mode = "hybrid") -> list[tuple[int, float, dict[str, float]]]:
         """Ranked ``(row, score, per_leg_scores)``; rows index the retriever's chunk list."""
@@ -398,7 +409,10 @@ class Retriever:
         elif cfg.fusion == "rrf":
             fused = rrf(legs, cfg.weights, cfg.k0)
         else:
-            fused = convex(legs["bm25"], legs["dense"], cfg.lexical_weight, self._dense_floor(qv, mask))
+            alpha = cfg.lexical_weight
+            if cfg.fusion == "adaptive":
+                alpha = self._adaptive_alpha(query, q_tokens, legs["bm25"], cfg)
+            fused = convex(legs["bm25"], legs["dense"], alpha, self._dense_floor(qv, mask))
         if cfg.collapse_articles:
             seen: set[str] = set()
             out = []
@@ -443,29 +457,6 @@ class Retriever:
             Hit(chunk=chunks[cid], score=score, rank=i, snippet=snippet(chunks[cid].text, terms), scores=legs)
             for i, ((_, score, legs), cid) in enumerate(zip(ranked, ids, strict=True), 1)
         ]
-
-
-def convex(lexical: list[tuple[int, float]], dense: list[tuple[int, float]], alpha: float,
-           dense_floor: float) -> list[tuple[int, float, dict[str, float]]]:
-    """Convex combination of max-normalised BM25 and dense similarity above a floor.
-
-    BM25 scores are divided by the query's best score; cosines are rescaled so that the floor
-    (a high percentile of all chunks' similarity to the query) maps to 0 and the best candidate
-    to 1. Unlike rank fusion, a leg that is very sure (a clear best match) keeps that margin.
-    """
-    lex = dict(lexical)
-    den = dict(dense)
-    top_l = max(lex.values(), default=0.0) or 1.0
-    top_d = max(den.values(), default=dense_floor)
-    span = max(top_d - dense_floor, 1e-6)
-    fused = []
-    for r in set(lex) | set(den):
-        b = lex.get(r, 0.0) / top_l
-        d = max(0.0, (den[r] - dense_floor) / span) if r in den else 0.0
-        legs = {k: v for k, v in (("bm25", lex.get(r)), ("dense", den.get(r))) if v is not None}
-        fused.append((r, alpha * b + (1 - alpha) * d, legs))
-    fused.sort(key=lambda x: (-x[1], x[0]))
-    return fused
 
 
 def snippet(text: str, terms: set[str], width: int = 160) -> str:
