@@ -616,14 +616,17 @@ def bench_press_cmd(corpus: tuple[str, ...], as_json: bool) -> None:
 @click.option("--questions", required=True, type=click.Path(exists=True, dir_okay=False), help="질문 JSONL")
 @click.option("--embedder", default="e5", show_default=True, help="임베딩 모델 (e5, use, none)")
 @click.option("--cold", is_flag=True, help="질문 임베딩 캐시 없이 잽니다 (처음 받는 질문의 지연시간)")
+@click.option("--pad-chars", type=int, default=0, show_default=True,
+              help="각 질문 앞에 같은 세트의 다른 질문을 붙여 이 길이로 늘립니다 (긴 질문의 지연시간 측정용)")
 @click.option("--json", "as_json", is_flag=True)
-def bench_retrieval_cmd(corpus: tuple[str, ...], questions: str, embedder: str, cold: bool, as_json: bool) -> None:
+def bench_retrieval_cmd(corpus: tuple[str, ...], questions: str, embedder: str, cold: bool, pad_chars: int,
+                        as_json: bool) -> None:
     """검색 품질(Recall@k, MRR, nDCG)과 지연시간을 기준 방식들과 함께 잽니다."""
     from dasan.bench.retrieval import bench_retrieval
     from dasan.rag.retrieve import RetrievalConfig
 
     cfg = RetrievalConfig(embedder=None if embedder == "none" else embedder)
-    result = bench_retrieval(list(corpus), Path(questions), retrieval=cfg, cold=cold,
+    result = bench_retrieval(list(corpus), Path(questions), retrieval=cfg, cold=cold, pad_chars=pad_chars,
                              log=lambda m: click.echo(m, err=True))
     _print_retrieval(result, as_json)
 

@@ -128,3 +128,13 @@ def test_bench_store_follows_a_renamed_file(tmp_path: Path) -> None:
     ingest_corpus(store, [str(corpus)])
     assert [Path(d.source_path).name for d in store.list_documents("bench")] == ["new.md"]
     store.close()
+
+
+def test_pad_questions_for_latency() -> None:
+    from dasan.bench.retrieval import pad_questions
+
+    qs = [{"question": "가" * 50, "gold": ["x"]}, {"question": "나" * 300, "gold": ["y"]}, {"question": "다" * 1200, "gold": []}]
+    padded = pad_questions(qs, 1000)
+    assert [len(q["question"]) for q in padded] == [1000, 1000, 1200]  # a longer question stays as it is
+    assert padded[0]["question"].endswith("가" * 50) and padded[0]["gold"] == ["x"]
+    assert pad_questions(qs, 1000) == padded  # a fixed draw

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -58,6 +59,21 @@ def ingest_corpus(store: Any, corpus: list[str]) -> Any:
     return ingest_paths(store, files, collection="bench")
 
 
+def pad_questions(questions: list[dict[str, Any]], chars: int, seed: int = 0) -> list[dict[str, Any]]:
+    """Each question preceded by randomly drawn other questions of the set until it is
+    ``chars`` characters long (the situation of a long question; the asking part stays last)."""
+    rng = random.Random(seed)
+    texts = [q["question"] for q in questions]
+    out = []
+    for q in questions:
+        pad = ""
+        while texts and len(pad) + len(q["question"]) + 1 < chars:
+            pad += rng.choice(texts) + " "
+        room = max(chars - len(q["question"]) - 1, 0)
+        out.append(q | {"question": (pad[len(pad) - room:].lstrip() + " " if room else "") + q["question"]})
+    return out
+
+
 def run_system(name: str, rank: Callable[[str], list[Result]], questions: list[dict[str, Any]]) -> dict[str, Any]:
     per_q, lat = [], []
     for q in questions:
@@ -71,10 +87,14 @@ def run_system(name: str, rank: Callable[[str], list[Result]], questions: list[d
 def bench_retrieval(corpus: list[str], questions_path: Path, *, data_dir: Path | None = None,
                     systems: tuple[str, ...] = ("dasan", "bm25-whitespace", "bm25-kiwi", "dense"),
                     retrieval: RetrievalConfig | None = None, k: int = 10, cold: bool = False,
-                    log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+                    pad_chars: int = 0, log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """``cold``: questions are embedded afresh, not read from the persistent query-embedding
-    cache (``index/embed-cache`` of the bench data dir), as a question nobody asked before is."""
+    cache (``index/embed-cache`` of the bench data dir), as a question nobody asked before is.
+    ``pad_chars``: each question is prefixed with other questions of the set (a fixed draw)
+    up to that many characters, a long situational question for latency only (its gold stays)."""
     questions = [q for q in load_questions(questions_path) if q.get("gold")]
+    if pad_chars:
+        questions = pad_questions(questions, pad_chars)
     ddir = data_dir or bench_data_dir(corpus)
     store = open_store(ddir)
     t0 = time.perf_counter()
@@ -122,4 +142,5 @@ def bench_retrieval(corpus: list[str], questions_path: Path, *, data_dir: Path |
             results[name] = run_system(name, via("hybrid"), questions)
         log(f"{name}: {results.get(name)}")
     store.close()
-    return {"n": len(questions), "chunks": len(rows), "cold": cold, "machine": machine(), "systems": results}
+    return {"n": len(questions), "chunks": len(rows), "cold": cold, "pad_chars": pad_chars, "machine": machine(),
+            "systems": results}

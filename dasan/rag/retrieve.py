@@ -116,7 +116,7 @@ class RetrievalConfig:
     # leg embeds at most ``dense_chars`` characters: the asking part and the nearest situation.
     asking_min_chars: int = 120
     asking_weight: float = 2.0
-    dense_chars: int = 160
+    dense_chars: int = 120  # ≈ 80 e5 tokens
 
 
 class Retriever:
