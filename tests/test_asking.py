@@ -46,7 +46,7 @@ def test_situation_then_question() -> None:
     assert f.situational
     assert _asking_texts(STORY + ASK) == [ASK]
     assert "퇴직금" in f.asking_tokens and "식당" not in f.asking_tokens
-    assert f.tokens == tokenize_query(STORY + ASK)  # the same tokens as the plain lexical path
+    assert f.tokens == tokenize_query(STORY + ASK)  # the same tokens as the plain lexical path (no cut here)
 
 
 def test_markers_split_numbered_questions() -> None:

@@ -60,7 +60,9 @@ class Segment:
 @dataclass(frozen=True)
 class Framing:
     """A question as situation + asking part. ``text`` is the normalised question (the offsets'
-    reference); ``tokens`` equal :func:`~dasan.korean.tokenize.tokenize_query` of the question."""
+    reference); ``tokens`` are those of :func:`~dasan.korean.tokenize.tokenize_query` of the
+    question (up to rare differences where Kiwi's pieces were cut, see
+    :func:`~dasan.korean.tokenize.query_morphemes`)."""
 
     text: str
     tokens: list[str]
