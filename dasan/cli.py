@@ -622,10 +622,13 @@ def bench_press_cmd(corpus: tuple[str, ...], as_json: bool) -> None:
 @click.option("--models", "models", default=None,
               help="비교할 학습 모델들, 쉼표로 (none, current, 모델 이름; 예: none,current,ranker-1)")
 @click.option("--embedder", default="e5", show_default=True, help="임베딩 모델 (e5, use, none)")
+@click.option("--cold", is_flag=True, help="질문 임베딩 캐시 없이 잽니다 (처음 받는 질문의 지연시간)")
+@click.option("--pad-chars", type=int, default=0, show_default=True,
+              help="각 질문 앞에 같은 세트의 다른 질문을 붙여 이 길이로 늘립니다 (긴 질문의 지연시간 측정용)")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def bench_retrieval_cmd(ctx: Ctx, corpus: tuple[str, ...], questions: str | None, suite: bool, models: str | None,
-                        embedder: str, as_json: bool) -> None:
+                        embedder: str, cold: bool, pad_chars: int, as_json: bool) -> None:
     """검색 품질(Recall@k, MRR, nDCG)과 지연시간을 기준 방식들과 함께 잽니다."""
     from dasan.bench.retrieval import bench_retrieval, bench_suite
     from dasan.rag.retrieve import RetrievalConfig
@@ -634,16 +637,42 @@ def bench_retrieval_cmd(ctx: Ctx, corpus: tuple[str, ...], questions: str | None
     specs = [m for m in models.split(",") if m.strip()] if models else None
     log = _stderr
     if suite:
-        result = bench_suite(specs, retrieval=cfg, models_home=ctx.data_dir, log=log)
+        result = bench_suite(specs, retrieval=cfg, models_home=ctx.data_dir, cold=cold, log=log)
         sets = result["sets"]
     else:
         if not corpus or not questions:
             raise click.UsageError("--corpus와 --questions를 주거나 --suite를 쓰세요.")
-        sets = {Path(questions).stem: bench_retrieval(list(corpus), Path(questions), retrieval=cfg, models=specs,
-                                                      models_home=ctx.data_dir, log=log)}
-        result = next(iter(sets.values()))
+        result = bench_retrieval(list(corpus), Path(questions), retrieval=cfg, models=specs, models_home=ctx.data_dir,
+                                 cold=cold, pad_chars=pad_chars, log=log)
+        sets = {Path(questions).stem: result}
+    _print_retrieval(sets, result, as_json)
+
+
+@bench.command("korquad")
+@click.option("--source", default="../shared/data/korquad/KorQuAD_v1.0_dev.json", show_default=True,
+              type=click.Path(exists=True, dir_okay=False), help="KorQuAD 1.0 형식 JSON")
+@click.option("--questions", "n_questions", type=int, default=300, show_default=True, help="무작위로 뽑을 질문 수")
+@click.option("--seed", type=int, default=13, show_default=True, help="질문 추출 시드 (같은 값이면 같은 질문)")
+@click.option("--unit", type=click.Choice(["article", "paragraph"]), default="article", show_default=True,
+              help="문서 단위: 위키백과 문서 하나(article) 또는 문단 하나(paragraph)")
+@click.option("--embedder", default="e5", show_default=True, help="임베딩 모델 (e5, use, none)")
+@click.option("--cold", is_flag=True, help="질문 임베딩 캐시 없이 잽니다")
+@click.option("--json", "as_json", is_flag=True)
+def bench_korquad_cmd(source: str, n_questions: int, seed: int, unit: str, embedder: str, cold: bool,
+                      as_json: bool) -> None:
+    """외부 문서 검색: KorQuAD 위키백과 문서를 한 문서씩 수집해 질문의 원문 문서를 찾는지 잽니다."""
+    from dasan.bench.korquad import bench_korquad
+    from dasan.rag.retrieve import RetrievalConfig
+
+    cfg = RetrievalConfig(embedder=None if embedder == "none" else embedder)
+    result = bench_korquad(Path(source), n_questions=n_questions, seed=seed, unit=unit,  # type: ignore[arg-type]
+                           retrieval=cfg, cold=cold, log=_stderr)
+    _print_retrieval({f"korquad-{unit}": result}, result, as_json)
+
+
+def _print_retrieval(sets: dict[str, Any], raw: dict, as_json: bool) -> None:
     if as_json:
-        _emit_json(result)
+        _emit_json(raw)
         return
     cols = ["recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "p50_ms", "p95_ms"]
     for set_name, res in sets.items():

@@ -60,3 +60,17 @@ def test_site_dictionary_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("DASAN_LEGAL_TERMS", str(tmp_path / "missing.tsv"))
     with pytest.raises(ConfigError, match="DASAN_LEGAL_TERMS"):
         legal_terms.load_entries()
+
+
+def test_example_site_file_loads_and_holds_what_left_the_bundled_list(monkeypatch):
+    from pathlib import Path
+
+    site = Path(__file__).resolve().parents[1] / "examples" / "site" / "legal_terms_site.tsv"
+    site_entries = parse(site.read_text(encoding="utf-8").splitlines(), str(site))
+    bundled = {(term, p) for term, plain in parse(legal_terms.BUNDLED.read_text(encoding="utf-8").splitlines())
+               for p in plain}
+    moved = {(term, p) for term, plain in site_entries for p in plain}
+    assert ("소변", "오줌") in moved and ("동수", "반반") in moved
+    assert not moved & bundled  # entries echoing dev questions are not in the default list
+    monkeypatch.setenv("DASAN_LEGAL_TERMS", str(site))
+    assert ("사무직", ["사무실", "사무 직원", "내근"]) in legal_terms.load_entries()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -47,14 +48,30 @@ def corpus_files(corpus: list[str]) -> list[Path]:
 
 def ingest_corpus(store: Any, corpus: list[str]) -> Any:
     """Ingest the corpus into the bench collection and drop documents no longer in it (so a
-    bench store mirrors its corpus, whatever an older run ingested)."""
+    bench store mirrors its corpus, whatever an older run ingested). Documents are dropped
+    first: a file renamed with its content unchanged would otherwise be found "unchanged"
+    under its old path and then removed with it."""
     files = corpus_files(corpus)
-    report = ingest_paths(store, files, collection="bench")
     keep = {str(f.resolve()) for f in files}
     for d in store.list_documents("bench"):
         if d.source_path not in keep:
             store.remove_document(d.id)
-    return report
+    return ingest_paths(store, files, collection="bench")
+
+
+def pad_questions(questions: list[dict[str, Any]], chars: int, seed: int = 0) -> list[dict[str, Any]]:
+    """Each question preceded by randomly drawn other questions of the set until it is
+    ``chars`` characters long (the situation of a long question; the asking part stays last)."""
+    rng = random.Random(seed)
+    texts = [q["question"] for q in questions]
+    out = []
+    for q in questions:
+        pad = ""
+        while texts and len(pad) + len(q["question"]) + 1 < chars:
+            pad += rng.choice(texts) + " "
+        room = max(chars - len(q["question"]) - 1, 0)
+        out.append(q | {"question": (pad[len(pad) - room:].lstrip() + " " if room else "") + q["question"]})
+    return out
 
 
 def run_system(name: str, rank: Callable[[str], list[Result]], questions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -90,13 +107,19 @@ def resolve_models(specs: list[str], home: Path) -> list[tuple[str, Any, set[str
 
 def bench_retrieval(corpus: list[str], questions_path: Path, *, data_dir: Path | None = None,
                     systems: tuple[str, ...] = ("dasan", "bm25-whitespace", "bm25-kiwi", "dense"),
-                    retrieval: RetrievalConfig | None = None, k: int = 10,
-                    models: list[str] | None = None, models_home: Path | None = None,
+                    retrieval: RetrievalConfig | None = None, k: int = 10, cold: bool = False,
+                    pad_chars: int = 0, models: list[str] | None = None, models_home: Path | None = None,
                     log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
-    """``models``: learned-model specs to compare (see :func:`resolve_models`), each run as its
+    """``cold``: questions are embedded afresh, not read from the persistent query-embedding
+    cache (``index/embed-cache`` of the bench data dir), as a question nobody asked before is.
+    ``pad_chars``: each question is prefixed with other questions of the set (a fixed draw)
+    up to that many characters, a long situational question for latency only (its gold stays).
+    ``models``: learned-model specs to compare (see :func:`resolve_models`), each run as its
     own "dasan[…]" system over the same index; default: the pipeline as configured."""
     all_questions = load_questions(questions_path)
     questions = [q for q in all_questions if q.get("gold")]
+    if pad_chars:
+        questions = pad_questions(questions, pad_chars)
     ddir = data_dir or bench_data_dir(corpus)
     store = open_store(ddir)
     t0 = time.perf_counter()
@@ -110,6 +133,8 @@ def bench_retrieval(corpus: list[str], questions_path: Path, *, data_dir: Path |
     t0 = time.perf_counter()
     retriever.refresh()
     log(f"indexes ready: {retriever.size} chunks in {time.perf_counter() - t0:.1f}s")
+    if cold and retriever.dense is not None:
+        retriever.dense.embedder = getattr(retriever.dense.embedder, "inner", retriever.dense.embedder)
     rows = store.index_rows()
     assert [r["id"] for r in rows] == [retriever.chunk_id(i) for i in range(retriever.size)]
     stems = {d.id: source_stem(d.source_path) for d in store.list_documents()}
@@ -155,7 +180,8 @@ def bench_retrieval(corpus: list[str], questions_path: Path, *, data_dir: Path |
             results[name] = run_system(name, via("hybrid"), questions)
         log(f"{name}: {results.get(name)}")
     store.close()
-    out = {"n": len(questions), "chunks": len(rows), "machine": machine(), "systems": results}
+    out = {"n": len(questions), "chunks": len(rows), "cold": cold, "pad_chars": pad_chars, "machine": machine(),
+           "systems": results}
     if models is not None:
         out["questions_in_training_data"] = leaks
     return out
@@ -171,7 +197,7 @@ SUITE = (  # (name, corpus under the shared folder, questions: shared bench/… 
 
 
 def bench_suite(models: list[str] | None = None, *, shared: Path | None = None, repo: Path | None = None,
-                retrieval: RetrievalConfig | None = None, models_home: Path | None = None,
+                retrieval: RetrievalConfig | None = None, models_home: Path | None = None, cold: bool = False,
                 log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """Every question set of the project in one run (the shared folder's sets and the repo's
     held-out set), each with the legs and the requested models."""
@@ -185,5 +211,5 @@ def bench_suite(models: list[str] | None = None, *, shared: Path | None = None, 
             continue
         log(f"== {name}")
         out["sets"][name] = bench_retrieval([str(shared / corpus)], qfile, models=models, models_home=models_home,
-                                            retrieval=retrieval, log=log)
+                                            retrieval=retrieval, cold=cold, log=log)
     return out

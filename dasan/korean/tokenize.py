@@ -76,6 +76,66 @@ def tokenize_query(text: str) -> list[str]:
     return toks or tokenize(text)
 
 
+# Sentence ends for cutting a long question into pieces that Kiwi analyses in parallel (not
+# after a digit, "2005. 6. 30." being one date, nor after an enumerator such as "가.").
+_PIECE_END = re.compile(r"(?<!\d)(?<!\s[가-하])(?<!^[가-하])[.?!。？！]+[\"'”’)\]」』]*\s+|\n+")
+#: A piece longer than this is cut at a space as well (Kiwi slows down on long unpunctuated runs);
+#: such a cut is not a sentence boundary.
+QUERY_PIECE_CHARS = 200
+
+
+def _query_pieces(text: str) -> list[tuple[int, int, bool]]:
+    """``(start, end, continues)`` pieces of ``text``: cut at sentence ends, and pieces over
+    :data:`QUERY_PIECE_CHARS` at the last space before it (``continues``: the cut fell inside
+    a sentence)."""
+    starts = [0] + [m.end() for m in _PIECE_END.finditer(text)]
+    out = []
+    for a, b in zip(starts, [*starts[1:], len(text)], strict=True):
+        cont = False
+        while b - a > QUERY_PIECE_CHARS:
+            cut = text.rfind(" ", a + 1, a + QUERY_PIECE_CHARS)
+            cut = cut if cut > a else a + QUERY_PIECE_CHARS
+            out.append((a, cut, cont))
+            a, cont = cut, True
+        if text[a:b].strip():
+            out.append((a, b, cont))
+    return out
+
+
+def query_morphemes(text: str) -> tuple[str, list[tuple[int, int]], list[tuple[str, int, int]]]:
+    """Kiwi over a long question: its normalised text, its sentences as ``(start, end)``
+    offsets into that text, and its content morphemes as ``(form, start, end)``, question
+    words included. The text is cut into pieces at sentence ends (and inside sentences longer
+    than :data:`QUERY_PIECE_CHARS`) that Kiwi analyses as one batch on its worker threads
+    (about half the time of one call on two cores); the forms are those of
+    :func:`tokenize_query` but for rare differences at the cuts (see :mod:`dasan.rag.asking`,
+    which needs the sentences as well)."""
+    norm = normalise(text)
+    pieces = _query_pieces(norm)
+    k = kiwi()
+    analysed = k.tokenize([norm[a:b] for a, b, _ in pieces]) if len(pieces) > 1 else [k.tokenize(norm[a:b]) for a, b, _ in pieces]
+    sentences: list[list[int]] = []
+    out = []
+    for (offset, _, continues), toks in zip(pieces, analysed, strict=True):
+        current = None
+        for t in toks:
+            a, b = offset + int(t.start), offset + int(t.start + t.len)
+            if t.sent_position != current:
+                if not (current is None and continues and sentences):
+                    sentences.append([a, b])
+                current = t.sent_position
+            sentences[-1][0], sentences[-1][1] = min(sentences[-1][0], a), max(sentences[-1][1], b)
+            form = _content([t])
+            if form:
+                out.append((form[0], a, b))
+    return norm, [(a, b) for a, b in sentences], out
+
+
+def article_tokens(text: str) -> list[str]:
+    """``제60조의6`` tokens of the article references in ``text`` (normalised)."""
+    return _article_tokens(text)
+
+
 def tokenize_many(texts: list[str]) -> list[list[str]]:
     """Batch version of :func:`tokenize` (faster for ingestion)."""
     norm = [normalise(t) for t in texts]

@@ -25,11 +25,12 @@ from typing import Literal
 
 import numpy as np
 
-from dasan.index.fusion import rrf
+from dasan.index.fusion import adaptive_alpha, convex, lexical_coverage, rrf
 from dasan.index.lexical import LexicalIndex, top_k
 from dasan.korean.legal_terms import Expansion, default_thesaurus
 from dasan.korean.tokenize import kiwi
 from dasan.rag.answer_type import expected_types, states_value
+from dasan.rag.asking import frame_long
 from dasan.rag.query import QueryInfo, StatuteCatalog, is_penalty_title, statute_family
 from dasan.store.base import Store
 from dasan.types import LEVELS, Chunk, Hit, article_key
@@ -88,8 +89,13 @@ class SearchFilter:
 class RetrievalConfig:
     embedder: str | None = "e5"  # None: lexical only
     depth: int = 60  # candidates taken from each leg before fusion
-    fusion: Literal["convex", "rrf"] = "convex"
-    lexical_weight: float = 0.3  # convex fusion: share of the (max-normalised) BM25 score
+    # "adaptive": convex fusion whose BM25 share is ``lexical_weight`` moved per question by the
+    # best lexical candidate's coverage of the question and by its length (dasan/index/fusion.py);
+    # "convex": the fixed share ``lexical_weight``; "rrf": reciprocal-rank fusion.
+    fusion: Literal["adaptive", "convex", "rrf"] = "adaptive"
+    lexical_weight: float = 0.4  # share of the (max-normalised) BM25 score
+    coverage_gain: float = 0.2
+    length_gain: float = 0.5
     k0: float = 60.0  # rrf constant
     weights: dict[str, float] = field(default_factory=lambda: {"bm25": 1.0, "dense": 1.0})  # rrf weights
     addendum_prior: float = 0.5
@@ -108,6 +114,12 @@ class RetrievalConfig:
     # Learned final ranking (dasan/learn): "current" = the model chosen with `dasan models use`
     # in this data directory (none chosen: no learned stage), None = never, else a model name.
     model: str | None = "current"
+    # Long situational questions (dasan/rag/asking.py): from ``asking_min_chars`` characters on,
+    # the asking part's tokens weigh ``asking_weight`` in BM25 (the situation's 1), and the dense
+    # leg embeds at most ``dense_chars`` characters: the asking part and the nearest situation.
+    asking_min_chars: int = 120
+    asking_weight: float = 2.0
+    dense_chars: int = 120  # ≈ 80 e5 tokens
 
 
 class Retriever:
@@ -384,6 +396,11 @@ class Retriever:
 
     def article_row(self, key: str) -> int | None:
         return self._article_row.get(key)
+    def _adaptive_alpha(self, query: str, tokens: list[str], lexical: list[tuple[int, float]],
+                        cfg: RetrievalConfig) -> float:
+        bm = self.lexical.bm25
+        coverage = lexical_coverage(bm.matrix, bm.vocab, bm.idf, tokens, lexical[0][0]) if bm and lexical else 0.0
+        return adaptive_alpha(cfg.lexical_weight, coverage, len(query), cfg.coverage_gain, cfg.length_gain)
 
     def rank(self, query: str, k: int = 10, flt: SearchFilter | None = None,
              mode: Mode = "hybrid") -> list[tuple[int, float, dict[str, float]]]:
@@ -425,11 +442,14 @@ class Retriever:
         depth = max(k * 3, cfg.depth)
         legs: dict[str, list[tuple[int, float]]] = {}
         t0 = time.perf_counter()
-        q_tokens = self.lexical.tokenizer(query)
+        framing = frame_long(query, cfg.asking_min_chars, self.lexical.tokenizer)
+        q_tokens = framing.tokens if framing else self.lexical.tokenizer(query)
         exp = default_thesaurus().expand(q_tokens) if cfg.expand_terms else None
         self.last_expansion = exp
         if mode in ("hybrid", "lexical"):
             lex = self.lexical.scores_tokens(q_tokens)
+            if framing and framing.situational and cfg.asking_weight != 1.0:
+                lex = lex + (cfg.asking_weight - 1.0) * self.lexical.scores_tokens(framing.asking_tokens)
             if exp and cfg.expansion_weight > 0:
                 lex = lex + cfg.expansion_weight * self.lexical.scores_tokens(exp.tokens)
             cand = top_k(lex * boost, depth * 2, mask)
@@ -438,7 +458,11 @@ class Retriever:
         t1 = time.perf_counter()
         qv = np.zeros(0, dtype=np.float32)
         if mode in ("hybrid", "dense") and self.dense is not None:
-            qv = self.dense.embed_query(f"{query} ({', '.join(exp.terms)})" if exp and cfg.expand_dense else query)
+            extra = f"({', '.join(exp.terms)})" if exp and cfg.expand_dense else ""
+            dense_text = f"{query} {extra}" if extra else query
+            if framing and len(dense_text) > cfg.dense_chars:
+                dense_text = framing.dense_text(cfg.dense_chars, extra)
+            qv = self.dense.embed_query(dense_text)
             cand = self.dense.search_vector(qv, depth * 2, mask)
             ph = self._phrase_hits([r for r, _ in cand], q.phrases)
             scale = cfg.dense_boost_scale
@@ -453,7 +477,10 @@ class Retriever:
         elif cfg.fusion == "rrf":
             fused = rrf(legs, cfg.weights, cfg.k0)
         else:
-            fused = convex(legs["bm25"], legs["dense"], cfg.lexical_weight, self._dense_floor(qv, mask))
+            alpha = cfg.lexical_weight
+            if cfg.fusion == "adaptive":
+                alpha = self._adaptive_alpha(query, q_tokens, legs["bm25"], cfg)
+            fused = convex(legs["bm25"], legs["dense"], alpha, self._dense_floor(qv, mask))
         if cfg.collapse_articles:
             seen: set[str] = set()
             out = []
@@ -514,29 +541,6 @@ class _Fixed:
 
     def get(self):
         return self.ranker
-
-
-def convex(lexical: list[tuple[int, float]], dense: list[tuple[int, float]], alpha: float,
-           dense_floor: float) -> list[tuple[int, float, dict[str, float]]]:
-    """Convex combination of max-normalised BM25 and dense similarity above a floor.
-
-    BM25 scores are divided by the query's best score; cosines are rescaled so that the floor
-    (a high percentile of all chunks' similarity to the query) maps to 0 and the best candidate
-    to 1. Unlike rank fusion, a leg that is very sure (a clear best match) keeps that margin.
-    """
-    lex = dict(lexical)
-    den = dict(dense)
-    top_l = max(lex.values(), default=0.0) or 1.0
-    top_d = max(den.values(), default=dense_floor)
-    span = max(top_d - dense_floor, 1e-6)
-    fused = []
-    for r in set(lex) | set(den):
-        b = lex.get(r, 0.0) / top_l
-        d = max(0.0, (den[r] - dense_floor) / span) if r in den else 0.0
-        legs = {k: v for k, v in (("bm25", lex.get(r)), ("dense", den.get(r))) if v is not None}
-        fused.append((r, alpha * b + (1 - alpha) * d, legs))
-    fused.sort(key=lambda x: (-x[1], x[0]))
-    return fused
 
 
 def snippet(text: str, terms: set[str], width: int = 160) -> str:
