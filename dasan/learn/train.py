@@ -31,7 +31,7 @@ from dasan.learn.labels import ArticleCatalog
 from dasan.learn.memory import AnswerMemory
 from dasan.learn.mine import Mined, mine, read_eval_questions
 from dasan.learn.ranker import DEPTH, FEATURES, Gate, LogisticModel, features, fit
-from dasan.rag.retrieve import Retriever
+from dasan.rag.retrieve import RankStages, Retriever
 from dasan.types import article_key
 
 MODEL_KIND = "archive-memory-ranker"
@@ -84,31 +84,41 @@ def _allowed(mask: np.ndarray | None) -> Callable[[int], bool]:
     return (lambda r: True) if mask is None else (lambda r: bool(mask[r]))
 
 
-def build_examples(retriever: Retriever, memory: AnswerMemory, memory_questions: list[str],
-                   queries: list[tuple[str, str, list[str]]], gate: Gate, log: Callable[[str], None] = lambda s: None) -> list[Example]:
-    """``queries``: (record id, question, cited article keys; empty for a negative)."""
-    dup = ShingleIndex(memory_questions)  # row-aligned with the memory
+def hybrid_stages(retriever: Retriever, questions: list[str],
+                  log: Callable[[str], None] = lambda s: None) -> list[RankStages]:
+    """The hybrid's candidates (hard negatives included), tokens and query vector of each
+    question, with no learned stage: what search computes for it at query time."""
     saved = retriever.ranker_override, retriever.config.model
     retriever.ranker_override, retriever.config.model = None, None
-    out: list[Example] = []
+    out: list[RankStages] = []
     t0 = time.perf_counter()
     try:
-        for n, (rid, question, labels) in enumerate(queries, 1):
-            st = retriever.rank_stages(question, DEPTH)
-            exclude = {i for i, _ in dup.similar(question, NEAR_DUPLICATE)}
-            if rid in memory.row_of:
-                exclude.add(memory.row_of[rid])
-            ev = memory.evidence(st.tokens, st.vector if st.vector.size else None, exclude)
-            _rows, keys, x, _ = features(st.fused, retriever.article_of, ev, retriever.article_row,
-                                         _allowed(st.mask), gate=gate)
-            y = np.array([k in labels for k in keys], dtype=np.float64)
-            gold_rank = next((i + 1 for i, (r, _, _) in enumerate(st.fused[:DEPTH])
-                              if retriever.article_of(r) in labels), None)
-            out.append(Example(rid, x, y, gold_rank))
-            if n % 200 == 0:
-                log(f"  후보·특성 {n}/{len(queries)} ({time.perf_counter() - t0:.0f}초)")
+        for n, question in enumerate(questions, 1):
+            out.append(retriever.rank_stages(question, DEPTH))
+            if n % 250 == 0:
+                log(f"  검색 후보 {n}/{len(questions)} ({time.perf_counter() - t0:.0f}초)")
     finally:
         retriever.ranker_override, retriever.config.model = saved
+    return out
+
+
+def build_examples(retriever: Retriever, memory: AnswerMemory, memory_questions: list[str],
+                   queries: list[tuple[str, str, list[str]]], stages: list[RankStages], gate: Gate) -> list[Example]:
+    """``queries``: (record id, question, cited article keys; empty for a negative); the archive's
+    evidence for each leaves out the question itself and its near-copies (leave-one-out)."""
+    dup = ShingleIndex(memory_questions)  # row-aligned with the memory
+    out: list[Example] = []
+    for (rid, question, labels), st in zip(queries, stages, strict=True):
+        exclude = {i for i, _ in dup.similar(question, NEAR_DUPLICATE)}
+        if rid in memory.row_of:
+            exclude.add(memory.row_of[rid])
+        ev = memory.evidence(st.tokens, st.vector if st.vector.size else None, exclude)
+        _rows, keys, x, _ = features(st.fused, retriever.article_of, ev, retriever.article_row,
+                                     _allowed(st.mask), gate=gate)
+        y = np.array([k in labels for k in keys], dtype=np.float64)
+        gold_rank = next((i + 1 for i, (r, _, _) in enumerate(st.fused[:DEPTH])
+                          if retriever.article_of(r) in labels), None)
+        out.append(Example(rid, x, y, gold_rank))
     return out
 
 
@@ -188,23 +198,26 @@ def train(store: Any, retriever: Retriever, data_dir: Path, archive: Iterable[st
     from dasan.korean.tokenize import tokenize_many
 
     t0 = time.perf_counter()
+    queries = [(r.id, r.question, lab) for r, lab in positives] + [(r.id, r.question, []) for r in negatives]
+    stages = hybrid_stages(retriever, [q for _, q, _ in queries], log)
+    log(f"검색 후보 {len(stages)}건 ({time.perf_counter() - t0:.0f}초)")
     # The memory holds the labelled questions only: with the unlabelled ones (answered by statutes
     # that are not indexed) as well, realqa_dev gained R@5 0.693 vs 0.667 but law_qa_dev lost
     # 0.04 (0.882 vs 0.922), their votes diluting evidence for questions outside the archive.
+    # Its vectors embed each whole question: measured against embedding what search embeds for a
+    # long question (its asking part, ≤120 characters), whole questions gave realqa_dev R@5 0.667
+    # vs 0.633 and law_qa_dev 0.922 vs 0.882 — the archive question's situation is evidence too.
     members = list(positives)
     tokens = tokenize_many([r.search_text for r, _ in members])
     vectors = None
-    dense = retriever.dense
-    if dense is not None:
-        vectors = np.asarray(dense.embedder.embed_queries([r.question for r, _ in members]), dtype=np.float32)
+    if retriever.dense is not None:
+        vectors = np.asarray(retriever.dense.embedder.embed_queries([r.question for r, _ in members]),
+                             dtype=np.float32)
     memory = AnswerMemory([r.id for r, _ in members], [lab for _, lab in members], tokens, vectors)
-    log(f"질의응답 기억 {len(memory)}건 ({time.perf_counter() - t0:.0f}초)")
     gate = archive_gate(memory, [r.question for r, _ in members])
-    log(f"질의응답 기억 적용 구간: 가장 가까운 기록 코사인 {gate.low:.3f}(0) ~ {gate.high:.3f}(1)")
-    queries = [(r.id, r.question, lab) for r, lab in positives] + [(r.id, r.question, []) for r in negatives]
-    t0 = time.perf_counter()
-    examples = build_examples(retriever, memory, [r.question for r, _ in members], queries, gate, log)
-    log(f"학습 예제 {len(examples)}개 ({time.perf_counter() - t0:.0f}초)")
+    log(f"질의응답 기억 {len(memory)}건; 적용 구간: 가장 가까운 기록 코사인 {gate.low:.3f}(0) ~ {gate.high:.3f}(1)")
+    examples = build_examples(retriever, memory, [r.question for r, _ in members], queries, stages, gate)
+    log(f"학습 예제 {len(examples)}개")
     cv = cross_validate(examples) if len(examples) >= 10 else None
     if cv:
         log(f"5겹 교차검증 (학습 질문): 하이브리드 R@5 {cv['hybrid']['recall@5']} MRR {cv['hybrid']['mrr@10']} → "
