@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from dasan.cli import Ctx, _emit_json, _stderr, as_option, pass_ctx
+if TYPE_CHECKING:
+    from dasan.cli import Ctx
+
+# The root command's context object (dasan.cli.Ctx); not imported from dasan.cli, which imports
+# this module while it registers its commands (also when run as ``python -m dasan.cli``).
+pass_ctx = click.pass_obj
+
+
+def _emit_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def _stderr(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def _default_excludes() -> list[Path]:
@@ -30,7 +45,6 @@ def _default_excludes() -> list[Path]:
 @click.option("--limit", type=click.IntRange(1), default=None, help="앞에서부터 이 개수의 학습 질문만 (시험용)")
 @click.option("--use/--no-use", "use_it", default=False, help="학습 후 바로 이 모델을 사용")
 @click.option("--json", "as_json", is_flag=True)
-@as_option
 @pass_ctx
 def train_cmd(ctx: Ctx, archive: tuple[str, ...], exclude: tuple[str, ...], corpus: tuple[str, ...],
               name: str | None, limit: int | None, use_it: bool, as_json: bool) -> None:
@@ -101,7 +115,6 @@ def models_list(ctx: Ctx, as_json: bool) -> None:
 
 @models.command("use")
 @click.argument("name")
-@as_option
 @pass_ctx
 def models_use(ctx: Ctx, name: str) -> None:
     """NAME 모델을 검색·답변에 씁니다 (none: 학습 모델을 쓰지 않음)."""
@@ -117,7 +130,6 @@ def models_use(ctx: Ctx, name: str) -> None:
 
 
 @models.command("rollback")
-@as_option
 @pass_ctx
 def models_rollback(ctx: Ctx) -> None:
     """직전에 쓰던 모델로 되돌립니다."""
