@@ -15,6 +15,7 @@ Beyond the two legs:
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 import time
@@ -38,6 +39,7 @@ from dasan.types import LEVELS, Chunk, Hit, article_key
 Mode = Literal["hybrid", "lexical", "dense"]
 Ranked = tuple[int, float, dict[str, float]]  # (row, score, per-leg scores)
 EMBARGO_LEVEL = LEVELS.index("민감")
+_log = logging.getLogger("dasan.search")
 KST = timezone(timedelta(hours=9), "KST")
 
 
@@ -123,6 +125,8 @@ class RetrievalConfig:
 
 
 class Retriever:
+    REFRESH_RETRY_S = 5.0  # a failed refresh is retried at most this often (not on every request)
+
     def __init__(self, store: Store, data_dir: Path, config: RetrievalConfig | None = None, *,
                  models_home: Path | None = None) -> None:
         """``models_home``: the data directory whose ``models/`` holds learned models (default
@@ -146,6 +150,11 @@ class Retriever:
         self._article_row: dict[str, int] = {}  # article key → its first row
         self.ranker_override = None  # a LearnedRanker set explicitly (benchmarks); None: by config
         self._selection = None
+        self.last_refresh_error: str | None = None  # why the latest refresh failed (None: it did not)
+        self._retry_at = 0.0  # after a failed refresh, the next attempt waits until then
+        self._levels = np.zeros(0, dtype=np.int8)
+        self._embargo = np.zeros(0, dtype=np.float64)
+        self._collections = np.zeros(0, dtype=object)
         self._models_home = models_home or data_dir
 
     @property
@@ -163,16 +172,41 @@ class Retriever:
         return f"{row['context']}\n{row['text']}" if row["context"] else row["text"]
 
     def refresh(self, progress=None) -> None:
-        """Bring every leg in step with the store (only new chunks are processed)."""
-        gen = self.store.generation()
-        if gen == self._generation:
+        """Bring every leg in step with the store (only new chunks are processed).
+
+        All-or-nothing: the new per-row columns are built aside and published together, the
+        generation last. If a leg's sync fails (an embedding server down, out of memory), the
+        legs are put back as they were, the previous state keeps serving, the error is kept in
+        :attr:`last_refresh_error` (and logged), and the next call tries again."""
+        if not self.refresh_due():
             return
+        gen = self.store.generation()
+        lexical_state = (self.lexical.bm25, self.lexical.chunk_ids, self.lexical.fingerprint)
+        try:
+            self._rebuild(gen, progress)
+        except Exception as e:
+            self.lexical.bm25, self.lexical.chunk_ids, self.lexical.fingerprint = lexical_state
+            self.last_refresh_error = f"{type(e).__name__}: {e}"[:500]
+            self._retry_at = time.monotonic() + self.REFRESH_RETRY_S
+            _log.exception("index refresh failed; the previous index keeps serving")
+            if not len(self._ids) and self._generation < 0:
+                raise  # nothing to keep serving: the first build must not fail silently
+            return
+        self.last_refresh_error = None
+        self._retry_at = 0.0
+
+    def refresh_due(self) -> bool:
+        """The store changed since the index was built (and no failed refresh is backing off)."""
+        return self.store.generation() != self._generation and time.monotonic() >= self._retry_at
+
+    def _rebuild(self, gen: int, progress=None) -> None:
         rows = self.store.index_rows(with_text=False)  # texts only for chunks new to an index (below)
         ids = [r["id"] for r in rows]
         fp = LexicalIndex.fingerprint_of(ids)
-        self._generation = gen
-        self._access_columns(rows)  # levels can change without any chunk changing
+        access = self._access_columns(rows)  # levels can change without any chunk changing
         if fp == self._fp:
+            self._levels, self._embargo, self._collections = access
+            self._generation = gen
             return
         need = set(ids) if rows and rows[0]["text"] is None else set()
         if need:
@@ -193,65 +227,73 @@ class Retriever:
         # strings shared per distinct value, dates and article groups as integers, no per-row dicts.
         from dasan.index.columns import NO_DATE, IdList, date_key, release_free_memory
 
-        self._ids = self.dense.ids if self.dense is not None else IdList(ids)
-        self.lexical.chunk_ids = self._ids
+        new_ids = self.dense.ids if self.dense is not None else IdList(ids)
         del ids
-        self._row_of = None
         shared: dict[str, str] = {}
-        self._kinds = np.array([shared.setdefault(r["kind"], r["kind"]) for r in rows], dtype=object)
+        kinds = np.array([shared.setdefault(r["kind"], r["kind"]) for r in rows], dtype=object)
         family_codes: dict[str, int] = {}
-        self._family_code = np.array(
+        family_code = np.array(
             [family_codes.setdefault(statute_family(r["title"]) if r["kind"] == "law" else "", len(family_codes))
              for r in rows], dtype=np.int32)
-        self._family_index = family_codes
-        self._family = np.array(list(family_codes), dtype=object)[self._family_code]  # shared strs
-        self.catalog = StatuteCatalog(family_codes)
         n = len(rows)
         addendum = np.zeros(n, dtype=bool)
-        self._penal = np.zeros(n, dtype=bool)
-        self._dates = np.full(n, NO_DATE, dtype=np.int32)  # YYYYMMDD
-        self._repealed = np.zeros(n, dtype=bool)
+        penal = np.zeros(n, dtype=bool)
+        dates = np.full(n, NO_DATE, dtype=np.int32)  # YYYYMMDD
+        repealed = np.zeros(n, dtype=bool)
         groups: dict[str, int] = {}
-        self._group = np.empty(n, dtype=np.int32)  # self._group[row]: hashable article key
-        self._article = np.empty(n, dtype=object)
-        self._article_row = {}
+        group = np.empty(n, dtype=np.int32)  # group[row]: hashable article key
+        article = np.empty(n, dtype=object)
+        article_row: dict[str, int] = {}
         docs: dict[str, int] = {}
-        self._doc = np.empty(n, dtype=np.int32)  # self._doc[row]: document code
+        doc = np.empty(n, dtype=np.int32)  # doc[row]: document code
         for i, r in enumerate(rows):
             m = json.loads(r["meta"])
             addendum[i] = bool(m.get("addendum"))
-            self._penal[i] = is_penalty_title(str(m.get("article_title") or ""))
-            self._dates[i] = date_key(str(m.get("시행일자") or m.get("release_date") or ""))
-            self._repealed[i] = m.get("상태") == "폐지"
+            penal[i] = is_penalty_title(str(m.get("article_title") or ""))
+            dates[i] = date_key(str(m.get("시행일자") or m.get("release_date") or ""))
+            repealed[i] = m.get("상태") == "폐지"
             art = shared.setdefault(article_key(r["citation"]), article_key(r["citation"])) if r["kind"] == "law" else ""
-            self._article[i] = art
+            article[i] = art
             if art:
-                self._article_row.setdefault(art, i)
+                article_row.setdefault(art, i)
             key = f"{r['document_id']}|{art}" if r["kind"] == "law" else r["id"]
-            self._group[i] = groups.setdefault(key, len(groups))
-            self._doc[i] = docs.setdefault(r["document_id"], len(docs))
+            group[i] = groups.setdefault(key, len(groups))
+            doc[i] = docs.setdefault(r["document_id"], len(docs))
         del groups, docs
-        self._prior = np.where(addendum, self.config.addendum_prior, 1.0).astype(np.float32)
+        floor_rows, floor_matrix = self._floor_rows, self._floor_matrix
         if self.dense is not None:
-            rows_ = np.arange(n) if n <= 4096 else np.sort(np.random.default_rng(0).choice(n, 4096, replace=False))
-            self._floor_rows = rows_
-            self._floor_matrix = self.dense.vectors(rows_)  # exact float32 sample
+            floor_rows = np.arange(n) if n <= 4096 else np.sort(np.random.default_rng(0).choice(n, 4096, replace=False))
+            floor_matrix = self.dense.vectors(floor_rows)  # exact float32 sample
+        # publish: every column of the new state, then the generation
+        self._ids = new_ids
+        self.lexical.chunk_ids = new_ids
+        self._row_of = None
+        self._kinds, self._family_code, self._family_index = kinds, family_code, family_codes
+        self._family = np.array(list(family_codes), dtype=object)[family_code]  # shared strs
+        self.catalog = StatuteCatalog(family_codes)
+        self._penal, self._dates, self._repealed = penal, dates, repealed
+        self._group, self._article, self._article_row, self._doc = group, article, article_row, doc
+        self._prior = np.where(addendum, self.config.addendum_prior, 1.0).astype(np.float32)
+        self._floor_rows, self._floor_matrix = floor_rows, floor_matrix
+        self._levels, self._embargo, self._collections = access
         self._fp = fp
+        self._generation = gen
         del rows
         release_free_memory()
 
-    def _access_columns(self, rows) -> None:
+    def _access_columns(self, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per-row access data: effective level (the higher of the chunk's and its collection's;
-        unknown levels rank above 기밀 so nobody sees them) and embargo time (epoch seconds)."""
+        unknown levels rank above 기밀 so nobody sees them), embargo time (epoch seconds) and
+        collection."""
         def rank(level: str) -> int:
             return LEVELS.index(level) if level in LEVELS else len(LEVELS)
 
-        self._levels = np.array([max(rank(r["classification"]), rank(r["collection_level"])) for r in rows],
-                                dtype=np.int8)
-        self._embargo = np.array([embargo_ts(r["meta"]) for r in rows], dtype=np.float64)
+        levels = np.array([max(rank(r["classification"]), rank(r["collection_level"])) for r in rows],
+                          dtype=np.int8)
+        embargo = np.array([embargo_ts(r["meta"]) for r in rows], dtype=np.float64)
         shared: dict[str, str] = {}  # one str object per distinct value, not one per row
-        self._collections = np.array([shared.setdefault(r["collection"], r["collection"]) for r in rows],
-                                     dtype=object)
+        collections = np.array([shared.setdefault(r["collection"], r["collection"]) for r in rows], dtype=object)
+        return levels, embargo, collections
 
     @property
     def size(self) -> int:

@@ -47,7 +47,11 @@ def readyz(state: State) -> Any:
             body["error"] = state.startup_error
         return JSONResponse(body, status_code=503)
     docs = state.store.list_documents()
-    return {"status": "ready", "documents": len(docs), "chunks": sum(d.n_chunks for d in docs)}
+    body = {"status": "ready", "documents": len(docs), "chunks": sum(d.n_chunks for d in docs)}
+    if state.retriever.last_refresh_error:
+        # still serving the previous index; new documents are not searchable until this clears
+        body["index_error"] = state.retriever.last_refresh_error
+    return body
 
 
 # -- login ---------------------------------------------------------------------------------

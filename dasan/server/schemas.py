@@ -36,6 +36,7 @@ class Ready(BaseModel):
     documents: int | None = None
     chunks: int | None = None
     error: str | None = None
+    index_error: str | None = None  # the latest index refresh failed: the previous index serves
 
 
 # -- login ---------------------------------------------------------------------------------

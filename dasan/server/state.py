@@ -92,7 +92,7 @@ class GuardedRetriever(Retriever):
 
     def update(self, progress: Any = None) -> bool:
         """Refresh under the write lock when the store changed; returns whether it did."""
-        if self.store.generation() == self._generation:
+        if not self.refresh_due():
             return False
         with self.rw.write():
             Retriever.refresh(self, progress)
@@ -128,6 +128,21 @@ class GuardedRetriever(Retriever):
     def level_of(self, chunk_id: str) -> int:
         with self.reading():
             return super().level_of(chunk_id)
+
+    # An answer reads whole articles or releases after searching: each of these resolves its
+    # rows, their levels and the caller's mask from one index state, so a refresh between the
+    # search and the expansion can never pair one row's text with another row's level.
+    def article_chunks(self, *args: Any, **kwargs: Any) -> Any:
+        with self.reading():
+            return super().article_chunks(*args, **kwargs)
+
+    def document_chunks(self, *args: Any, **kwargs: Any) -> Any:
+        with self.reading():
+            return super().document_chunks(*args, **kwargs)
+
+    def latest_date(self, *args: Any, **kwargs: Any) -> Any:
+        with self.reading():
+            return super().latest_date(*args, **kwargs)
 
     def prewarm(self, chunks: list[tuple[str, str]], batch: int = 32) -> None:
         """Tokenise and embed ``[(chunk_id, index_text)]`` ahead of a refresh (outside the lock):

@@ -1,0 +1,112 @@
+"""Index integrity under failure and concurrent use: a refresh is all-or-nothing (a failing leg
+leaves the previous index serving, the error reported), and restricted readers never receive a
+민감 chunk while documents are uploaded, re-leveled and deleted around them."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import shared_path
+
+from dasan.ingest.pipeline import ingest_paths
+from dasan.rag.retrieve import RetrievalConfig, Retriever, SearchFilter
+from dasan.server.state import GuardedRetriever
+from dasan.store import open_store
+
+MARKER = "비상연락망암호표식"
+
+
+@pytest.fixture
+def store_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "store"
+    store = open_store(d)
+    report = ingest_paths(store, [shared_path("data", "laws", "청년기본법")], recursive=True, collection="laws")
+    assert not report.summary()["failed"]
+    store.close()
+    return d
+
+
+def _secret(tmp_path: Path, n: int) -> Path:
+    p = tmp_path / f"secret-{n}.txt"
+    p.write_text(f"청년 정책 비상 연락망 {MARKER} 제{n}호\n청년정책조정위원회 위원 연락처와 {MARKER} 보관 절차.\n",
+                 encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("leg", ["lexical", "dense"])
+def test_a_failing_sync_keeps_the_previous_index_serving(store_dir: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch, leg: str) -> None:
+    store = open_store(store_dir)
+    r = Retriever(store, store_dir, RetrievalConfig(embedder="e5" if leg == "dense" else None, model=None))
+    r.REFRESH_RETRY_S = 0.0
+    before = r.rank("청년정책조정위원회의 구성", k=5)
+    size = r.size
+    bm25 = r.lexical.bm25
+    target = r.dense if leg == "dense" else r.lexical
+
+    def broken(*_a, **_k):
+        raise RuntimeError("embedding server down")
+
+    monkeypatch.setattr(target, "sync", broken)
+    ingest_paths(store, [_secret(tmp_path, 1)], collection="secret", classification="민감")
+    after = r.rank("청년정책조정위원회의 구성", k=5)  # refresh fails inside; search goes on
+    assert r.last_refresh_error and "embedding server down" in r.last_refresh_error
+    assert r.size == size and r.lexical.bm25 is bm25
+    assert [x[0] for x in after] == [x[0] for x in before]
+    assert len(r._levels) == len(r._group) == r.size  # columns of one state, not a mix
+    monkeypatch.undo()
+    hits = r.search(f"{MARKER} 보관 절차", k=3)
+    assert r.last_refresh_error is None and r.size > size
+    assert any(MARKER in h.chunk.text for h in hits)
+
+
+def test_restricted_readers_never_see_sensitive_text_under_churn(store_dir: Path, tmp_path: Path) -> None:
+    store = open_store(store_dir)
+    r = GuardedRetriever(store, store_dir, RetrievalConfig(embedder=None, model=None))
+    r.update()
+    public = SearchFilter(max_level="공개")
+    errors: list[BaseException] = []
+    leaks: list[str] = []
+    stop = time.monotonic() + 4.0
+
+    def writer() -> None:
+        w = open_store(store_dir)
+        n = 0
+        try:
+            while time.monotonic() < stop:
+                n += 1
+                rep = ingest_paths(w, [_secret(tmp_path, n)], collection="secret", classification="민감")
+                ids = [f.document_id for f in rep.results if f.document_id]
+                for doc_id in ids:
+                    w.set_document_level(doc_id, "기밀" if n % 2 else "민감")
+                if n % 3 == 0:
+                    for d in w.list_documents("secret")[:2]:
+                        w.remove_document(d.id)
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    def reader() -> None:
+        try:
+            while time.monotonic() < stop:
+                for h in r.search(f"청년 {MARKER} 연락망 보관 절차", k=5, flt=public):
+                    if MARKER in h.chunk.text:
+                        leaks.append(h.chunk.id)
+                ids = [h.chunk.id for h in r.search("청년정책조정위원회 위원", k=3, flt=public)]
+                for chunks in r.article_chunks(ids, public).values():
+                    leaks.extend(c.id for c in chunks if MARKER in c.text)
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer)] + [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors[:3]
+    assert not leaks
+    # the admin (no filter) finds what is left
+    r.update()
+    assert r.last_refresh_error is None
