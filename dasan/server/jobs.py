@@ -27,7 +27,7 @@ import time
 import unicodedata
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -35,7 +35,7 @@ from dasan import config
 from dasan.errors import NotFoundError
 from dasan.rag.retrieve import Retriever
 from dasan.store import open_store
-from dasan.store.base import DocumentRecord, Store
+from dasan.store.base import DocumentRecord, JobRecord, Store
 from dasan.types import Chunk, Principal
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ log = logging.getLogger("dasan.server")
 
 MAX_JOBS_KEPT = 500
 MAX_QUEUED = 256
+MAX_ATTEMPTS = 3  # starts of one job (a job interrupted by restarts is given up after this many)
 _SHA_RE = re.compile(r"[0-9a-f]{64}")
 _BAD_NAME_CHARS = re.compile(r'[\\/:*?"<>|\x00]')
 
@@ -95,9 +96,26 @@ class Job:
     done: bool = False
     created: float = field(default_factory=time.time)
 
+    attempts: int = 1
+
     def as_dict(self) -> dict[str, Any]:
         return {"job": self.id, "done": self.done, "collection": self.collection, "level": self.level,
                 "files": [f.as_dict() for f in self.files]}
+
+    def record(self, running: int | None = None) -> JobRecord:
+        """The job as the store keeps it; ``running``: index of the file being ingested now."""
+        files = [asdict(f) for f in self.files]
+        if running is not None:
+            files[running]["status"] = "running"
+        return JobRecord(self.id, self.owner, self.collection, self.level, files, self.created, done=self.done,
+                         attempts=self.attempts)
+
+    @classmethod
+    def from_record(cls, rec: JobRecord) -> Job:
+        names = {f.name for f in fields(FileJob)}
+        files = [FileJob(**{k: v for k, v in f.items() if k in names}) for f in rec.files]
+        return cls(rec.id, rec.owner, rec.collection, rec.level, files, done=rec.done, created=rec.created,
+                   attempts=rec.attempts)
 
 
 class Originals:
@@ -160,6 +178,12 @@ class Originals:
 
                 shutil.copyfile(self.root / sha, target)
         return target
+
+    def pin(self, shas: list[str]) -> None:
+        """Keep these originals until :meth:`unpin` (a job taken up again after a restart)."""
+        with self._lock:
+            for sha in shas:
+                self._pins[sha] += 1
 
     def unpin(self, shas: list[str]) -> None:
         with self._lock:
@@ -228,8 +252,53 @@ class JobQueue:
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
         if self._thread is None:
+            recovered = self._recover()
             self._thread = threading.Thread(target=self._run, name="dasan-ingest", daemon=True)
             self._thread.start()
+            for job in recovered:
+                self._queue.put(job)
+
+    def _recover(self) -> list[Job]:
+        """Jobs that were queued or running when the server stopped: taken up again (a file
+        whose ingest was interrupted is ingested afresh — a document is committed in one
+        transaction, so nothing of it was half-written); after MAX_ATTEMPTS starts, or when the
+        original is gone, the remaining files are marked failed."""
+        out: list[Job] = []
+        try:
+            records = self.state.store.open_jobs()
+        except Exception:
+            log.exception("could not read unfinished upload jobs")
+            return out
+        for rec in records:
+            job = Job.from_record(rec)
+            job.attempts += 1
+            for f in job.files:
+                if f.status == "running":
+                    f.status = "queued"
+                if f.status == "queued" and (f.sha256 is None or self.originals.path(f.sha256) is None):
+                    f.status, f.code, f.error = "failed", "original_missing", "원본 파일이 없어 다시 수집할 수 없습니다. 다시 올리세요."
+                elif f.status == "queued" and job.attempts > MAX_ATTEMPTS:
+                    f.status, f.code, f.error = "failed", "retry_exhausted", (
+                        f"서버가 수집 도중 {MAX_ATTEMPTS}번 멈춰 이 파일을 건너뛰었습니다. 파일을 확인하고 다시 올리세요.")
+            queued = [f for f in job.files if f.status == "queued"]
+            with self._lock:
+                self._jobs[job.id] = job
+            log.warning("upload job %s taken up again after a restart (%d file(s) to ingest, start %d)",
+                        job.id, len(queued), job.attempts)
+            if not queued:
+                job.done = True
+                self._persist(job, self.state.store)
+                continue
+            self.originals.pin([f.sha256 for f in queued if f.sha256])
+            self._persist(job, self.state.store)
+            out.append(job)
+        return out
+
+    def _persist(self, job: Job, store: Store | None = None, running: int | None = None) -> None:
+        try:
+            (store or self.state.store).save_job(job.record(running))
+        except Exception:  # the job goes on; only its survival across a restart is lost
+            log.exception("could not persist upload job %s", job.id)
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._thread is not None:
@@ -259,6 +328,7 @@ class JobQueue:
         if all(f.status != "queued" for f in job.files):
             self._finish(job)
             return
+        self._persist(job)
         try:
             self._queue.put_nowait(job)
         except queue.Full:
@@ -278,6 +348,9 @@ class JobQueue:
     def get(self, job_id: str, principal: Principal) -> Job:
         with self._lock:
             job = self._jobs.get(job_id)
+        if job is None:
+            rec = self.state.store.get_job(job_id)  # a job from before a restart
+            job = Job.from_record(rec) if rec is not None else None
         if job is None or (job.owner != principal.name and "admin" not in principal.roles):
             raise NotFoundError(f"작업을 찾을 수 없습니다: {job_id[:32]} (작업은 올린 사용자만 볼 수 있고, 오래된 작업은 지워집니다)")
         return job
@@ -312,9 +385,10 @@ class JobQueue:
         from dasan.ingest.pipeline import ingest_any, merge_results
 
         store = self._worker_store()
-        for f in job.files:
+        for i, f in enumerate(job.files):
             if f.status != "queued" or f.sha256 is None:
                 continue
+            self._persist(job, self._store, running=i)
             try:
                 # a 정책브리핑 JSON file holds several releases: one result for the file
                 res = merge_results(ingest_any(store, self.originals.link(f.sha256, f.name), job.collection,
@@ -327,6 +401,7 @@ class JobQueue:
             f.chunks = res.chunks if res.status != "failed" else None
             if res.status == "failed":
                 f.error, f.code = res.error, "unreadable_file"
+            self._persist(job, self._store)
         shas = [f.sha256 for f in job.files if f.sha256]
         self.originals.unpin(shas)
         self.originals.keep_or_discard(self._store or store, set(shas))
@@ -345,3 +420,7 @@ class JobQueue:
             for f in job.files:
                 f.error = f.error or "감사 기록을 남기지 못했습니다. 관리자에게 알리세요."
         job.done = True
+        on_worker = threading.current_thread() is self._thread and self._store is not None
+        self._persist(job, self._store if on_worker else None)
+        with contextlib.suppress(Exception):
+            (self._store if on_worker else self.state.store).prune_jobs(MAX_JOBS_KEPT)

@@ -27,6 +27,21 @@ class DocumentRecord:
     ingested_at: str = ""
 
 
+@dataclass
+class JobRecord:
+    """An upload job as the store keeps it (its files' states as plain dicts)."""
+
+    id: str
+    owner: str
+    collection: str
+    level: str
+    files: list[dict[str, Any]]
+    created: float
+    updated: float = 0.0
+    done: bool = False
+    attempts: int = 0
+
+
 class Store(Protocol):
     def find_by_source(self, collection: str, source_path: str) -> DocumentRecord | None: ...
 
@@ -69,6 +84,17 @@ class Store(Protocol):
     def collection_pii_policy(self, name: str) -> str: ...
 
     def set_collection_pii_policy(self, name: str, policy: str) -> bool: ...
+
+    def save_job(self, job: JobRecord) -> None:
+        """Insert or replace an upload job (does not change :meth:`generation`: no content changed)."""
+
+    def get_job(self, job_id: str) -> JobRecord | None: ...
+
+    def open_jobs(self) -> list[JobRecord]:
+        """Jobs not done, oldest first (what a restarted server takes up again)."""
+
+    def prune_jobs(self, keep: int) -> int:
+        """Delete the oldest finished jobs beyond the newest ``keep``; returns how many."""
 
     def schema_version(self) -> int: ...
 

@@ -6,6 +6,7 @@ import contextlib
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from importlib import resources
@@ -14,7 +15,7 @@ from typing import Any
 
 from dasan.errors import StoreError
 from dasan.sqliteutil import retry_locked
-from dasan.store.base import DocumentRecord
+from dasan.store.base import DocumentRecord, JobRecord
 from dasan.types import Chunk, Citation
 
 DB_NAME = "dasan.db"
@@ -121,6 +122,33 @@ class SqliteStore:
     def generation(self) -> int:
         """Increases with every committed write; equal values mean identical content."""
         return int(self._conn.execute("SELECT generation FROM store_state WHERE id = 1").fetchone()[0])
+
+    # -- upload jobs ------------------------------------------------------------
+    def save_job(self, job: JobRecord) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO jobs(id, owner, collection, level, created, updated, done, attempts, files)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (job.id, job.owner, job.collection, job.level, job.created, time.time(), int(job.done), job.attempts,
+                 json.dumps(job.files, ensure_ascii=False)))
+
+    def _job(self, row: sqlite3.Row) -> JobRecord:
+        return JobRecord(row["id"], row["owner"], row["collection"], row["level"], json.loads(row["files"]),
+                         row["created"], row["updated"], bool(row["done"]), row["attempts"])
+
+    def get_job(self, job_id: str) -> JobRecord | None:
+        row = self._conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return self._job(row) if row else None
+
+    def open_jobs(self) -> list[JobRecord]:
+        return [self._job(r) for r in self._conn.execute("SELECT * FROM jobs WHERE done = 0 ORDER BY created")]
+
+    def prune_jobs(self, keep: int) -> int:
+        with self._write() as conn:
+            cur = conn.execute(
+                "DELETE FROM jobs WHERE done = 1 AND id NOT IN (SELECT id FROM jobs ORDER BY created DESC LIMIT ?)",
+                (keep,))
+        return cur.rowcount
 
     # -- collections ------------------------------------------------------------
     def ensure_collection(self, name: str, level: str = "공개") -> None:
