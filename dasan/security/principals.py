@@ -197,10 +197,11 @@ class Directory:
 
     @classmethod
     def from_store(cls, store: object) -> Directory:
-        conn = getattr(store, "_conn", None)
-        if not isinstance(conn, sqlite3.Connection):
+        """The directory of a store, through the store's contract (``Store.directory``)."""
+        make = getattr(store, "directory", None)
+        if make is None:
             raise StoreError("이 저장소 종류는 사용자 디렉터리를 지원하지 않습니다. SQLite 저장소를 쓰세요.")
-        return cls(conn, getattr(store, "_lock", None))
+        return make()
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:

@@ -85,6 +85,10 @@ class Store(Protocol):
 
     def set_collection_pii_policy(self, name: str, policy: str) -> bool: ...
 
+    def directory(self) -> Any:
+        """The principals directory (users, departments, keys) kept in this store:
+        :class:`dasan.security.principals.Directory`."""
+
     def save_job(self, job: JobRecord) -> None:
         """Insert or replace an upload job (does not change :meth:`generation`: no content changed)."""
 

@@ -123,6 +123,14 @@ class SqliteStore:
         """Increases with every committed write; equal values mean identical content."""
         return int(self._conn.execute("SELECT generation FROM store_state WHERE id = 1").fetchone()[0])
 
+    # -- principals -------------------------------------------------------------
+    def directory(self) -> Any:
+        """Users, departments, keys and collection owners kept in this store (sharing its
+        connection and write lock)."""
+        from dasan.security.principals import Directory
+
+        return Directory(self._conn, self._lock)
+
     # -- upload jobs ------------------------------------------------------------
     def save_job(self, job: JobRecord) -> None:
         with self._write() as conn:
