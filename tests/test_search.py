@@ -100,3 +100,13 @@ def test_lexical_prewarm_moves_tokenising_out_of_sync(tmp_path: Path) -> None:
     assert calls == [2]  # the sync tokenised nothing
     assert idx.search("알코올농도", k=1)[0][0] == "a"
     idx.close()
+
+
+def test_dasan_embedder_variable_chooses_the_dense_leg(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DASAN_EMBEDDER", raising=False)
+    assert RetrievalConfig().embedder == "e5"
+    monkeypatch.setenv("DASAN_EMBEDDER", "none")
+    assert RetrievalConfig().embedder is None
+    monkeypatch.setenv("DASAN_EMBEDDER", "USE")
+    assert RetrievalConfig().embedder == "use"
+    assert RetrievalConfig(embedder="e5").embedder == "e5"  # an explicit choice wins

@@ -87,9 +87,17 @@ class SearchFilter:
                     or self.max_level or self.collections is not None)
 
 
+def default_embedder() -> str | None:
+    """``DASAN_EMBEDDER`` (``e5`` when unset; ``none``: lexical search only)."""
+    import os
+
+    name = (os.environ.get("DASAN_EMBEDDER") or "e5").strip().lower()
+    return None if name in ("none", "off", "") else name
+
+
 @dataclass
 class RetrievalConfig:
-    embedder: str | None = "e5"  # None: lexical only
+    embedder: str | None = field(default_factory=lambda: default_embedder())  # None: lexical only
     depth: int = 60  # candidates taken from each leg before fusion
     # "adaptive": convex fusion whose BM25 share is ``lexical_weight`` moved per question by the
     # best lexical candidate's coverage of the question and by its length (dasan/index/fusion.py);

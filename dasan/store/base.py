@@ -47,6 +47,9 @@ class Store(Protocol):
 
     def get_document(self, document_id: str) -> DocumentRecord | None: ...
 
+    def resolve_document_id(self, prefix: str) -> list[str]:
+        """Ids of the documents whose id starts with ``prefix`` (what a user types)."""
+
     def put_document(self, record: DocumentRecord, chunks: list[Chunk], replaces: Sequence[str] = ()) -> None:
         """Insert ``record`` with ``chunks`` atomically, replacing any document stored at the
         same (collection, source_path) and its chunks in the same transaction."""
