@@ -572,6 +572,31 @@ def quickstart(ctx: Ctx, query: str) -> None:
 
 
 # -- bench -----------------------------------------------------------------------
+@cli.group("config")
+def config_group() -> None:
+    """설정 (환경 변수, dasan.toml, 기본값)."""
+
+
+@config_group.command("show")
+@click.option("--json", "as_json", is_flag=True)
+def config_show(as_json: bool) -> None:
+    """모든 설정의 값과 출처를 보여 줍니다 (비밀 값은 가림). 모르는 DASAN_* 변수도 알립니다."""
+    from dasan import settings
+
+    res = settings.current()
+    rows = [{"name": v.setting.name, "value": v.shown(), "source": v.source, "doc": v.setting.doc}
+            for v in res.values.values()]
+    if as_json:
+        _emit_json({"settings": rows, "file": str(res.file) if res.file else None, "unknown": res.unknown})
+        return
+    width = max(len(r["name"]) for r in rows) + 2
+    for r in rows:
+        click.echo(f"{r['name']:<{width}}{r['value']:<40} [{r['source']}]  {r['doc']}")
+    click.echo(f"설정 파일: {res.file or f'없음 ({settings.file_path()})'}")
+    if res.unknown:
+        click.echo("경고: Dasan이 모르는 환경 변수 (철자를 확인하세요): " + ", ".join(res.unknown), err=True)
+
+
 @cli.group()
 def bench() -> None:
     """성능 측정 (결과는 docs/benchmarks.md에 기록)."""

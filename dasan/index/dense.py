@@ -43,8 +43,9 @@ LOAD_BLOCK = 8192  # rows read from the database at a time
 
 def default_hnsw_threshold() -> int:
     """``DASAN_HNSW_THRESHOLD`` when set (chunks above which HNSW is used), else 100,000."""
-    raw = os.environ.get("DASAN_HNSW_THRESHOLD", "").strip()
-    return int(raw) if raw.isdigit() else HNSW_THRESHOLD
+    from dasan import settings
+
+    return int(settings.get("DASAN_HNSW_THRESHOLD"))
 
 
 def quantize(block: np.ndarray, center: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,6 @@ matches "때리다") and a phrase matches only as consecutive morphemes of the q
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -106,7 +105,9 @@ class LegalThesaurus:
 
 def load_entries() -> list[tuple[str, list[str]]]:
     entries = parse(BUNDLED.read_text(encoding="utf-8").splitlines(), "내장 법령용어 사전")
-    extra = os.environ.get("DASAN_LEGAL_TERMS")
+    from dasan import settings
+
+    extra = settings.get("DASAN_LEGAL_TERMS")
     if extra:
         path = Path(extra)
         try:

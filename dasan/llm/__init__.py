@@ -18,7 +18,6 @@ Names: ``llama-cpp`` (default; :class:`~dasan.llm.llamacpp.LlamaCppBackend`) and
 from __future__ import annotations
 
 import inspect
-import os
 from typing import Any
 
 from dasan.errors import ConfigError
@@ -42,30 +41,29 @@ __all__ = [
 
 def get_backend(name: str | None = None, **opts: Any) -> LLMBackend:
     """Build the backend called ``name`` with options ``opts`` (see the module docs)."""
-    raw = (name or os.environ.get("DASAN_LLM") or DEFAULT).strip().lower()
+    from dasan import settings
+
+    raw = (name or settings.get("DASAN_LLM") or DEFAULT).strip().lower()
     key = _ALIASES.get(raw)
-    if os.environ.get("DASAN_LLM_MAX_LEVEL"):
-        opts.setdefault("max_level", os.environ["DASAN_LLM_MAX_LEVEL"])
+    if settings.get("DASAN_LLM_MAX_LEVEL"):
+        opts.setdefault("max_level", settings.get("DASAN_LLM_MAX_LEVEL"))
     if key == "llama-cpp":
         from dasan.llm.llamacpp import LlamaCppBackend
 
-        if os.environ.get("DASAN_GGUF"):
-            opts.setdefault("model_path", os.environ["DASAN_GGUF"])
+        if settings.get("DASAN_GGUF"):
+            opts.setdefault("model_path", str(settings.get("DASAN_GGUF")))
         for env, opt in (("DASAN_LLM_N_CTX", "n_ctx"), ("DASAN_LLM_THREADS", "n_threads")):
-            value = os.environ.get(env)
+            value = settings.get(env)
             if value and opt not in opts:
-                try:
-                    opts[opt] = int(value)
-                except ValueError as e:
-                    raise ConfigError(f"환경 변수 {env}는 정수여야 합니다: {value!r}") from e
+                opts[opt] = int(value)
         return _build(LlamaCppBackend, opts)
     if key == "openai":
         from dasan.llm.openai import OpenAIBackend
 
-        opts.setdefault("base_url", os.environ.get("DASAN_LLM_URL", ""))
-        opts.setdefault("model", os.environ.get("DASAN_LLM_MODEL", ""))
-        if os.environ.get("DASAN_LLM_API_KEY"):
-            opts.setdefault("api_key", os.environ["DASAN_LLM_API_KEY"])
+        opts.setdefault("base_url", settings.get("DASAN_LLM_URL"))
+        opts.setdefault("model", settings.get("DASAN_LLM_MODEL"))
+        if settings.get("DASAN_LLM_API_KEY"):
+            opts.setdefault("api_key", settings.get("DASAN_LLM_API_KEY"))
         return _build(OpenAIBackend, opts)
     raise ConfigError(f"알 수 없는 언어 모델 백엔드입니다: {name or raw!r}. {', '.join(NAMES)} 중 하나를 지정하세요.")
 

@@ -70,7 +70,9 @@ def default_threads() -> int:
 
 
 def model_dir() -> Path:
-    env = os.environ.get("DASAN_MODEL_DIR")
+    from dasan import settings
+
+    env = settings.get("DASAN_MODEL_DIR")
     return Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("dasan")) / "models"
 
 

@@ -89,9 +89,9 @@ class SearchFilter:
 
 def default_embedder() -> str | None:
     """``DASAN_EMBEDDER`` (``e5`` when unset; ``none``: lexical search only)."""
-    import os
+    from dasan import settings
 
-    name = (os.environ.get("DASAN_EMBEDDER") or "e5").strip().lower()
+    name = (settings.get("DASAN_EMBEDDER") or "e5").strip().lower()
     return None if name in ("none", "off", "") else name
 
 

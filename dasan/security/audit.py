@@ -212,7 +212,9 @@ def parse_since(value: str) -> str:
 
 def cli_actor() -> str:
     """Principal name for commands run locally: ``DASAN_ACTOR``, else ``local:<os user>``."""
-    env = os.environ.get("DASAN_ACTOR")
+    from dasan import settings
+
+    env = settings.get("DASAN_ACTOR")
     if env:
         return env
     try:
@@ -325,11 +327,13 @@ class AuditLog:
             self.db_path, self.head_path = p, p.with_suffix(".head")
         else:
             self.db_path, self.head_path = p / DB_NAME, p / HEAD_NAME
+        from dasan import settings
+
         if key is None:
-            key = os.environ.get(KEY_ENV) or None
+            key = settings.get(KEY_ENV) or None
         self.key: bytes | None = (key.encode("utf-8") if isinstance(key, str) else key) or None
         if durable is None:
-            durable = os.environ.get(SYNC_ENV, "full").strip().lower() != "normal"
+            durable = str(settings.get(SYNC_ENV)).strip().lower() != "normal"
         self.durable = durable
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None

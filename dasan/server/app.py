@@ -10,7 +10,6 @@ Routes: ``/healthz``, ``/readyz``, ``/v1/*`` (see ``/openapi.json``) and the web
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,7 +19,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from dasan import __version__, config
+from dasan import __version__
 from dasan.rag.retrieve import RetrievalConfig
 from dasan.server import admin_api, api, documents, openai_api, press_api
 from dasan.server import errors as server_errors
@@ -28,8 +27,6 @@ from dasan.server.state import ServerState
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Largest request body: JSON calls / uploads (several files in one request).
-MAX_JSON_BYTES = int(os.environ.get("DASAN_MAX_JSON_BYTES", str(4 * 1024 * 1024)))
-MAX_UPLOAD_BYTES = int(os.environ.get("DASAN_MAX_UPLOAD_BYTES", str(max(config.MAX_FILE_BYTES * 4, 1 << 30))))
 
 _CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
         "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
@@ -48,8 +45,12 @@ TAGS = [
 class BodyLimit:
     """Refuses request bodies over the limit with 413, whether or not Content-Length is sent."""
 
-    def __init__(self, app: Any, json_limit: int = MAX_JSON_BYTES, upload_limit: int = MAX_UPLOAD_BYTES) -> None:
-        self.app, self.json_limit, self.upload_limit = app, json_limit, upload_limit
+    def __init__(self, app: Any, json_limit: int | None = None, upload_limit: int | None = None) -> None:
+        from dasan import settings
+
+        self.app = app
+        self.json_limit = int(settings.get("DASAN_MAX_JSON_BYTES")) if json_limit is None else json_limit
+        self.upload_limit = int(settings.get("DASAN_MAX_UPLOAD_BYTES")) if upload_limit is None else upload_limit
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE"):

@@ -19,7 +19,6 @@ overrides entries with a file of the same shape named by ``DASAN_STYLE_TERMS``.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,7 +134,9 @@ def load_terms() -> list[Term]:
     """The bundled list with the site list (``DASAN_STYLE_TERMS``) merged over it: a site entry
     replaces the bundled entry for the same word; an empty suggestion allows the word."""
     merged = {t.word: t for t in parse_terms(BUNDLED_TERMS.read_text(encoding="utf-8").splitlines(), "내장 용어 목록")}
-    extra = os.environ.get(TERMS_ENV, "").strip()
+    from dasan import settings
+
+    extra = str(settings.get(TERMS_ENV) or "").strip()
     if extra:
         path = Path(extra)
         try:

@@ -16,7 +16,6 @@ persistent :class:`~dasan.index.embed.cache.CachedEmbedder`.
 from __future__ import annotations
 
 import inspect
-import os
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,9 @@ def get_embedder(
     **opts: Any,
 ) -> Embedder:
     """Build the embedder called ``name`` with backend options ``opts``."""
-    key = (name or os.environ.get("DASAN_EMBEDDER") or DEFAULT).strip().lower()
+    from dasan import settings
+
+    key = (name or settings.get("DASAN_EMBEDDER") or DEFAULT).strip().lower()
     emb: Embedder
     if key == "e5":
         from dasan.index.embed.e5 import E5Embedder
@@ -50,10 +51,10 @@ def get_embedder(
     elif key == "openai":
         from dasan.index.embed.openai import OpenAIEmbedder
 
-        opts.setdefault("base_url", os.environ.get("DASAN_EMBED_URL", ""))
-        opts.setdefault("model", os.environ.get("DASAN_EMBED_MODEL", ""))
-        if os.environ.get("DASAN_EMBED_API_KEY"):
-            opts.setdefault("api_key", os.environ["DASAN_EMBED_API_KEY"])
+        opts.setdefault("base_url", settings.get("DASAN_EMBED_URL"))
+        opts.setdefault("model", settings.get("DASAN_EMBED_MODEL"))
+        if settings.get("DASAN_EMBED_API_KEY"):
+            opts.setdefault("api_key", settings.get("DASAN_EMBED_API_KEY"))
         emb = _build(OpenAIEmbedder, opts)
     else:
         raise ConfigError(f"알 수 없는 임베딩 모델입니다: {name!r}. {', '.join(NAMES)} 중 하나를 지정하세요.")
