@@ -82,6 +82,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DASAN_USER", str, "", "act as this registered user on the command line (same as --as)"),
     Setting("DASAN_ACTOR", str, "", "name recorded as the actor of command-line audit entries"),
     Setting("DASAN_API_KEY", str, "", "API key for `dasan bench load`", secret=True),
+    Setting("DASAN_CHURN_KEY", str, "", "API key that uploads and deletes in `dasan bench load --churn`", secret=True),
     # press desk
     Setting("DASAN_STYLE_TERMS", Path, None, "a site's own 공공언어 style terms (TSV) for `dasan press check`"),
 )

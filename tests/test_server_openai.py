@@ -180,3 +180,15 @@ def test_load_generator(server: Server) -> None:
     assert json.loads(out.output)["total"]["errors"] == 0
     bad = CliRunner().invoke(load, ["--url", "http://127.0.0.1:1", "--key", "x", "--seconds", "1"])
     assert bad.exit_code != 0 and "서버가 준비되지 않았습니다" in bad.output
+
+
+def test_load_with_document_churn(server: Server) -> None:
+    """Readers search and ask while the admin uploads, finds and deletes 민감 notices: no errors,
+    every upload found by its uploader, none seen by a 공개 user."""
+    result = run_load(server.url, server.keys["kim"], clients=2, seconds=4, churn_key=server.keys["admin"])
+    assert result["error_kinds"] == {}, result["error_kinds"]
+    assert result["upload"]["requests"] >= 1 and result["visible"]["errors"] == 0
+    assert result["delete"]["errors"] == 0 and result["total"]["errors"] == 0
+    kim = {"Authorization": f"Bearer {server.keys['kim']}"}
+    r = httpx.post(server.url + "/v1/search", json={"query": "부하시험표식 연락 체계", "k": 10}, headers=kim)
+    assert r.status_code == 200 and all("부하시험표식" not in h["text"] for h in r.json()["results"])

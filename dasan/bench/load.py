@@ -5,6 +5,10 @@ Each client is a thread with its own HTTP connection that, until the time is up,
 Korean question about the sample corpus (``examples/``). Reported: requests per second, p50/p95
 latency per kind, errors. The clients share the machine with the server unless run elsewhere,
 so on a small machine the numbers are a lower bound for the server alone.
+
+``--churn``: one more client uploads a small 민감 notice (``POST /v1/documents``), waits for its
+job, searches for it (it must be found by the uploader: how long an upload takes to become
+searchable) and deletes it again, for the whole run — the index changes under the readers.
 """
 
 from __future__ import annotations
@@ -93,14 +97,74 @@ def _stats(samples: list[Sample], seconds: float) -> dict[str, Any]:
     }
 
 
+def _churn_loop(url: str, key: str, deadline: float, shared: _Shared, timeout: float) -> None:
+    """Upload, wait until searchable, delete; record each step (kinds upload/visible/delete)."""
+    headers = {"Authorization": f"Bearer {key}"}
+    mine: list[Sample] = []
+    n = 0
+
+    def fail(kind: str, err: str, t0: float, status: int = 0) -> None:
+        mine.append(Sample(kind, (time.perf_counter() - t0) * 1000, False, status))
+        with shared.lock:
+            shared.errors[f"{kind}: {err}"] = shared.errors.get(f"{kind}: {err}", 0) + 1
+
+    with httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout) as client:
+        while time.perf_counter() < deadline:
+            n += 1
+            tag = f"부하시험표식{n:05d}{random.randrange(10**6):06d}"
+            body = f"부하 시험용 비공개 알림 {tag}\n\n야간 점검 일정과 {tag} 연락 체계를 정리한다.\n"
+            t0 = time.perf_counter()
+            try:
+                r = client.post("/v1/documents", data={"collection": "부하시험", "level": "민감"},
+                                files={"files": (f"{tag}.txt", body.encode(), "text/plain")})
+                if r.status_code != 202:
+                    fail("upload", f"HTTP {r.status_code}", t0, r.status_code)
+                    continue
+                job = r.json()["job"]
+                doc_id = None
+                while time.perf_counter() < deadline + timeout:
+                    j = client.get(f"/v1/jobs/{job}").json()
+                    if j.get("done"):
+                        doc_id = next((f.get("document_id") for f in j["files"] if f.get("document_id")), None)
+                        break
+                    time.sleep(0.05)
+                mine.append(Sample("upload", (time.perf_counter() - t0) * 1000, doc_id is not None, 202))
+                if doc_id is None:
+                    fail("upload", "job failed", t0)
+                    continue
+                found = False
+                t1 = time.perf_counter()
+                while not found and time.perf_counter() - t1 < 30:
+                    hits = client.post("/v1/search", json={"query": tag, "k": 3}).json().get("results", [])
+                    found = any(tag in (h.get("text") or h.get("snippet") or "") for h in hits)
+                    if not found:
+                        time.sleep(0.05)
+                mine.append(Sample("visible", (time.perf_counter() - t0) * 1000, found, 200))
+                if not found:
+                    fail("visible", "upload not found by its uploader", t1)
+                t2 = time.perf_counter()
+                r = client.delete(f"/v1/documents/{doc_id}")
+                mine.append(Sample("delete", (time.perf_counter() - t2) * 1000, r.status_code == 200, r.status_code))
+                if r.status_code != 200:
+                    fail("delete", f"HTTP {r.status_code}", t2, r.status_code)
+            except (httpx.HTTPError, ValueError, KeyError) as e:
+                fail("churn", type(e).__name__, t0)
+    with shared.lock:
+        shared.samples.extend(mine)
+
+
 def run_load(url: str, key: str, clients: int = 20, seconds: float = 60.0, chat_share: float = 0.5,
-             timeout: float = 120.0) -> dict[str, Any]:
-    """Run the load and return the summary (see the module docstring)."""
+             timeout: float = 120.0, churn_key: str | None = None) -> dict[str, Any]:
+    """Run the load and return the summary (see the module docstring). ``churn_key``: a key
+    that may upload and delete documents; with it, one more client churns documents."""
     shared = _Shared()
     start = time.perf_counter()
     deadline = start + seconds
     threads = [threading.Thread(target=_client_loop, args=(url, key, deadline, chat_share, i, shared, timeout),
                                 name=f"load-{i}", daemon=True) for i in range(clients)]
+    if churn_key:
+        threads.append(threading.Thread(target=_churn_loop, args=(url, churn_key, deadline, shared, timeout),
+                                        name="load-churn", daemon=True))
     for t in threads:
         t.start()
     for t in threads:
@@ -110,6 +174,10 @@ def run_load(url: str, key: str, clients: int = 20, seconds: float = 60.0, chat_
                            "total": _stats(shared.samples, elapsed)}
     for kind in ("search", "chat"):
         out[kind] = _stats([s for s in shared.samples if s.kind == kind], elapsed)
+    if churn_key:
+        for kind in ("upload", "visible", "delete"):
+            out[kind] = _stats([x for x in shared.samples if x.kind == kind], elapsed)
+        out["total"] = _stats([x for x in shared.samples if x.kind in ("search", "chat")], elapsed)
     out["error_kinds"] = dict(shared.errors)
     return out
 
@@ -121,21 +189,26 @@ def run_load(url: str, key: str, clients: int = 20, seconds: float = 60.0, chat_
 @click.option("--seconds", default=60.0, show_default=True, type=click.FloatRange(1, 3600), help="측정 시간(초)")
 @click.option("--chat-share", default=0.5, show_default=True, type=click.FloatRange(0, 1),
               help="요청 중 답변(chat) 요청의 비율 (나머지는 검색)")
+@click.option("--churn", is_flag=True, help="한 클라이언트가 문서를 올리고 찾고 지우기를 반복합니다 (색인이 바뀌는 중의 부하)")
+@click.option("--churn-key", envvar="DASAN_CHURN_KEY", default=None,
+              help="문서를 올리고 지울 수 있는 API 키 (기본: --key)")
 @click.option("--json", "as_json", is_flag=True, help="결과를 JSON으로 출력")
-def load(url: str, key: str, clients: int, seconds: float, chat_share: float, as_json: bool) -> None:
+def load(url: str, key: str, clients: int, seconds: float, chat_share: float, churn: bool, churn_key: str | None,
+         as_json: bool) -> None:
     """동시 접속 부하 시험: 검색과 답변(chat)을 섞어 보내고 처리량과 지연시간을 잽니다."""
     try:
         httpx.get(url.rstrip("/") + "/readyz", timeout=10).raise_for_status()
     except httpx.HTTPError as e:
         raise click.ClickException(f"서버가 준비되지 않았습니다: {url} ({type(e).__name__}). `dasan serve`가 실행 중인지, "
                                    "/readyz가 200인지 확인하세요.") from e
-    result = run_load(url, key, clients=clients, seconds=seconds, chat_share=chat_share)
+    result = run_load(url, key, clients=clients, seconds=seconds, chat_share=chat_share,
+                      churn_key=(churn_key or key) if churn else None)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     click.echo(f"클라이언트 {clients}개 × {result['seconds']}초, 대상 {url}")
     click.echo(f"{'종류':<8}{'요청':>8}{'오류':>6}{'req/s':>9}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
-    for kind in ("search", "chat", "total"):
+    for kind in ("search", "chat", "total", *(("upload", "visible", "delete") if churn else ())):
         m = result[kind]
         click.echo(f"{kind:<8}{m['requests']:>8}{m['errors']:>6}{m['rps']:>9}{m['p50_ms']!s:>10}{m['p95_ms']!s:>10}"
                    f"{m['max_ms']!s:>10}")
