@@ -20,7 +20,7 @@ import math
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -33,35 +33,13 @@ from dasan.korean.tokenize import kiwi
 from dasan.rag.answer_type import expected_types, states_value
 from dasan.rag.asking import frame_long
 from dasan.rag.query import QueryInfo, StatuteCatalog, is_penalty_title, statute_family
+from dasan.security.levels import EMBARGO_LEVEL, KST, embargo_ts, level_rank  # noqa: F401 (KST, embargo_ts re-exported)
 from dasan.store.base import Store
 from dasan.types import LEVELS, Chunk, Hit, article_key
 
 Mode = Literal["hybrid", "lexical", "dense"]
 Ranked = tuple[int, float, dict[str, float]]  # (row, score, per-leg scores)
-EMBARGO_LEVEL = LEVELS.index("민감")
 _log = logging.getLogger("dasan.search")
-KST = timezone(timedelta(hours=9), "KST")
-
-
-def embargo_ts(meta: str | dict) -> float:
-    """A press release's 보도시점 as epoch seconds: 0 when it has none; infinity (held) when the
-    release states one that could not be read (``embargo_hold``, set until an operator decides
-    with ``dasan docs set-embargo``) or when the stored value is not a date-time. Fails closed."""
-    m = json.loads(meta) if isinstance(meta, str) else meta
-    if not isinstance(m, dict):
-        return 0.0
-    if m.get("embargo_hold"):
-        return math.inf
-    raw = m.get("embargo")
-    if not raw:
-        return 0.0
-    try:
-        stamp = datetime.fromisoformat(str(raw))
-    except ValueError:
-        return math.inf
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=KST)
-    return stamp.timestamp()
 
 
 @dataclass
@@ -293,10 +271,7 @@ class Retriever:
         """Per-row access data: effective level (the higher of the chunk's and its collection's;
         unknown levels rank above 기밀 so nobody sees them), embargo time (epoch seconds) and
         collection."""
-        def rank(level: str) -> int:
-            return LEVELS.index(level) if level in LEVELS else len(LEVELS)
-
-        levels = np.array([max(rank(r["classification"]), rank(r["collection_level"])) for r in rows],
+        levels = np.array([max(level_rank(r["classification"]), level_rank(r["collection_level"])) for r in rows],
                           dtype=np.int8)
         embargo = np.array([embargo_ts(r["meta"]) for r in rows], dtype=np.float64)
         shared: dict[str, str] = {}  # one str object per distinct value, not one per row

@@ -18,15 +18,14 @@ from dataclasses import replace
 from typing import Any
 
 from dasan.errors import NotFoundError
-from dasan.rag.retrieve import EMBARGO_LEVEL, SearchFilter, embargo_ts
+from dasan.rag.retrieve import SearchFilter
 from dasan.security.access import allowed_collections, require
+from dasan.security.levels import effective_rank, embargo_ts, level_rank
 from dasan.security.principals import Directory
 from dasan.store.base import DocumentRecord, Store
 from dasan.types import LEVELS, Principal
 
-
-def _rank(level: str | None) -> int:
-    return LEVELS.index(level) if level in LEVELS else len(LEVELS)
+_rank = level_rank
 
 
 def directory(store: Store) -> Directory:
@@ -51,15 +50,12 @@ def document_level(store: Store, doc: DocumentRecord, now: float | None = None,
                    collection_level: str | None = None) -> int:
     """Effective level index of a document now (see module docstring)."""
     coll = collection_level if collection_level is not None else store.collection_level(doc.collection)
-    level = max(_rank(doc.classification), _rank(coll))
     embargo = embargo_ts(doc.metadata)
     if not embargo and doc.kind == "press" and "embargo" not in doc.metadata:
         # stored before 보도시점 was kept on the document: the press parser put it on the chunks
         first = store.chunks_of(doc.id)[:1]
         embargo = embargo_ts(first[0].meta) if first else 0.0
-    if embargo > (time.time() if now is None else now):
-        level = max(level, EMBARGO_LEVEL)
-    return level
+    return effective_rank(doc.classification, coll, embargo, time.time() if now is None else now)
 
 
 class _View:
