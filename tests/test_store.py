@@ -134,3 +134,41 @@ def test_opening_a_new_store_from_several_threads_at_once(tmp_path: Path) -> Non
             t.join()
         assert not errors, errors
         assert len(versions) == 4 and len(set(versions)) == 1 and versions[0] >= 4
+
+
+def test_levels_and_lookups_through_the_contract(store) -> None:
+    store.put_document(_record("abc123"), _chunks("abc123", 2))
+    store.put_document(_record("abd456", path="/x/b.md"), _chunks("abd456", 1))
+    assert sorted(store.resolve_document_id("ab")) == ["abc123", "abd456"]
+    assert store.resolve_document_id("abc") == ["abc123"] and store.resolve_document_id("a%") == []
+    gen = store.generation()
+    assert store.set_document_level("abc123", "민감")
+    assert store.generation() > gen  # a level change is a change search must see
+    rows = store.index_rows(with_text=False)
+    assert {r["id"] for r in rows} == {"abc123-0", "abc123-1", "abd456-0"}
+    assert {r["classification"] for r in rows if r["document_id"] == "abc123"} == {"민감"}
+    assert store.chunk_texts(["abd456-0"]) == {"abd456-0": "본문 0"}
+
+
+def test_upload_jobs_through_the_contract(store) -> None:
+    from dasan.store.base import JobRecord
+
+    gen = store.generation()
+    job = JobRecord("j1", "kim", "c1", "공개", [{"name": "a.txt", "status": "queued"}], created=1.0)
+    store.save_job(job)
+    store.save_job(JobRecord("j2", "kim", "c1", "공개", [], created=2.0, done=True))
+    assert store.generation() == gen  # jobs are not content
+    assert [j.id for j in store.open_jobs()] == ["j1"]
+    got = store.get_job("j1")
+    assert got is not None and got.files == [{"name": "a.txt", "status": "queued"}] and not got.done
+    job.done = True
+    store.save_job(job)
+    assert store.open_jobs() == [] and store.get_job("nope") is None
+    assert store.prune_jobs(keep=1) == 1 and store.get_job("j1") is None and store.get_job("j2") is not None
+
+
+def test_principals_directory_through_the_contract(store) -> None:
+    d = store.directory()
+    d.add_department("안전처")
+    d.add_user("kim", clearance="공개", role="user", departments=("안전처",))
+    assert store.directory().get_user("kim").departments == ("안전처",)
