@@ -110,3 +110,30 @@ def test_restricted_readers_never_see_sensitive_text_under_churn(store_dir: Path
     # the admin (no filter) finds what is left
     r.update()
     assert r.last_refresh_error is None
+
+
+def test_searches_go_on_while_a_new_index_is_built(store_dir: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build runs off the request path; only the swap takes the write lock."""
+    store = open_store(store_dir)
+    r = GuardedRetriever(store, store_dir, RetrievalConfig(embedder=None, model=None))
+    r.update()
+    size = r.size
+    slow = threading.Event()
+    original = r.lexical.prepare
+
+    def slow_prepare(*a, **k):
+        slow.set()
+        time.sleep(1.5)
+        return original(*a, **k)
+
+    monkeypatch.setattr(r.lexical, "prepare", slow_prepare)
+    ingest_paths(store, [_secret(tmp_path, 7)], collection="secret", classification="민감")
+    builder = threading.Thread(target=r.update)
+    builder.start()
+    assert slow.wait(10)
+    t0 = time.monotonic()
+    hits = r.search("청년정책조정위원회의 구성", k=3)  # served by the old state, not waiting
+    assert time.monotonic() - t0 < 1.0 and hits and r.size == size
+    builder.join(30)
+    assert r.size > size and any(MARKER in h.chunk.text for h in r.search(f"{MARKER} 보관 절차", k=3))

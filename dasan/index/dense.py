@@ -20,6 +20,7 @@ falls back to a scan of the permitted subset when that subset is small.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import sqlite3
 import threading
@@ -118,6 +119,30 @@ class DenseIndex:
         with self._lock:
             known = {r[0] for r in self._db.execute("SELECT chunk_id FROM vectors")}
         return {i for i in ids if i not in known}
+
+    _STATE = ("ids", "codes", "scale", "center", "fingerprint", "_hnsw", "_fd", "_flat_file")
+
+    def prepare(self, chunks: Sequence[tuple[str, str]], progress: Callable[[int], None] | None = None) -> DenseIndex:
+        """A new state of this index for ``chunks``, built without touching the one searches use
+        (embedding, quantising and the HNSW graph happen here); :meth:`publish` swaps it in.
+        Returns ``self`` when nothing changed."""
+        if LexicalIndex.fingerprint_of([cid for cid, _ in chunks]) == self.fingerprint:
+            return self
+        new = copy.copy(self)
+        new._fd = None  # its own file descriptor: ours stays open for searches meanwhile
+        new.sync(chunks, progress)
+        return new
+
+    def publish(self, new: DenseIndex) -> None:
+        """Make a prepared state the searched one (call with no search running: the server holds
+        its write lock); the previous vector file descriptor is closed."""
+        if new is self:
+            return
+        old_fd = self._fd
+        for name in self._STATE:
+            setattr(self, name, getattr(new, name))
+        if old_fd is not None and old_fd != self._fd:
+            os.close(old_fd)
 
     def sync(self, chunks: Sequence[tuple[str, str]], progress: Callable[[int], None] | None = None) -> None:
         ids = [cid for cid, _ in chunks]

@@ -8,6 +8,7 @@ keyed by a fingerprint of the chunk set, so a search after an unchanged store lo
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import sqlite3
@@ -125,6 +126,18 @@ class LexicalIndex:
             h.update(cid.encode())
             h.update(b"\n")
         return h.hexdigest()[:32]
+
+    def prepare(self, chunks: Sequence[tuple[str, str]], progress: Callable[[int], None] | None = None) -> LexicalIndex:
+        """A new state of this index for ``chunks`` (tokens cached, BM25 matrix built) without
+        touching the one searches use; :meth:`publish` swaps it in. ``self`` when nothing changed."""
+        if self.fingerprint_of([cid for cid, _ in chunks]) == self.fingerprint and self.bm25 is not None:
+            return self
+        new = copy.copy(self)
+        new.sync(chunks, progress=progress)
+        return new
+
+    def publish(self, new: LexicalIndex) -> None:
+        self.bm25, self.chunk_ids, self.fingerprint = new.bm25, new.chunk_ids, new.fingerprint
 
     def sync(
         self,

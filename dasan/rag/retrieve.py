@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -160,40 +160,46 @@ class Retriever:
     def refresh(self, progress=None) -> None:
         """Bring every leg in step with the store (only new chunks are processed).
 
-        All-or-nothing: the new per-row columns are built aside and published together, the
-        generation last. If a leg's sync fails (an embedding server down, out of memory), the
-        legs are put back as they were, the previous state keeps serving, the error is kept in
-        :attr:`last_refresh_error` (and logged), and the next call tries again."""
+        All-or-nothing: :meth:`build` makes a complete new state (both legs and every per-row
+        column) without touching the one searches use, :meth:`publish` swaps it in, generation
+        last. If the build fails (an embedding server down, out of memory), the previous state
+        keeps serving, the error is kept in :attr:`last_refresh_error` (and logged), and the
+        next call tries again after ``REFRESH_RETRY_S``."""
         if not self.refresh_due():
             return
-        gen = self.store.generation()
-        lexical_state = (self.lexical.bm25, self.lexical.chunk_ids, self.lexical.fingerprint)
-        try:
-            self._rebuild(gen, progress)
-        except Exception as e:
-            self.lexical.bm25, self.lexical.chunk_ids, self.lexical.fingerprint = lexical_state
-            self.last_refresh_error = f"{type(e).__name__}: {e}"[:500]
-            self._retry_at = time.monotonic() + self.REFRESH_RETRY_S
-            _log.exception("index refresh failed; the previous index keeps serving")
-            if not len(self._ids) and self._generation < 0:
-                raise  # nothing to keep serving: the first build must not fail silently
-            return
-        self.last_refresh_error = None
-        self._retry_at = 0.0
+        built = self.try_build(progress)
+        if built is not None:
+            self.publish(built)
 
     def refresh_due(self) -> bool:
         """The store changed since the index was built (and no failed refresh is backing off)."""
         return self.store.generation() != self._generation and time.monotonic() >= self._retry_at
 
-    def _rebuild(self, gen: int, progress=None) -> None:
+    def try_build(self, progress=None) -> _Built | None:
+        """:meth:`build`, with a failure recorded instead of raised (None) — except on the first
+        build, when there is nothing to keep serving."""
+        try:
+            built = self.build(progress)
+        except Exception as e:
+            self.last_refresh_error = f"{type(e).__name__}: {e}"[:500]
+            self._retry_at = time.monotonic() + self.REFRESH_RETRY_S
+            _log.exception("index refresh failed; the previous index keeps serving")
+            if not len(self._ids) and self._generation < 0:
+                raise
+            return None
+        self.last_refresh_error = None
+        self._retry_at = 0.0
+        return built
+
+    def build(self, progress=None) -> _Built:
+        """A complete new index state for the store as it is now (nothing published)."""
+        gen = self.store.generation()
         rows = self.store.index_rows(with_text=False)  # texts only for chunks new to an index (below)
         ids = [r["id"] for r in rows]
         fp = LexicalIndex.fingerprint_of(ids)
         access = self._access_columns(rows)  # levels can change without any chunk changing
         if fp == self._fp:
-            self._levels, self._embargo, self._collections = access
-            self._generation = gen
-            return
+            return _Built(gen, fp, access)
         need = set(ids) if rows and rows[0]["text"] is None else set()
         if need:
             need -= self.lexical.known_ids()
@@ -205,33 +211,33 @@ class Retriever:
             texts = {c.id: f"{c.context}\n{c.text}" if c.context else c.text for c in self.store.get_chunks(list(need))}
         pairs = [(i, texts.get(i, "")) for i in ids] if need else [(r["id"], self.index_text(r)) for r in rows]
         del texts, need
-        self.lexical.sync(pairs, progress=progress)
-        if self.dense is not None:
-            self.dense.sync(pairs, progress=progress)
+        lexical = self.lexical.prepare(pairs, progress=progress)
+        dense = self.dense.prepare(pairs, progress=progress) if self.dense is not None else None
         del pairs
         # Compact per-row columns: ids packed in one buffer (shared with the lexical index),
         # strings shared per distinct value, dates and article groups as integers, no per-row dicts.
-        from dasan.index.columns import NO_DATE, IdList, date_key, release_free_memory
+        from dasan.index.columns import NO_DATE, IdList, date_key
 
-        new_ids = self.dense.ids if self.dense is not None else IdList(ids)
+        c: dict[str, Any] = {"ids": dense.ids if dense is not None else IdList(ids)}
         del ids
         shared: dict[str, str] = {}
-        kinds = np.array([shared.setdefault(r["kind"], r["kind"]) for r in rows], dtype=object)
+        c["kinds"] = np.array([shared.setdefault(r["kind"], r["kind"]) for r in rows], dtype=object)
         family_codes: dict[str, int] = {}
-        family_code = np.array(
+        c["family_code"] = np.array(
             [family_codes.setdefault(statute_family(r["title"]) if r["kind"] == "law" else "", len(family_codes))
              for r in rows], dtype=np.int32)
+        c["family_index"] = family_codes
         n = len(rows)
         addendum = np.zeros(n, dtype=bool)
-        penal = np.zeros(n, dtype=bool)
-        dates = np.full(n, NO_DATE, dtype=np.int32)  # YYYYMMDD
-        repealed = np.zeros(n, dtype=bool)
+        c["penal"] = penal = np.zeros(n, dtype=bool)
+        c["dates"] = dates = np.full(n, NO_DATE, dtype=np.int32)  # YYYYMMDD
+        c["repealed"] = repealed = np.zeros(n, dtype=bool)
         groups: dict[str, int] = {}
-        group = np.empty(n, dtype=np.int32)  # group[row]: hashable article key
-        article = np.empty(n, dtype=object)
-        article_row: dict[str, int] = {}
+        c["group"] = group = np.empty(n, dtype=np.int32)  # group[row]: hashable article key
+        c["article"] = article = np.empty(n, dtype=object)
+        c["article_row"] = article_row = {}
         docs: dict[str, int] = {}
-        doc = np.empty(n, dtype=np.int32)  # doc[row]: document code
+        c["doc"] = doc = np.empty(n, dtype=np.int32)  # doc[row]: document code
         for i, r in enumerate(rows):
             m = json.loads(r["meta"])
             addendum[i] = bool(m.get("addendum"))
@@ -245,27 +251,38 @@ class Retriever:
             key = f"{r['document_id']}|{art}" if r["kind"] == "law" else r["id"]
             group[i] = groups.setdefault(key, len(groups))
             doc[i] = docs.setdefault(r["document_id"], len(docs))
-        del groups, docs
-        floor_rows, floor_matrix = self._floor_rows, self._floor_matrix
-        if self.dense is not None:
+        del groups, docs, rows
+        c["prior"] = np.where(addendum, self.config.addendum_prior, 1.0).astype(np.float32)
+        c["floor_rows"], c["floor_matrix"] = self._floor_rows, self._floor_matrix
+        if dense is not None:
             floor_rows = np.arange(n) if n <= 4096 else np.sort(np.random.default_rng(0).choice(n, 4096, replace=False))
-            floor_matrix = self.dense.vectors(floor_rows)  # exact float32 sample
-        # publish: every column of the new state, then the generation
-        self._ids = new_ids
-        self.lexical.chunk_ids = new_ids
-        self._row_of = None
-        self._kinds, self._family_code, self._family_index = kinds, family_code, family_codes
-        self._family = np.array(list(family_codes), dtype=object)[family_code]  # shared strs
-        self.catalog = StatuteCatalog(family_codes)
-        self._penal, self._dates, self._repealed = penal, dates, repealed
-        self._group, self._article, self._article_row, self._doc = group, article, article_row, doc
-        self._prior = np.where(addendum, self.config.addendum_prior, 1.0).astype(np.float32)
-        self._floor_rows, self._floor_matrix = floor_rows, floor_matrix
-        self._levels, self._embargo, self._collections = access
-        self._fp = fp
-        self._generation = gen
-        del rows
-        release_free_memory()
+            c["floor_rows"], c["floor_matrix"] = floor_rows, dense.vectors(floor_rows)  # exact float32 sample
+        return _Built(gen, fp, access, c, lexical, dense)
+
+    def publish(self, b: _Built) -> None:
+        """Swap in a built state: legs and columns first, generation last (the server calls this
+        under its write lock, so no search sees a mix)."""
+        if b.columns is not None:
+            from dasan.index.columns import release_free_memory
+
+            c = b.columns
+            self.lexical.publish(b.lexical)
+            if b.dense is not None:
+                self.dense.publish(b.dense)
+            self._ids = c["ids"]
+            self.lexical.chunk_ids = c["ids"]
+            self._row_of = None
+            self._kinds, self._family_code, self._family_index = c["kinds"], c["family_code"], c["family_index"]
+            self._family = np.array(list(c["family_index"]), dtype=object)[c["family_code"]]  # shared strs
+            self.catalog = StatuteCatalog(c["family_index"])
+            self._penal, self._dates, self._repealed = c["penal"], c["dates"], c["repealed"]
+            self._group, self._article, self._article_row, self._doc = c["group"], c["article"], c["article_row"], c["doc"]
+            self._prior = c["prior"]
+            self._floor_rows, self._floor_matrix = c["floor_rows"], c["floor_matrix"]
+            self._fp = b.fp
+            release_free_memory()
+        self._levels, self._embargo, self._collections = b.access
+        self._generation = b.gen
 
     def _access_columns(self, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per-row access data: effective level (the higher of the chunk's and its collection's;
@@ -550,6 +567,18 @@ class Retriever:
             Hit(chunk=chunks[cid], score=score, rank=i, snippet=snippet(chunks[cid].text, terms), scores=legs)
             for i, ((_, score, legs), cid) in enumerate(zip(ranked, ids, strict=True), 1)
         ]
+
+
+@dataclass
+class _Built:
+    """A complete index state built by :meth:`Retriever.build`, not yet published."""
+
+    gen: int
+    fp: str
+    access: tuple[np.ndarray, np.ndarray, np.ndarray]
+    columns: dict[str, Any] | None = None  # None: the same chunks as now (only access changed)
+    lexical: Any = None
+    dense: Any = None
 
 
 @dataclass

@@ -3,12 +3,13 @@
 Concurrency model
 -----------------
 Requests run on a thread pool. The :class:`GuardedRetriever` is shared: a search holds a
-*read* lock for its duration, and bringing the index in step with the store (``refresh``) holds
-the *write* lock, so a search never sees an index half rebuilt. The lock prefers writers, so a
-steady stream of queries cannot starve a refresh; refreshes are short because the ingestion
-worker computes the expensive part (passage embeddings, cached by text) before it asks for the
-lock. Inside a search the index is pinned: the refresh that :class:`Retriever` calls itself is a
-no-op there.
+*read* lock for its duration. Bringing the index in step with the store builds a complete new
+state (both legs, every per-row column) off the request path — searches go on with the old one,
+and a search never waits for a build — then holds the *write* lock only to swap it in, so a
+search never sees an index half rebuilt. The lock prefers writers, so a steady stream of
+queries cannot starve the swap. The ingestion worker builds after each job (passage embeddings
+are cached by text before the document commits). Inside a search the index is pinned: the
+refresh that :class:`Retriever` calls itself is a no-op there.
 
 The request threads share one SQLite connection (serialised by SQLite; writes take the store's
 lock); the ingestion worker writes through a connection of its own, so its transactions are
@@ -84,19 +85,33 @@ class GuardedRetriever(Retriever):
     def __init__(self, store: Store, data_dir: Path, config: RetrievalConfig | None = None) -> None:
         super().__init__(store, data_dir, config)
         self.rw = RWLock()
+        self._build_lock = threading.Lock()  # one build at a time
 
     def refresh(self, progress: Any = None) -> None:
         if getattr(_local, "depth", 0):
             return  # called from inside a search: the index stays pinned until the search ends
         self.update(progress)
 
-    def update(self, progress: Any = None) -> bool:
-        """Refresh under the write lock when the store changed; returns whether it did."""
+    def update(self, progress: Any = None, wait: bool = True) -> bool:
+        """Bring the index in step when the store changed; returns whether it did. The new state
+        is built off the request path (searches go on with the old one meanwhile) and published
+        under the write lock, which is held only for the swap. ``wait=False`` (a search): if
+        another thread is building, do not wait for it — the current state serves."""
         if not self.refresh_due():
             return False
-        with self.rw.write():
-            Retriever.refresh(self, progress)
-        return True
+        if not self._build_lock.acquire(blocking=wait):
+            return False
+        try:
+            if not self.refresh_due():
+                return False
+            built = self.try_build(progress)
+            if built is None:
+                return False
+            with self.rw.write():
+                self.publish(built)
+            return True
+        finally:
+            self._build_lock.release()
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[None]:
@@ -109,7 +124,7 @@ class GuardedRetriever(Retriever):
             finally:
                 _local.depth = depth
             return
-        self.update()
+        self.update(wait=not len(self._ids))  # the first build is waited for; later ones are not
         with self.rw.read():
             _local.depth = 1
             try:
