@@ -543,3 +543,18 @@ def test_briefing_json_upload_becomes_one_document_per_release(env: Env) -> None
     docs = env.client.get("/v1/documents", headers=auth, params={"collection": "브리핑"}).json()["documents"]
     assert sorted(d["title"] for d in docs) == ["교원 연수 확대", "학교 안전점검 결과 발표"]
     assert {d["kind"] for d in docs} == {"press"}
+
+
+def test_records_query_counts_rows_the_caller_may_see(env: Env) -> None:
+    import csv
+
+    reg = config.examples_dir() / "records" / "철도사고_기록_2025.csv"
+    with reg.open(encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    kim = {"Authorization": f"Bearer {env.keys['kim']}"}
+    r = env.client.post("/v1/records/query", json={"question": "2호선 사고 몇 건?"}, headers=kim)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["result"]["count"] == sum(x["노선"] == "2호선" for x in rows)
+    assert "노선 = 2호선" in body["answer"] and body["result"]["records"][0]["citation"].startswith("철도사고_기록_2025 #")
+    assert_error(env.client.post("/v1/records/query", json={"question": "x"}), 401, "auth_required")

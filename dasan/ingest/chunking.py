@@ -285,7 +285,7 @@ def _record_drafts(doc: Document) -> list[_Draft]:
             text = "\n".join(f"{k}: {v}" for k, v in fields.items() if v not in (None, ""))
         drafts.append(_Draft(
             text=text, citation=Citation(label=f"{title} #{rid}", title=title, page=b.page, section=rid),
-            context=title, meta={"record_id": rid},
+            context=title, meta={"record_id": rid, **({"fields": fields} if isinstance(fields, dict) else {})},
         ))
     return drafts
 

@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from dasan import __version__
 from dasan.rag.retrieve import RetrievalConfig
-from dasan.server import admin_api, api, documents, openai_api, press_api
+from dasan.server import admin_api, api, documents, field_api, openai_api, press_api
 from dasan.server import errors as server_errors
 from dasan.server.state import ServerState
 
@@ -39,6 +39,7 @@ TAGS = [
     {"name": "문서", "description": "업로드, 수집 작업, 문서·청크·원본 보기, 삭제"},
     {"name": "관리", "description": "사용자·부서·API 키 (관리자, 부서 관리자)"},
     {"name": "감사", "description": "변조 탐지 감사 기록 (감사자, 관리자)"},
+    {"name": "기록", "description": "사고 기록(표) 질의: 조건·건수·묶음을 구조화 질의로 계산"},
 ]
 
 
@@ -149,7 +150,7 @@ def create_app(data_dir: Path, *, backends: dict[str, Any] | None = None, ingest
     app.state.dasan = state
     server_errors.install(app)
     for router in (api.router, documents.router, openai_api.router, admin_api.router, admin_api.audit_router,
-                   press_api.router):
+                   press_api.router, field_api.router):
         app.include_router(router)
     _mount_ui(app)
     app.add_middleware(BodyLimit)

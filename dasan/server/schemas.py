@@ -377,3 +377,9 @@ class PressDraftResponse(BaseModel):
     style: list[dict[str, Any]]
     hwpx_base64: str
     filename: str
+
+
+# -- records (accident registers) ---------------------------------------------------------------
+class RecordsQueryRequest(BaseModel):
+    question: str = Field(..., min_length=1, max_length=2000, description="기록에 대한 질문 (예: 작년 2호선 출입문 끼임 몇 건?)")
+    collection: str | None = Field(None, max_length=512, description="이 컬렉션의 기록만")

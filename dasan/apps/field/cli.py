@@ -1,0 +1,30 @@
+"""``dasan records query``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.group("records")
+def records() -> None:
+    """사고 기록(표) 질의 — 조건·건수·묶음을 구조화 질의로 계산합니다 (모델이 세지 않음)."""
+
+
+@records.command("query")
+@click.argument("question")
+@click.option("--collection", "-c", default=None, help="이 컬렉션의 기록만")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def records_query(ctx, question: str, collection: str | None, as_json: bool) -> None:
+    """질문을 조건·집계로 바꿔 기록을 세고, 근거 기록 번호를 보여 줍니다."""
+    from dasan.apps.field.records import answer, load_tables
+    from dasan.security.access import require
+
+    require(ctx.principal, "search")
+    ans = answer(question, load_tables(ctx.store, ctx.principal, collection))
+    if as_json:
+        click.echo(json.dumps(ans.as_dict() if ans else None, ensure_ascii=False, indent=2))
+        return
+    click.echo(ans.text() if ans else "볼 수 있는 기록(표)이 없습니다. CSV/XLSX 기록을 먼저 수집하세요.")

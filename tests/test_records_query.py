@@ -1,0 +1,116 @@
+"""Accident registers as records: typed columns, Korean questions turned into structured queries,
+counts checked against counts computed directly from the CSV file."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dasan import config
+from dasan.apps.field.records import answer, load_tables, parse_question
+from dasan.cli import cli
+from dasan.ingest.pipeline import ingest_paths
+from dasan.store import open_store
+
+REGISTER = config.examples_dir() / "records" / "철도사고_기록_2025.csv"
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[dict[str, str]]:
+    with REGISTER.open(encoding="utf-8-sig") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("records")
+    store = open_store(d)
+    assert not ingest_paths(store, [REGISTER], collection="현장기록").summary()["failed"]
+    store.close()
+    return d
+
+
+def _ask(data: Path, q: str):
+    ans = answer(q, load_tables(open_store(data)))
+    assert ans is not None
+    return ans
+
+
+def test_columns_are_typed(data: Path) -> None:
+    [t] = load_tables(open_store(data))
+    assert t.kinds["발생일시"] == "date" and t.kinds["노선"] == "category"
+    assert len(t.rows) == 30 and t.rows[0].fields["사고번호"].startswith("R-2025-")
+    chunk = open_store(data).get_chunks([t.rows[0].chunk_id])[0]
+    assert chunk.meta["fields"]["노선"]  # new ingests keep the cells as fields
+
+
+def test_counts_match_the_file(data: Path, rows: list[dict[str, str]]) -> None:
+    ans = _ask(data, "2025년에 2호선에서 사고가 몇 건 있었나요?")
+    expected = [r for r in rows if r["노선"] == "2호선" and r["발생일시"].startswith("2025")]
+    assert ans.query.aggregate == "count" and len(ans.matched) == len(expected) > 0
+    assert {r.record_id for r in ans.matched} == {r["사고번호"] for r in expected}
+    assert "노선 = 2호선" in ans.query.describe() and "발생일시 2025-01-01 ~ 2025-12-31" in ans.query.describe()
+
+    ans = _ask(data, "감전 사고는 몇 번이었어?")
+    assert len(ans.matched) == sum("감전" in r["사고유형"] for r in rows)
+
+    ans = _ask(data, "가온역에서 난 사고")
+    assert {r.record_id for r in ans.matched} == {r["사고번호"] for r in rows if "가온역" in r["역/구간"]}
+
+
+def test_group_by_and_top(data: Path, rows: list[dict[str, str]]) -> None:
+    ans = _ask(data, "노선별 사고 건수")
+    assert ans.query.group_by == "노선"
+    assert [(v, n) for v, n, _ in ans.groups] == sorted(Counter(r["노선"] for r in rows).items(),
+                                                        key=lambda x: (-x[1], x[0]))
+    ans = _ask(data, "사고가 가장 많은 역은?")
+    assert ans.query.group_by == "역/구간"
+    top = Counter(r["역/구간"] for r in rows).most_common(1)[0][1]
+    assert ans.groups[0][1] == top
+
+
+def test_relative_time_and_latest(data: Path, rows: list[dict[str, str]]) -> None:
+    ans = _ask(data, "올해 3월에 있었던 사고")  # "올해" = the register's newest year
+    assert {r.record_id for r in ans.matched} == {r["사고번호"] for r in rows if r["발생일시"].startswith("2025-03")}
+    ans = _ask(data, "최근 3건 보여줘")
+    latest = sorted(rows, key=lambda r: r["발생일시"], reverse=True)[:3]
+    assert [r.record_id for r in ans.matched[:3]] == [r["사고번호"] for r in latest]
+    assert "최근 3건" in ans.text()
+
+
+def test_everyday_equipment_names_are_not_dropped(data: Path, rows: list[dict[str, str]]) -> None:
+    """"스크린도어" must narrow the count (to 승강장안전문 rows), not be ignored."""
+    ans = _ask(data, "스크린도어 끼임 사고 몇 건?")
+    words = ("스크린도어", "승강장안전문", "안전문")
+    expected = [r for r in rows if any(w in "".join(r.values()).replace(" ", "") for w in words)
+                and "끼임" in r["사고유형"]]
+    assert len(ans.matched) == len(expected)
+    assert "안전문" in ans.query.describe()
+
+
+def test_parse_without_a_date_column() -> None:
+    from dasan.apps.field.records import Record, Table, infer_kinds
+
+    rows = [Record(str(i), f"c{i}", f"t #{i}", {"역": s, "유형": k}) for i, (s, k) in
+            enumerate([("가온역", "끼임"), ("가온역", "넘어짐"), ("새솔역", "끼임")] * 3)]
+    t = Table("d", "t", rows, infer_kinds(rows))
+    q = parse_question("가온역 끼임 몇 건", t, date(2025, 1, 1))
+    assert [f.describe() for f in q.filters] == ["역 = 가온역", "유형 = 끼임"] and q.aggregate == "count"
+
+
+def test_cli_and_access(data: Path) -> None:
+    run = CliRunner().invoke
+    out = run(cli, ["--data-dir", str(data), "records", "query", "노선별 사고 건수"])
+    assert out.exit_code == 0 and "1호선" in out.output and "R-2025-" in out.output
+    from dasan.types import Principal
+
+    public = Principal(name="kim", clearance="공개", roles=("user",))
+    store = open_store(data)
+    assert load_tables(store, public)  # a 공개 register is visible
+    store.set_collection_level("현장기록", "민감")
+    assert load_tables(store, public) == []  # a 민감 register is not
