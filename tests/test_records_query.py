@@ -114,3 +114,61 @@ def test_cli_and_access(data: Path) -> None:
     assert load_tables(store, public)  # a 공개 register is visible
     store.set_collection_level("현장기록", "민감")
     assert load_tables(store, public) == []  # a 민감 register is not
+
+
+# -- the example operator's register (examples/field, written by scripts/make_field_register.py) ---
+FIELD = config.examples_dir() / "field" / "한빛도시철도_사고대장_2021-2025.xlsx"
+
+
+@pytest.fixture(scope="module")
+def field_rows() -> list[dict[str, str]]:
+    from openpyxl import load_workbook
+
+    ws = load_workbook(FIELD, read_only=True).active
+    values = [[("" if c is None else str(c)) for c in row] for row in ws.iter_rows(values_only=True)]
+    return [dict(zip(values[0], r, strict=True)) for r in values[1:]]
+
+
+@pytest.fixture(scope="module")
+def field_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("field")
+    store = open_store(d)
+    assert not ingest_paths(store, [FIELD], collection="현장기록").summary()["failed"]
+    store.close()
+    return d
+
+
+def test_the_example_register_is_what_its_script_writes(field_rows: list[dict[str, str]]) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_field_register",
+                                                  config.REPO_ROOT / "scripts" / "make_field_register.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    assert [list(r.values()) for r in field_rows] == mod.rows()
+    assert len(field_rows) >= 300
+
+
+def _any(r: dict[str, str], *words: str) -> bool:
+    flat = "".join(r.values()).replace(" ", "")
+    return any(w in flat for w in words)
+
+
+def test_field_register_counts(field_data: Path, field_rows: list[dict[str, str]]) -> None:
+    tables = load_tables(open_store(field_data))
+    a = answer("작년에 2호선에서 스크린도어 끼임이 몇 건?", tables)
+    newest = max(r["발생일시"][:4] for r in field_rows)
+    expected = {r["사고번호"] for r in field_rows if r["발생일시"].startswith(str(int(newest) - 1))
+                and r["호선"] == "2호선" and "끼임" in r["사고유형"] and _any(r, "스크린도어", "승강장안전문", "안전문")}
+    assert a is not None and {r.record_id for r in a.matched} == expected and expected
+
+    a = answer("여름에 레일 온도 사고 몇 번?", tables)
+    expected = {r["사고번호"] for r in field_rows if r["발생일시"][5:7] in ("06", "07", "08")
+                and r["사고유형"] == "레일 온도 상승"}
+    assert a is not None and {r.record_id for r in a.matched} == expected
+
+    a = answer("에스컬레이터 사고가 가장 많은 역은?", tables)
+    counts = Counter(r["역"] for r in field_rows if r["장소"] == "에스컬레이터")
+    assert a is not None and a.groups[0][1] == counts.most_common(1)[0][1]
+    assert {v for v, n, _ in a.groups if n == a.groups[0][1]} == {s for s, n in counts.items()
+                                                                  if n == counts.most_common(1)[0][1]}

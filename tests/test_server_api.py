@@ -552,7 +552,7 @@ def test_records_query_counts_rows_the_caller_may_see(env: Env) -> None:
     with reg.open(encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     kim = {"Authorization": f"Bearer {env.keys['kim']}"}
-    r = env.client.post("/v1/records/query", json={"question": "2호선 사고 몇 건?"}, headers=kim)
+    r = env.client.post("/v1/records/query", json={"question": "철도사고 기록에서 2호선 사고 몇 건?"}, headers=kim)
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["result"]["count"] == sum(x["노선"] == "2호선" for x in rows)

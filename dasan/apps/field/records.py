@@ -29,6 +29,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "엘베": ("엘리베이터", "승강기"),
     "엘리베이터": ("승강기",),
 }
+SEASONS: dict[str, tuple[int, ...]] = {"봄": (3, 4, 5), "여름": (6, 7, 8), "가을": (9, 10, 11), "겨울": (12, 1, 2),
+                                       "동절기": (12, 1, 2), "하절기": (6, 7, 8)}
 # Words that name a column for grouping ("역별", "가장 많은 역") → substrings of column names.
 COLUMN_WORDS: dict[str, tuple[str, ...]] = {
     "역": ("역",), "정거장": ("역",), "구간": ("구간", "역"),
@@ -88,9 +90,10 @@ class Table:
         """A column of short labels (호선, 사고유형, 역/구간): matched against the question."""
         if self.kinds.get(col) == "category":
             return True
+        # a small register has too few rows for its label columns to repeat: short texts then
         vals = [r.fields.get(col, "") for r in self.rows if r.fields.get(col)]
-        return self.kinds.get(col) == "text" and bool(vals) and max(len(v) for v in vals) <= 30 and \
-            sum(len(v) for v in vals) / len(vals) <= 15
+        return self.kinds.get(col) == "text" and len(self.rows) < 60 and bool(vals) and \
+            max(len(v) for v in vals) <= 30 and sum(len(v) for v in vals) / len(vals) <= 15
 
     def date_column(self) -> str | None:
         return next((c for c in self.columns if self.kinds.get(c) == "date"), None)
@@ -126,8 +129,9 @@ def infer_kinds(rows: list[Record]) -> dict[str, str]:
             kinds[col] = "date"
         elif vals and sum(bool(_NUM_RE.match(v.strip())) for v in vals) >= 0.9 * len(vals):
             kinds[col] = "number"
-        elif vals and len(set(vals)) <= max(3, len(vals) * 0.5) and max(len(v) for v in vals) <= 30:
-            kinds[col] = "category"
+        elif vals and len(set(vals)) <= max(3, len(vals) * 0.5) and max(len(v) for v in vals) <= 20 \
+                and sum(len(v) for v in vals) / len(vals) <= 10:
+            kinds[col] = "category"  # short labels that repeat: 호선, 역, 장소, 사고유형, 보고여부
         else:
             kinds[col] = "text"
     return kinds
@@ -154,6 +158,10 @@ class Filter:
             return f"{self.column} {a.isoformat()} ~ {b.isoformat()}"
         if self.op == "contains":
             return f"{self.column}에 '{self.value}' 포함"
+        if self.op == "in":
+            return f"{self.column} ∈ {{{', '.join(self.value)}}}"
+        if self.op == "months":
+            return f"{self.column} 월 ∈ {{{', '.join(str(m) for m in self.value)}}}"
         if self.op == "any":
             return "어느 항목에든 " + "/".join(f"'{v}'" for v in self.value) + " 포함"
         return f"{self.column} = {self.value}"
@@ -166,8 +174,13 @@ class Filter:
         if self.op == "between":
             d = parse_date(v)
             return d is not None and self.value[0] <= d <= self.value[1]
+        if self.op == "months":
+            d = parse_date(v)
+            return d is not None and d.month in self.value
         if self.op == "contains":
             return _squash(self.value) in _squash(v)
+        if self.op == "in":
+            return _squash(v) in {_squash(x) for x in self.value}
         return _squash(v) == _squash(str(self.value))
 
 
@@ -182,19 +195,12 @@ class Query:
     def describe(self) -> str:
         parts = ["조건: " + (" · ".join(f.describe() for f in self.filters) or "없음 (전체)")]
         if self.group_by:
-            parts.append(f"묶음: {self.group_by}{' (월)' if self.group_month else ''}별 건수, 많은 순")
+            parts.append(f"묶음: {self.group_by} 월별 건수" if self.group_month else f"묶음: {self.group_by}별 건수, 많은 순")
         elif self.aggregate == "count":
             parts.append("집계: 건수")
         if self.limit:
             parts.append(f"최근 {self.limit}건")
         return "; ".join(parts)
-
-
-def _expand(question: str) -> str:
-    q = question
-    low = _squash(question)
-    extra = [w for key, words in SYNONYMS.items() if key in low for w in words]
-    return q + (" " + " ".join(extra) if extra else "")
 
 
 def _column_for(word: str, table: Table) -> str | None:
@@ -222,8 +228,7 @@ def _station_names(values: Iterable[str]) -> set[str]:
 
 def parse_question(question: str, table: Table, today: date | None = None) -> Query:
     q = Query()
-    text = _expand(question)
-    flat = _squash(text)
+    text = question
     as_of = today or table.as_of() or date.today()
     dcol = table.date_column()
     # time
@@ -239,6 +244,9 @@ def parse_question(question: str, table: Table, today: date | None = None) -> Qu
         if (m := _MONTH.search(text)) and 1 <= int(m.group(2)) <= 12:
             month = int(m.group(2))
             year = int(m.group(1)) if m.group(1) else (year or as_of.year)
+        season = next((m for name, m in SEASONS.items() if name in text), None)
+        if season:
+            q.filters.append(Filter(dcol, "months", season))
         if year and month:
             end = date(year + (month == 12), month % 12 + 1, 1)
             q.filters.append(Filter(dcol, "between", (date(year, month, 1), date.fromordinal(end.toordinal() - 1))))
@@ -273,24 +281,35 @@ def parse_question(question: str, table: Table, today: date | None = None) -> Qu
         values = sorted({r.fields.get(col, "") for r in table.rows} - {""}, key=len, reverse=True)
         if set(values) >= {r.record_id for r in table.rows}:
             continue  # the record-id column
-        named = [v for v in values if _squash(v) in flat]
+        named = [v for v in values if _squash(v) in low]
         if named:
             q.filters.append(Filter(col, "=" if table.kinds.get(col) == "category" else "contains", named[0]))
             continue
-        # a word of a value ("끼임" of "출입문 끼임"), when it names no column
-        words = {w for v in values for w in re.findall(r"[가-힣A-Za-z0-9]{2,}", v)}
+        # words of values ("끼임" of "출입문 끼임"): the values sharing most of the question's words
         synonym_words = {_squash(w) for ws in SYNONYMS.values() for w in ws}
-        hits = [w for w in sorted(words, key=len, reverse=True)
-                if _squash(w) in low and not w.isascii() and not _column_for(w, table)
-                and _squash(w) not in synonym_words]
-        if hits:
-            q.filters.append(Filter(col, "contains", hits[0]))
+        scored: dict[str, set[str]] = {}
+        for v in values:
+            words = {w for w in re.findall(r"[가-힣A-Za-z0-9]{2,}", v)
+                     if _squash(w) in low and not w.isascii() and not _column_for(w, table)
+                     and _squash(w) not in synonym_words}
+            if words:
+                scored[v] = words
+        if scored:
+            best = max(len(w) for w in scored.values())
+            top = [v for v, w in scored.items() if len(w) == best]
+            common = set.intersection(*(scored[v] for v in top))
+            if len(top) == 1:
+                q.filters.append(Filter(col, "=" if table.kinds.get(col) == "category" else "contains", top[0]))
+            elif common:
+                q.filters.append(Filter(col, "contains", max(common, key=len)))
+            else:
+                q.filters.append(Filter(col, "in", tuple(sorted(top))))
     # stations inside place columns ("가온역~새솔역")
     for col in table.columns:
         if "역" not in col or col == q.group_by or any(f.column == col for f in q.filters):
             continue
         for st in sorted(_station_names(r.fields.get(col, "") for r in table.rows), key=len, reverse=True):
-            if _squash(st) in flat:
+            if _squash(st) in low:
                 q.filters.append(Filter(col, "contains", st))
                 break
     return q
@@ -354,20 +373,28 @@ def run(query: Query, table: Table) -> Answer:
                 continue
             counts[raw] += 1
             ids.setdefault(raw, []).append(r.record_id)
-        ans.groups = [(v, n, ids[v]) for v, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
+        order = sorted(counts.items(), key=(lambda x: x[0]) if query.group_month else (lambda x: (-x[1], x[0])))
+        ans.groups = [(v, n, ids[v]) for v, n in order]
     return ans
 
 
 def answer(question: str, tables: list[Table], today: date | None = None) -> Answer | None:
-    """The answer from the register the question fits best (most filters); None without tables."""
+    """The answer from the register the question names or fits best (most filters); None without
+    tables."""
+    low = _squash(question)
+
+    def named(t: Table) -> int:  # words of the register's title in the question ("사고대장", "철도사고 기록")
+        return sum(1 for w in re.findall(r"[가-힣]{2,}", t.title) if w in low)
+
     best: Answer | None = None
+    best_score: tuple = ()
     for t in tables:
         if not t.rows:
             continue
         a = run(parse_question(question, t, today), t)
-        score = (len(a.query.filters), a.query.aggregate != "list", bool(a.matched))
-        if best is None or score > (len(best.query.filters), best.query.aggregate != "list", bool(best.matched)):
-            best = a
+        score = (named(t), len(a.query.filters), a.query.aggregate != "list", bool(a.matched))
+        if best is None or score > best_score:
+            best, best_score = a, score
     return best
 
 
