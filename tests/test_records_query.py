@@ -172,3 +172,29 @@ def test_field_register_counts(field_data: Path, field_rows: list[dict[str, str]
     assert a is not None and a.groups[0][1] == counts.most_common(1)[0][1]
     assert {v for v, n, _ in a.groups if n == a.groups[0][1]} == {s for s, n in counts.items()
                                                                   if n == counts.most_common(1)[0][1]}
+
+
+def test_similar_incidents_find_the_same_kind_with_what_was_done(field_data: Path,
+                                                                  field_rows: list[dict[str, str]]) -> None:
+    from dasan.apps.field.records import similar, similar_text
+
+    [t] = load_tables(open_store(field_data))
+    for description, kind in (("대합실 매점에서 연기가 나요", "화재(연기)"),
+                              ("에스컬레이터에서 할머니가 넘어지셨어요", "에스컬레이터 넘어짐"),
+                              ("선로 작업 중에 작업자가 레일에 발을 다쳤습니다", "선로작업자 부상"),
+                              ("2호선 승강장에서 승객이 스크린도어에 끼었어요", "승강장안전문 끼임")):
+        items = similar(description, t, k=3, today=date(2025, 7, 1))
+        assert items and all(it.record.fields["사고유형"] == kind for it in items), (description, items)
+    text = similar_text(similar("대합실 매점에서 연기가 나요", t, k=2), t)
+    assert "재발방지대책:" in text and "조치:" in text and "HB-" in text
+    assert similar("오늘 점심 메뉴 추천해 줘", t) == []  # nothing in common: nothing returned
+
+
+def test_similar_cli(field_data: Path) -> None:
+    out = CliRunner().invoke(cli, ["--data-dir", str(field_data), "records", "similar", "에스컬레이터 넘어짐", "--k", "2",
+                                   "--json"])
+    assert out.exit_code == 0, out.output
+    import json as _json
+
+    body = _json.loads(out.output)
+    assert len(body[0]["records"]) == 2 and body[0]["records"][0]["citation"].startswith("한빛도시철도")

@@ -29,3 +29,23 @@ def records_query(body: s.RecordsQueryRequest, request: Request, state: ReadySta
                                "result": ans.as_dict() if ans else None}
         rec.update(count=len(ans.matched) if ans else 0, table=ans.table.document_id if ans else None)
     return out
+
+
+@router.post("/v1/records/similar", summary="지금 상황과 비슷한 과거 사고 기록 (원인·조치·재발방지대책)",
+             responses=ERRORS)
+def records_similar(body: s.RecordsSimilarRequest, request: Request, state: ReadyState,
+                    principal: CurrentPrincipal) -> dict[str, Any]:
+    from dasan.apps.field.records import load_tables, similar
+
+    with audit_scope(state, principal, request, "records.similar", body.collection or "",
+                     description=body.description[:200]) as rec:
+        require(principal, "search")
+        out = []
+        for t in load_tables(state.store, principal, body.collection):
+            items = similar(body.description, t, body.k)
+            if items:
+                out.append({"table": t.title, "document_id": t.document_id, "records": [
+                    {"record_id": it.record.record_id, "citation": it.record.label, "score": round(it.score, 3),
+                     "matched": it.reasons, "fields": it.record.fields} for it in items]})
+        rec.update(records=sum(len(x["records"]) for x in out))
+    return {"results": out}

@@ -383,3 +383,9 @@ class PressDraftResponse(BaseModel):
 class RecordsQueryRequest(BaseModel):
     question: str = Field(..., min_length=1, max_length=2000, description="기록에 대한 질문 (예: 작년 2호선 출입문 끼임 몇 건?)")
     collection: str | None = Field(None, max_length=512, description="이 컬렉션의 기록만")
+
+
+class RecordsSimilarRequest(BaseModel):
+    description: str = Field(..., min_length=1, max_length=2000, description="지금 상황 설명")
+    k: int = Field(5, ge=1, le=50)
+    collection: str | None = Field(None, max_length=512)

@@ -28,3 +28,29 @@ def records_query(ctx, question: str, collection: str | None, as_json: bool) -> 
         click.echo(json.dumps(ans.as_dict() if ans else None, ensure_ascii=False, indent=2))
         return
     click.echo(ans.text() if ans else "볼 수 있는 기록(표)이 없습니다. CSV/XLSX 기록을 먼저 수집하세요.")
+
+
+@records.command("similar")
+@click.argument("description")
+@click.option("--k", "k", default=5, show_default=True, type=click.IntRange(1, 50), help="보여 줄 기록 수")
+@click.option("--collection", "-c", default=None, help="이 컬렉션의 기록만")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def records_similar(ctx, description: str, k: int, collection: str | None, as_json: bool) -> None:
+    """지금 상황과 비슷한 과거 사고 기록 (원인·조치·재발방지대책과 함께)."""
+    from dasan.apps.field.records import load_tables, similar, similar_text
+    from dasan.security.access import require
+
+    require(ctx.principal, "search")
+    results = [(t, similar(description, t, k)) for t in load_tables(ctx.store, ctx.principal, collection)]
+    results = [(t, items) for t, items in results if items]
+    if as_json:
+        click.echo(json.dumps([{"table": t.title, "document_id": t.document_id, "records": [
+            {"record_id": it.record.record_id, "citation": it.record.label, "score": round(it.score, 3),
+             "matched": it.reasons, "fields": it.record.fields} for it in items]} for t, items in results],
+            ensure_ascii=False, indent=2))
+        return
+    if not results:
+        click.echo("비슷한 과거 기록을 찾지 못했습니다.")
+    for t, items in results:
+        click.echo(similar_text(items, t))

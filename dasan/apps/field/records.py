@@ -274,6 +274,8 @@ def parse_question(question: str, table: Table, today: date | None = None) -> Qu
     for key, words in SYNONYMS.items():
         if key in low:
             q.filters.append(Filter("*", "any", (key, *words)))
+    # the question's words, with the register's words for everyday equipment names
+    said = low + "".join(_squash(w) for key, words in SYNONYMS.items() if key in low for w in words)
     # values of short columns (호선, 사고유형, 역) named in the question
     for col in table.columns:
         if not table.short(col) or col == q.group_by:
@@ -286,12 +288,10 @@ def parse_question(question: str, table: Table, today: date | None = None) -> Qu
             q.filters.append(Filter(col, "=" if table.kinds.get(col) == "category" else "contains", named[0]))
             continue
         # words of values ("끼임" of "출입문 끼임"): the values sharing most of the question's words
-        synonym_words = {_squash(w) for ws in SYNONYMS.values() for w in ws}
         scored: dict[str, set[str]] = {}
         for v in values:
             words = {w for w in re.findall(r"[가-힣A-Za-z0-9]{2,}", v)
-                     if _squash(w) in low and not w.isascii() and not _column_for(w, table)
-                     and _squash(w) not in synonym_words}
+                     if _squash(w) in said and not w.isascii() and not _column_for(w, table)}
             if words:
                 scored[v] = words
         if scored:
@@ -411,3 +411,94 @@ def load_tables(store: Any, principal: Any = None, collection: str | None = None
         chunks = redact_chunks(store, store.chunks_of(doc.id))
         out.append(table_of(doc.id, doc.title or doc.source_path, chunks))
     return out
+
+
+# -- similar incidents ---------------------------------------------------------------------------
+@dataclass
+class Similar:
+    record: Record
+    score: float
+    reasons: list[str]  # which structured fields matched ("호선 = 2호선", "같은 계절")
+
+
+_BM25_CACHE: dict[tuple[str, int], Any] = {}
+
+
+def _row_index(table: Table) -> Any:
+    from dasan.index.lexical import Bm25Matrix
+    from dasan.korean.tokenize import tokenize_many
+
+    key = (table.document_id, len(table.rows))
+    if key not in _BM25_CACHE:
+        if len(_BM25_CACHE) > 16:
+            _BM25_CACHE.clear()
+        _BM25_CACHE[key] = Bm25Matrix(tokenize_many([" ".join(r.fields.values()) for r in table.rows]))
+    return _BM25_CACHE[key]
+
+
+def _field_weight(column: str) -> float:
+    """How much a matching structured field makes two incidents alike: the kind of incident most,
+    the place next, the line or station least."""
+    if any(w in column for w in ("유형", "종류")):
+        return 1.0
+    if any(w in column for w in ("장소", "위치", "설비")):
+        return 0.3
+    return 0.2
+
+
+def similar(description: str, table: Table, k: int = 5, today: date | None = None) -> list[Similar]:
+    """Past records most like what is happening now: words of the description against each row's
+    text (BM25, everyday equipment names expanded), plus the structured fields the description
+    names (사고유형 +100 % of the best text score, 장소 +30 %, 호선·역 +20 %) and the season."""
+    from dasan.korean.tokenize import tokenize_query
+
+    if not table.rows:
+        return []
+    low = _squash(description)
+    extra = [w for key, words in SYNONYMS.items() if key in low for w in words]
+    scores = _row_index(table).scores(tokenize_query(description + " " + " ".join(extra)))
+    top = float(scores.max()) if len(scores) else 0.0
+    if top <= 0:
+        return []
+    q = parse_question(description, table, today)
+    fields = [f for f in q.filters if f.column != "*" and f.op in ("=", "contains", "in")]
+    dcol = table.date_column()
+    month = (today or now_date()).month
+    season = next((ms for ms in SEASONS.values() if month in ms), ())
+    out = []
+    for i, r in enumerate(table.rows):
+        s = float(scores[i])
+        reasons = []
+        for f in fields:
+            if f.matches(r) and f.op != "in":
+                # a value named whole counts fully; one word of it, or one of several values, less
+                certainty = {"=": 1.0, "contains": 0.6}[f.op]  # several candidate values: no evidence
+                s += _field_weight(f.column) * certainty * top
+                reasons.append(f.describe())
+        d = parse_date(r.fields.get(dcol, "")) if dcol else None
+        if d is not None and d.month in season and s > 0:
+            s += 0.1 * top
+            reasons.append("같은 계절")
+        if s > 0:
+            out.append(Similar(r, s, reasons))
+    out.sort(key=lambda x: -x.score)
+    return out[:k]
+
+
+def now_date() -> date:
+    return date.today()
+
+
+def similar_text(items: list[Similar], table: Table) -> str:
+    if not items:
+        return "비슷한 과거 기록을 찾지 못했습니다."
+    cols = table.columns
+    pick = [c for c in cols if any(w in c for w in ("원인", "조치", "대책", "피해"))]
+    lines = [f"[{table.title}] 비슷한 과거 기록 {len(items)}건"]
+    for it in items:
+        head = " · ".join(it.record.fields.get(c, "") for c in cols[1:6] if it.record.fields.get(c))
+        lines.append(f"- {it.record.record_id}: {head}" + (f"  (일치: {', '.join(it.reasons)})" if it.reasons else ""))
+        for c in pick:
+            if it.record.fields.get(c):
+                lines.append(f"    {c}: {it.record.fields[c]}")
+    return "\n".join(lines)
