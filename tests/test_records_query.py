@@ -26,13 +26,17 @@ def rows() -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-@pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _ingested(tmp_path_factory: pytest.TempPathFactory, register: Path) -> Path:
     d = tmp_path_factory.mktemp("records")
     store = open_store(d)
-    assert not ingest_paths(store, [REGISTER], collection="현장기록").summary()["failed"]
+    assert not ingest_paths(store, [register], collection="현장기록").summary()["failed"]
     store.close()
     return d
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _ingested(tmp_path_factory, REGISTER)
 
 
 def _ask(data: Path, q: str):
@@ -131,11 +135,7 @@ def field_rows() -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def field_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("field")
-    store = open_store(d)
-    assert not ingest_paths(store, [FIELD], collection="현장기록").summary()["failed"]
-    store.close()
-    return d
+    return _ingested(tmp_path_factory, FIELD)
 
 
 def test_the_example_register_is_what_its_script_writes(field_rows: list[dict[str, str]]) -> None:
