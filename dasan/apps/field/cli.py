@@ -54,3 +54,30 @@ def records_similar(ctx, description: str, k: int, collection: str | None, as_js
         click.echo("비슷한 과거 기록을 찾지 못했습니다.")
     for t, items in results:
         click.echo(similar_text(items, t))
+
+
+@click.group("field")
+def field() -> None:
+    """현장 안전 도우미: 매뉴얼·국민행동요령의 절차."""
+
+
+@field.command("steps")
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def field_steps(ctx, question: str, as_json: bool) -> None:
+    """상황에 맞는 절차를 순서대로: 운영기관 매뉴얼 먼저, 국민행동요령 다음 (각 단계 출처 표시)."""
+    from dasan.apps.field.procedures import checklist_text, checklists
+    from dasan.rag.retrieve import Retriever
+    from dasan.security.access import require
+    from dasan.security.guard import search_filter
+
+    require(ctx.principal, "search")
+    retriever = Retriever(ctx.store, ctx.data_dir)
+    items = checklists(question, retriever, search_filter(ctx.store, ctx.principal))
+    if as_json:
+        click.echo(json.dumps([{"source": c.source, "document_id": c.document_id, "section": c.section,
+                                "steps": [{"n": s.n, "text": s.text, "citation": c.citation(s)} for s in c.steps]}
+                               for c in items], ensure_ascii=False, indent=2))
+        return
+    click.echo(checklist_text(items))

@@ -65,6 +65,8 @@ class JsonlReader:
                     "한 줄에 JSON 객체 하나씩 있어야 합니다."
                 )
             objects.append((line_no, obj))
+        if _is_action_guide([o for _, o in objects]):
+            return _action_guide(path, [o for _, o in objects])
         blocks = [self._record(line_no, obj) for line_no, obj in objects]
         return Document(source=str(path), format=self.format, blocks=blocks, title=path.stem)
 
@@ -84,3 +86,47 @@ class JsonlReader:
         if title is not None:
             meta["title"] = _as_text(title)
         return Block(kind="record", text="\n".join(p for p in parts if p), meta=meta)
+
+
+# -- 행정안전부 국민행동요령 (action guides): steps with an order, read as a manual -------------------
+_GUIDE_KEYS = {"main_order", "sub_order", "text"}
+
+
+def _is_action_guide(objects: list[dict[str, Any]]) -> bool:
+    """Most lines are ordered steps (``main_order``, ``sub_order``, ``text``) of a named guide."""
+    if len(objects) < 3:
+        return False
+    steps = sum(1 for o in objects if o.keys() >= _GUIDE_KEYS)
+    return steps >= 0.8 * len(objects) and sum(1 for o in objects if o.get("guide") or o.get("category2")) >= 0.8 * len(objects)
+
+
+def _order(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("inf")
+
+
+def _action_guide(path: Path, objects: list[dict[str, Any]]) -> Document:
+    """One section per guide (under its category), its steps as a numbered list in order, so a
+    guide is chunked and cited like a manual's procedure ("지하철 화재 발생시 대피요령" 3단계)."""
+    guides: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for o in objects:
+        text = _as_text(o.get("text") or "").strip()
+        if not text:
+            continue
+        cat = _as_text(o.get("category2") or o.get("category1") or "기타").strip()
+        name = _as_text(o.get("guide") or cat).strip()
+        guides.setdefault((cat, name), []).append({**o, "text": text})
+    blocks: list[Block] = []
+    current_cat = None
+    for (cat, name), steps in guides.items():
+        if cat != current_cat:
+            blocks.append(Block(kind="heading", text=cat, level=1))
+            current_cat = cat
+        blocks.append(Block(kind="heading", text=name, level=2))
+        steps.sort(key=lambda o: (_order(o.get("main_order")), _order(o.get("sub_order"))))
+        for n, o in enumerate(steps, start=1):
+            blocks.append(Block(kind="list_item", text=o["text"], level=0, meta={"bullet": f"{n}."}))
+    return Document(source=str(path), format="jsonl", blocks=blocks, title="국민행동요령",
+                    metadata={"source_kind": "action_guide"})
