@@ -19,10 +19,9 @@ import datetime as dt
 import logging
 import sys
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 import yaml
 
@@ -32,7 +31,6 @@ if str(REPO) not in sys.path:
 SOURCES = Path(__file__).resolve().parent / "example_sources"
 EXAMPLES = REPO / "examples"
 FONT_DIR = Path("/usr/share/fonts/truetype/nanum")
-ZIP_TIME = (2026, 1, 1, 9, 0, 0)
 
 Table = list[list[str]]
 
@@ -109,8 +107,8 @@ def load_release(path: Path) -> Release:
 
 # --------------------------------------------------------------------------------------- HWPX
 
-# OWPML namespaces and the XML declaration: the same as the press desk's HWPX writer.
-from dasan.apps.press.hwpx_writer import DECL, LANGS, NS, XMLNS  # noqa: E402
+# OWPML header and page setup: the press desk's HWPX writer with this corpus's own styles.
+from dasan.apps.press.hwpx_writer import DECL, XMLNS, CharStyle, ParaStyle, header_xml, package, sec_pr  # noqa: E402
 
 PAGE_W, PAGE_H, MARGIN_LR = 59528, 84186, 8504
 TEXT_W = PAGE_W - 2 * MARGIN_LR
@@ -120,72 +118,12 @@ CHAR_PRS = [(1200, False), (2000, True), (1300, False), (1000, False), (2200, Tr
 PARA_PRS = [("JUSTIFY", 0), ("CENTER", 0), ("JUSTIFY", 1000), ("JUSTIFY", 2000), ("JUSTIFY", 3000)]
 
 
-def _langs(value: str) -> str:
-    return " ".join(f'{lang.lower()}="{value}"' for lang in LANGS)
-
-
-def _border_fill(fid: int, line: str) -> str:
-    sides = "".join(f'<hh:{s}Border type="{line}" width="0.12 mm" color="#000000"/>' for s in ("left", "right", "top", "bottom"))
-    return (f'<hh:borderFill id="{fid}" threeD="0" shadow="0" centerLine="NONE" breakCellSeparateLine="0">'
-            '<hh:slash type="NONE" Crooked="0" isCounter="0"/><hh:backSlash type="NONE" Crooked="0" isCounter="0"/>'
-            f'{sides}<hh:diagonal type="SOLID" width="0.1 mm" color="#000000"/></hh:borderFill>')
-
-
 def hwpx_header() -> str:
-    fonts = "".join(
-        f'<hh:fontface lang="{lang}" fontCnt="1"><hh:font id="0" face="함초롬바탕" type="TTF" isEmbedded="0"/></hh:fontface>'
-        for lang in LANGS
-    )
-    chars = "".join(
-        f'<hh:charPr id="{i}" height="{h}" textColor="#000000" shadeColor="none" useFontSpace="0" useKerning="0" '
-        f'symMark="NONE" borderFillIDRef="1"><hh:fontRef {_langs("0")}/><hh:ratio {_langs("100")}/>'
-        f'<hh:spacing {_langs("0")}/><hh:relSz {_langs("100")}/><hh:offset {_langs("0")}/>'
-        f'{"<hh:bold/>" if bold else ""}<hh:underline type="NONE" shape="SOLID" color="#000000"/>'
-        '<hh:strikeout shape="NONE" color="#000000"/><hh:outline type="NONE"/>'
-        '<hh:shadow type="NONE" color="#C0C0C0" offsetX="10" offsetY="10"/></hh:charPr>'
-        for i, (h, bold) in enumerate(CHAR_PRS)
-    )
-    paras = "".join(
-        f'<hh:paraPr id="{i}" tabPrIDRef="0" condense="0" fontLineHeight="0" snapToGrid="1" '
-        f'suppressLineNumbers="0" checked="0"><hh:align horizontal="{align}" vertical="BASELINE"/>'
-        '<hh:heading type="NONE" idRef="0" level="0"/><hh:breakSetting breakLatinWord="KEEP_WORD" '
-        'breakNonLatinWord="KEEP_WORD" widowOrphan="0" keepWithNext="0" keepLines="0" pageBreakBefore="0" '
-        'lineWrap="BREAK"/><hh:autoSpacing eAsianEng="0" eAsianNum="0"/><hh:margin>'
-        f'<hc:intent value="0" unit="HWPUNIT"/><hc:left value="{left}" unit="HWPUNIT"/>'
-        '<hc:right value="0" unit="HWPUNIT"/><hc:prev value="0" unit="HWPUNIT"/><hc:next value="0" unit="HWPUNIT"/>'
-        '</hh:margin><hh:lineSpacing type="PERCENT" value="160" unit="HWPUNIT"/>'
-        '<hh:border borderFillIDRef="1" offsetLeft="0" offsetRight="0" offsetTop="0" offsetBottom="0" '
-        'connect="0" ignoreMargin="0"/></hh:paraPr>'
-        for i, (align, left) in enumerate(PARA_PRS)
-    )
-    return (
-        f'{DECL}<hh:head {XMLNS} version="1.4" secCnt="1">'
-        '<hh:beginNum page="1" footnote="1" endnote="1" pic="1" tbl="1" equation="1"/><hh:refList>'
-        f'<hh:fontfaces itemCnt="{len(LANGS)}">{fonts}</hh:fontfaces>'
-        f'<hh:borderFills itemCnt="2">{_border_fill(1, "NONE")}{_border_fill(2, "SOLID")}</hh:borderFills>'
-        f'<hh:charProperties itemCnt="{len(CHAR_PRS)}">{chars}</hh:charProperties>'
-        '<hh:tabProperties itemCnt="1"><hh:tabPr id="0" autoTabLeft="0" autoTabRight="0"/></hh:tabProperties>'
-        f'<hh:paraProperties itemCnt="{len(PARA_PRS)}">{paras}</hh:paraProperties>'
-        '<hh:styles itemCnt="1"><hh:style id="0" type="PARA" name="바탕글" engName="Normal" paraPrIDRef="0" '
-        'charPrIDRef="0" nextStyleIDRef="0" langID="1042" lockForm="0"/></hh:styles>'
-        '</hh:refList><hh:compatibleDocument targetProgram="HWP201X"><hh:layoutCompatibility/>'
-        '</hh:compatibleDocument><hh:docOption><hh:linkinfo path="" pageInherit="0" footnoteInherit="0"/>'
-        '</hh:docOption></hh:head>'
-    )
+    return header_xml([CharStyle(h, bold) for h, bold in CHAR_PRS], [ParaStyle(align, left) for align, left in PARA_PRS],
+                      [("NONE", None), ("SOLID", None)], fonts=("함초롬바탕",))
 
 
-SEC_PR = (
-    '<hp:secPr id="" textDirection="HORIZONTAL" spaceColumns="1134" tabStop="8000" tabStopVal="4000" '
-    'tabStopUnit="HWPUNIT" outlineShapeIDRef="0" memoShapeIDRef="0" textVerticalWidthHead="0" masterPageCnt="0">'
-    '<hp:grid lineGrid="0" charGrid="0" wonggojiFormat="0"/>'
-    '<hp:startNum pageStartsOn="BOTH" page="0" pic="0" tbl="0" equation="0"/>'
-    '<hp:visibility hideFirstHeader="0" hideFirstFooter="0" hideFirstMasterPage="0" border="SHOW_ALL" '
-    'fill="SHOW_ALL" hideFirstPageNum="0" hideFirstEmptyLine="0" showLineNumber="0"/>'
-    '<hp:lineNumberShape restartType="0" countBy="0" distance="0" startNumber="0"/>'
-    f'<hp:pagePr landscape="WIDELY" width="{PAGE_W}" height="{PAGE_H}" gutterType="LEFT_ONLY">'
-    f'<hp:margin header="4252" footer="4252" gutter="0" left="{MARGIN_LR}" right="{MARGIN_LR}" top="5668" bottom="4252"/>'
-    '</hp:pagePr></hp:secPr><hp:ctrl><hp:colPr id="" type="NEWSPAPER" layout="LEFT" colCount="1" sameSz="1" sameGap="0"/></hp:ctrl>'
-)
+SEC_PR = sec_pr(PAGE_W, PAGE_H, MARGIN_LR)
 
 
 def _style_of(text: str) -> tuple[int, int]:
@@ -280,54 +218,9 @@ def preview_text(rel: Release, limit: int = 1024) -> str:
 
 
 def build_hwpx(rel: Release, path: Path) -> None:
-    created = "2026-01-01T09:00:00Z"
-    content_hpf = (
-        f'{DECL}<opf:package {XMLNS} version="" unique-identifier="" id=""><opf:metadata>'
-        f"<opf:title>{escape(rel.title)}</opf:title><opf:language>ko</opf:language>"
-        f'<opf:meta name="creator" content="text">{escape(rel.ministry)}</opf:meta>'
-        f'<opf:meta name="subject" content="text">보도자료</opf:meta>'
-        f'<opf:meta name="CreatedDate" content="text">{created}</opf:meta>'
-        f'<opf:meta name="ModifiedDate" content="text">{created}</opf:meta></opf:metadata>'
-        '<opf:manifest><opf:item id="header" href="Contents/header.xml" media-type="application/xml"/>'
-        '<opf:item id="section0" href="Contents/section0.xml" media-type="application/xml"/>'
-        '<opf:item id="settings" href="settings.xml" media-type="application/xml"/>'
-        '<opf:item id="version" href="version.xml" media-type="application/xml"/></opf:manifest>'
-        '<opf:spine><opf:itemref idref="header" linear="yes"/><opf:itemref idref="section0" linear="yes"/>'
-        "</opf:spine></opf:package>"
-    )
-    container = (
-        f'{DECL}<ocf:container xmlns:ocf="urn:oasis:names:tc:opendocument:xmlns:container" '
-        f'xmlns:hpf={quoteattr(NS["hpf"])}><ocf:rootfiles>'
-        '<ocf:rootfile full-path="Contents/content.hpf" media-type="application/hwpml-package+xml"/>'
-        '<ocf:rootfile full-path="Preview/PrvText.txt" media-type="text/plain"/></ocf:rootfiles></ocf:container>'
-    )
-    version = (
-        f'{DECL}<hv:HCFVersion xmlns:hv="http://www.hancom.co.kr/hwpml/2011/version" tagetApplication="WORDPROCESSOR" '
-        'major="5" minor="1" micro="0" buildNumber="0" os="1" xmlVersion="1.4" application="Dasan make_examples" '
-        'appVersion="1.0"/>'
-    )
-    settings = (f'{DECL}<ha:HWPApplicationSetting xmlns:ha="{NS["ha"]}" '
-                'xmlns:config="urn:oasis:names:tc:opendocument:xmlns:config:1.0">'
-                '<ha:CaretPosition listIDRef="0" paraIDRef="0" pos="0"/></ha:HWPApplicationSetting>')
-    manifest = f'{DECL}<odf:manifest xmlns:odf="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>'
-    entries = [
-        ("mimetype", "application/hwp+zip", zipfile.ZIP_STORED),
-        ("version.xml", version, zipfile.ZIP_DEFLATED),
-        ("Contents/header.xml", hwpx_header(), zipfile.ZIP_DEFLATED),
-        ("Contents/section0.xml", HwpxBuilder().section(rel), zipfile.ZIP_DEFLATED),
-        ("Contents/content.hpf", content_hpf, zipfile.ZIP_DEFLATED),
-        ("Preview/PrvText.txt", preview_text(rel), zipfile.ZIP_DEFLATED),
-        ("settings.xml", settings, zipfile.ZIP_DEFLATED),
-        ("META-INF/container.xml", container, zipfile.ZIP_DEFLATED),
-        ("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED),
-    ]
-    with zipfile.ZipFile(path, "w") as zf:
-        for name, text, method in entries:
-            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-            info.compress_type = method
-            info.create_system = 0
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, text.encode("utf-8"))
+    path.write_bytes(package(HwpxBuilder().section(rel), header=hwpx_header(), title=rel.title, creator=rel.ministry,
+                             preview=preview_text(rel), created="2026-01-01T09:00:00Z",
+                             application="Dasan make_examples"))
 
 
 # ---------------------------------------------------------------------------------------- HWP

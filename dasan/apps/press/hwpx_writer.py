@@ -14,8 +14,8 @@ The layout follows the releases ministries publish (see ``../shared/data/press-m
    과 and further ``담당자`` rows below, one block of rows per department.
 
 The OWPML primitives (:class:`Para`, :class:`Cell`, :class:`Table`, :class:`SectionWriter`,
-:func:`header_xml`, :func:`package`) are generic and were adapted from
-``scripts/make_examples.py``. Output is deterministic: fixed zip timestamps, and the creation
+:func:`header_xml`, :func:`sec_pr`, :func:`package`) are generic; ``scripts/make_examples.py``
+builds the sample corpus's HWPX with them too. Output is deterministic: fixed zip timestamps, and the creation
 date in the package metadata is the one passed in.
 """
 
@@ -164,21 +164,26 @@ def _para_pr(i: int, s: ParaStyle) -> str:
     )
 
 
-def header_xml() -> str:
-    """``Contents/header.xml``: fonts, border fills, character and paragraph styles."""
-    faces = "".join(f'<hh:font id="{i}" face="{f}" type="TTF" isEmbedded="0"/>' for i, f in enumerate(FONTS))
-    fonts = "".join(f'<hh:fontface lang="{lang}" fontCnt="{len(FONTS)}">{faces}</hh:fontface>' for lang in LANGS)
-    fills = "".join(_border_fill(i + 1, line, bg) for i, (line, bg) in enumerate(BORDER_FILLS.values()))
-    chars = "".join(_char_pr(i, s) for i, s in enumerate(CHAR_STYLES.values()))
-    paras = "".join(_para_pr(i, s) for i, s in enumerate(PARA_STYLES.values()))
+def header_xml(chars: Sequence[CharStyle] | None = None, paras: Sequence[ParaStyle] | None = None,
+               fills: Sequence[tuple[str, str | None]] | None = None, fonts: Sequence[str] = FONTS) -> str:
+    """``Contents/header.xml``: fonts, border fills, character and paragraph styles (default: the
+    press layout's; the position in each sequence is the id the section refers to)."""
+    chars = list(CHAR_STYLES.values()) if chars is None else chars
+    paras = list(PARA_STYLES.values()) if paras is None else paras
+    fills = list(BORDER_FILLS.values()) if fills is None else fills
+    faces = "".join(f'<hh:font id="{i}" face="{f}" type="TTF" isEmbedded="0"/>' for i, f in enumerate(fonts))
+    fontfaces = "".join(f'<hh:fontface lang="{lang}" fontCnt="{len(fonts)}">{faces}</hh:fontface>' for lang in LANGS)
+    fill_xml = "".join(_border_fill(i + 1, line, bg) for i, (line, bg) in enumerate(fills))
+    char_xml = "".join(_char_pr(i, c) for i, c in enumerate(chars))
+    para_xml = "".join(_para_pr(i, p) for i, p in enumerate(paras))
     return (
         f'{DECL}<hh:head {XMLNS} version="1.4" secCnt="1">'
         '<hh:beginNum page="1" footnote="1" endnote="1" pic="1" tbl="1" equation="1"/><hh:refList>'
-        f'<hh:fontfaces itemCnt="{len(LANGS)}">{fonts}</hh:fontfaces>'
-        f'<hh:borderFills itemCnt="{len(BORDER_FILLS)}">{fills}</hh:borderFills>'
-        f'<hh:charProperties itemCnt="{len(CHAR_STYLES)}">{chars}</hh:charProperties>'
+        f'<hh:fontfaces itemCnt="{len(LANGS)}">{fontfaces}</hh:fontfaces>'
+        f'<hh:borderFills itemCnt="{len(fills)}">{fill_xml}</hh:borderFills>'
+        f'<hh:charProperties itemCnt="{len(chars)}">{char_xml}</hh:charProperties>'
         '<hh:tabProperties itemCnt="1"><hh:tabPr id="0" autoTabLeft="0" autoTabRight="0"/></hh:tabProperties>'
-        f'<hh:paraProperties itemCnt="{len(PARA_STYLES)}">{paras}</hh:paraProperties>'
+        f'<hh:paraProperties itemCnt="{len(paras)}">{para_xml}</hh:paraProperties>'
         '<hh:styles itemCnt="1"><hh:style id="0" type="PARA" name="바탕글" engName="Normal" paraPrIDRef="0" '
         'charPrIDRef="0" nextStyleIDRef="0" langID="1042" lockForm="0"/></hh:styles>'
         '</hh:refList><hh:compatibleDocument targetProgram="HWP201X"><hh:layoutCompatibility/>'
@@ -187,19 +192,24 @@ def header_xml() -> str:
     )
 
 
-SEC_PR = (
-    '<hp:secPr id="" textDirection="HORIZONTAL" spaceColumns="1134" tabStop="8000" tabStopVal="4000" '
-    'tabStopUnit="HWPUNIT" outlineShapeIDRef="0" memoShapeIDRef="0" textVerticalWidthHead="0" masterPageCnt="0">'
-    '<hp:grid lineGrid="0" charGrid="0" wonggojiFormat="0"/>'
-    '<hp:startNum pageStartsOn="BOTH" page="0" pic="0" tbl="0" equation="0"/>'
-    '<hp:visibility hideFirstHeader="0" hideFirstFooter="0" hideFirstMasterPage="0" border="SHOW_ALL" '
-    'fill="SHOW_ALL" hideFirstPageNum="0" hideFirstEmptyLine="0" showLineNumber="0"/>'
-    '<hp:lineNumberShape restartType="0" countBy="0" distance="0" startNumber="0"/>'
-    f'<hp:pagePr landscape="WIDELY" width="{PAGE_W}" height="{PAGE_H}" gutterType="LEFT_ONLY">'
-    f'<hp:margin header="4252" footer="4252" gutter="0" left="{MARGIN_LR}" right="{MARGIN_LR}" top="5668" '
-    'bottom="4252"/></hp:pagePr></hp:secPr>'
-    '<hp:ctrl><hp:colPr id="" type="NEWSPAPER" layout="LEFT" colCount="1" sameSz="1" sameGap="0"/></hp:ctrl>'
-)
+def sec_pr(page_w: int = PAGE_W, page_h: int = PAGE_H, margin_lr: int = MARGIN_LR) -> str:
+    """The section's page setup (A4 portrait by default) and its single column."""
+    return (
+        '<hp:secPr id="" textDirection="HORIZONTAL" spaceColumns="1134" tabStop="8000" tabStopVal="4000" '
+        'tabStopUnit="HWPUNIT" outlineShapeIDRef="0" memoShapeIDRef="0" textVerticalWidthHead="0" masterPageCnt="0">'
+        '<hp:grid lineGrid="0" charGrid="0" wonggojiFormat="0"/>'
+        '<hp:startNum pageStartsOn="BOTH" page="0" pic="0" tbl="0" equation="0"/>'
+        '<hp:visibility hideFirstHeader="0" hideFirstFooter="0" hideFirstMasterPage="0" border="SHOW_ALL" '
+        'fill="SHOW_ALL" hideFirstPageNum="0" hideFirstEmptyLine="0" showLineNumber="0"/>'
+        '<hp:lineNumberShape restartType="0" countBy="0" distance="0" startNumber="0"/>'
+        f'<hp:pagePr landscape="WIDELY" width="{page_w}" height="{page_h}" gutterType="LEFT_ONLY">'
+        f'<hp:margin header="4252" footer="4252" gutter="0" left="{margin_lr}" right="{margin_lr}" top="5668" '
+        'bottom="4252"/></hp:pagePr></hp:secPr>'
+        '<hp:ctrl><hp:colPr id="" type="NEWSPAPER" layout="LEFT" colCount="1" sameSz="1" sameGap="0"/></hp:ctrl>'
+    )
+
+
+SEC_PR = sec_pr()
 
 
 # --------------------------------------------------------------------------- section primitives
@@ -337,8 +347,9 @@ def preview_text(items: Sequence[Item], limit: int = 1024) -> str:
 
 
 def package(section: str, *, title: str, creator: str, preview: str, created: str,
-            subject: str = "보도자료") -> bytes:
-    """The HWPX zip: ``mimetype`` first and stored, then the XML parts (fixed timestamps)."""
+            subject: str = "보도자료", header: str | None = None, application: str = "Dasan press draft") -> bytes:
+    """The HWPX zip: ``mimetype`` first and stored, then the XML parts (fixed timestamps).
+    ``header``: the ``header.xml`` text (default: the press layout's :func:`header_xml`)."""
     content_hpf = (
         f'{DECL}<opf:package {XMLNS} version="" unique-identifier="" id=""><opf:metadata>'
         f"<opf:title>{escape(title)}</opf:title><opf:language>ko</opf:language>"
@@ -362,7 +373,7 @@ def package(section: str, *, title: str, creator: str, preview: str, created: st
     version = (
         f'{DECL}<hv:HCFVersion xmlns:hv="http://www.hancom.co.kr/hwpml/2011/version" '
         'tagetApplication="WORDPROCESSOR" major="5" minor="1" micro="0" buildNumber="0" os="1" xmlVersion="1.4" '
-        'application="Dasan press draft" appVersion="1.0"/>'
+        f'application="{escape(application)}" appVersion="1.0"/>'
     )
     settings = (f'{DECL}<ha:HWPApplicationSetting xmlns:ha="{NS["ha"]}" '
                 'xmlns:config="urn:oasis:names:tc:opendocument:xmlns:config:1.0">'
@@ -371,7 +382,7 @@ def package(section: str, *, title: str, creator: str, preview: str, created: st
     entries = [
         ("mimetype", MIMETYPE, zipfile.ZIP_STORED),
         ("version.xml", version, zipfile.ZIP_DEFLATED),
-        ("Contents/header.xml", header_xml(), zipfile.ZIP_DEFLATED),
+        ("Contents/header.xml", header_xml() if header is None else header, zipfile.ZIP_DEFLATED),
         ("Contents/section0.xml", section, zipfile.ZIP_DEFLATED),
         ("Contents/content.hpf", content_hpf, zipfile.ZIP_DEFLATED),
         ("Preview/PrvText.txt", preview, zipfile.ZIP_DEFLATED),
