@@ -208,3 +208,18 @@ def get(name: str) -> Any:
 
 def lazy(name: str) -> Callable[[], Any]:
     return lambda: get(name)
+
+
+def site_file(name: str, what: str) -> tuple[Path, str] | None:
+    """A site's own list named by setting ``name`` (a TSV such as DASAN_LEGAL_TERMS): its path and
+    text, or None when the setting is empty. ``what`` names the list in the error (Korean)."""
+    value = get(name)
+    if not value or not str(value).strip():
+        return None
+    path = Path(str(value)).expanduser()
+    try:
+        return path, path.read_text(encoding="utf-8-sig")
+    except OSError as e:
+        raise ConfigError(f"{what} {path}을(를) 읽을 수 없습니다 ({e.strerror}): {name}를 확인하세요.") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{what} {path}이(가) UTF-8 문서가 아닙니다: {name}를 확인하세요.") from e

@@ -68,3 +68,16 @@ def test_embedder_setting_reaches_search(home: Path, monkeypatch: pytest.MonkeyP
 
     (home / "dasan.toml").write_text('embedder = "none"\n', encoding="utf-8")
     assert RetrievalConfig().embedder is None
+
+
+def test_site_lists_name_their_setting_when_unreadable(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dasan.korean.legal_terms import load_entries
+
+    bad = home / "terms.tsv"
+    bad.write_bytes("지하철\t도시철도\n".encode("cp949"))
+    monkeypatch.setenv("DASAN_LEGAL_TERMS", str(bad))
+    with pytest.raises(ConfigError, match="DASAN_LEGAL_TERMS"):
+        load_entries()
+    monkeypatch.setenv("DASAN_LEGAL_TERMS", str(home / "missing.tsv"))
+    with pytest.raises(ConfigError, match="읽을 수 없습니다"):
+        load_entries()

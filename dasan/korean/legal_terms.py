@@ -107,14 +107,9 @@ def load_entries() -> list[tuple[str, list[str]]]:
     entries = parse(BUNDLED.read_text(encoding="utf-8").splitlines(), "내장 법령용어 사전")
     from dasan import settings
 
-    extra = settings.get("DASAN_LEGAL_TERMS")
-    if extra:
-        path = Path(extra)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise ConfigError(f"법령용어 사전 {path}을(를) 읽을 수 없습니다 ({e.strerror}): DASAN_LEGAL_TERMS를 확인하세요.") from e
-        entries += parse(text.splitlines(), str(path))
+    site = settings.site_file("DASAN_LEGAL_TERMS", "법령용어 사전")
+    if site is not None:
+        entries += parse(site[1].splitlines(), str(site[0]))
     return entries
 
 

@@ -136,16 +136,9 @@ def load_terms() -> list[Term]:
     merged = {t.word: t for t in parse_terms(BUNDLED_TERMS.read_text(encoding="utf-8").splitlines(), "내장 용어 목록")}
     from dasan import settings
 
-    extra = str(settings.get(TERMS_ENV) or "").strip()
-    if extra:
-        path = Path(extra)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except OSError as e:
-            raise ConfigError(f"용어 목록 {path}을(를) 읽을 수 없습니다 ({e.strerror}): {TERMS_ENV}를 확인하세요.") from e
-        except UnicodeDecodeError as e:
-            raise ConfigError(f"용어 목록 {path}이(가) UTF-8 문서가 아닙니다: {TERMS_ENV}를 확인하세요.") from e
-        for t in parse_terms(text.splitlines(), str(path)):
+    site = settings.site_file(TERMS_ENV, "용어 목록")
+    if site is not None:
+        for t in parse_terms(site[1].splitlines(), str(site[0])):
             merged[t.word] = t
     return list(merged.values())
 
