@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -18,7 +19,7 @@ from dasan.ingest.law import Article, Item, Paragraph, Statute, parse_statute
 from dasan.ingest.press import Bullet, PressRelease, parse_press_release
 from dasan.ingest.structure import block_text, detect_kind
 from dasan.korean.sentences import kiwi_budget, pack_lines, pack_sentences, pack_text
-from dasan.types import DEFAULT_LEVEL, LEVELS, Chunk, Citation, Document
+from dasan.types import DEFAULT_LEVEL, LEVELS, Block, Chunk, Citation, Document
 
 log = logging.getLogger(__name__)
 
@@ -291,6 +292,44 @@ def _record_drafts(doc: Document) -> list[_Draft]:
 
 
 # --------------------------------------------------------------------------- generic
+# Section headings written as plain paragraphs, as most HWP/HWPX/PDF manuals and plans have them
+# (no outline style to read): "제3장 승강장안전문 끼임" (level 1), "제2절 …" (2), "3.1 초기 대응"
+# (2), "3.1.2 …" (3), "Ⅱ. 추진 계획" (1). Short, one line, and not a sentence ("…한다."); a single
+# number ("1. 무전으로 보고한다") is a step of a procedure, never a heading.
+_TEXT_HEADING = re.compile(
+    r"^(?:(?P<chap>제\s?\d{1,2}\s?[장편])|(?P<sect>제\s?\d{1,2}\s?절)|(?P<num>\d{1,2}(?:\.\d{1,2}){1,2})\.?"
+    r"|(?P<roman>[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]|(?:X{0,1}(?:IX|IV|V?I{1,3}|V)))\.)\s+(?P<name>\S.{0,48})$")
+_SENTENCE_END = re.compile(r"(?:다|요)[.。]?$|[.。:：]$")
+
+
+def text_heading_level(text: str) -> int | None:
+    """The heading level of a paragraph that is a section heading by its text, else None."""
+    line = " ".join(text.split())
+    if "\n" in text.strip() or len(line) > 60:
+        return None
+    m = _TEXT_HEADING.match(line)
+    if not m or _SENTENCE_END.search(m.group("name")):
+        return None
+    if m.group("chap") or m.group("roman"):
+        return 1
+    if m.group("sect"):
+        return 2
+    return m.group("num").count(".") + 1
+
+
+def _with_text_headings(blocks: list[Block]) -> list[Block]:
+    """Paragraph blocks that are headings by their text become heading blocks — only in a
+    document whose reader found no headings at all (Markdown, DOCX and HTML keep theirs)."""
+    if any(b.kind == "heading" for b in blocks):
+        return blocks
+    out = []
+    for b in blocks:
+        level = text_heading_level(b.text or "") if b.kind == "paragraph" else None
+        out.append(Block(kind="heading", text=" ".join(b.text.split()), level=level, page=b.page, meta=b.meta)
+                   if level else b)
+    return out
+
+
 def _generic_drafts(doc: Document, max_chars: int) -> list[_Draft]:
     title = doc_title(doc)
     paged = bool(doc.pages) or any(b.kind == "page_break" or b.page is not None for b in doc.blocks)
@@ -337,7 +376,7 @@ def _generic_drafts(doc: Document, max_chars: int) -> list[_Draft]:
             ))
         section_lines.clear()
 
-    for b in doc.blocks:
+    for b in _with_text_headings(doc.blocks):
         # A chunk never spans two pages, so that "p.N" is exact.
         if b.kind == "page_break":
             flush()

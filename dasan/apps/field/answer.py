@@ -1,0 +1,300 @@
+"""One field answer from three kinds of source, in labelled parts:
+
+- 지금 할 일 — the numbered steps of the operator's manual, then the 국민행동요령 (procedures.py);
+- 법적 의무 — the statute articles the situation touches and the reporting duties it may
+  trigger (duties.py), each quoted from the ingested statute with 시행일자 and whether in force;
+- 과거 사례 — the most similar past records with what was done, and counts (records.py); a
+  counting question ("작년 2호선 끼임 몇 건?") gets its structured query and exact count first.
+
+Every part says when it has no source, and a question no part can support is refused: a field
+worker never gets safety advice that no document backs. A source counts only when it shares a
+specific word with the question (not railway words every document has: 열차, 역, 사고 …), so a
+question outside the corpus is not answered with the nearest unrelated procedure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from dasan.apps.field import duties as dt
+from dasan.apps.field import records as rec
+from dasan.apps.field.procedures import MANUAL, Checklist, checklists
+
+NOW, LAW, PAST = "지금 할 일", "법적 의무", "과거 사례"
+# Words every railway document has: they do not make a source relevant to a question.
+GENERIC = frozenset(
+    ["열차", "전동차", "지하철", "도시철도", "철도", "역", "역사", "호선", "승객", "사람", "직원", "현장", "사고", "발생", "상황", "경우", "방법", "조치", "대응", "처리", "무엇", "뭐", "어떻", "어떡", "어디", "언제", "누구", "지금", "먼저", "다음", "우리", "해야", "하", "되", "있", "없", "나", "보", "알", "것", "수", "때", "등", "안", "중", "후", "건", "번", "좀", "관련", "규정", "법", "법령", "의무", "조", "항", "운영", "운영자", "기관", "경우", "확인", "요", "오늘", "어제", "작년", "올해"]
+)
+_INCIDENT = re.compile(r"화재|불|연기|끼|넘어|추락|떨어|감전|다쳤|다친|부상|사망|정전|멈|충돌|탈선|고장|장애|침수|지진|폭염|쓰러|밀집|혼잡")
+
+
+def key_words(question: str) -> set[str]:
+    from dasan.korean.tokenize import tokenize_query
+
+    low = rec._squash(question)
+    extra = [w for key, words in rec.SYNONYMS.items() if key in low for w in words]
+    toks = tokenize_query(question) + [t for w in extra for t in tokenize_query(w)]
+    return {t for t in toks if len(t) >= 2 and t not in GENERIC and not t.isdigit()}
+
+
+def _shares(words: set[str], text: str) -> set[str]:
+    flat = rec._squash(text)
+    return {w for w in words if w in flat}
+
+
+@dataclass
+class LawItem:
+    citation: str
+    document_id: str
+    chunk_id: str
+    text: str
+    시행일자: str | None
+    in_force: bool | None
+    why: str = ""
+
+
+@dataclass
+class DutyItem:
+    name: str
+    applies: str
+    why: str
+    to: str
+    deadline: str
+    items: list[str]
+    sources: list[LawItem]
+    note: str = ""
+
+
+@dataclass
+class FieldAnswer:
+    question: str
+    steps: list[Checklist] = field(default_factory=list)
+    laws: list[LawItem] = field(default_factory=list)
+    duties: list[DutyItem] = field(default_factory=list)
+    count: rec.Answer | None = None  # a counting question's structured answer
+    similar: list[tuple[rec.Table, list[rec.Similar]]] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        return not (self.steps or self.laws or self.duties or self.count or self.similar)
+
+    def parts(self) -> dict[str, bool]:
+        return {NOW: bool(self.steps), LAW: bool(self.laws or self.duties),
+                PAST: bool(self.count or self.similar)}
+
+    def text(self) -> str:
+        if self.refused:
+            return ("이 질문을 뒷받침하는 매뉴얼·법령·사고 기록을 찾지 못했습니다. 근거 없이 안전 조치를 안내하지 않습니다. "
+                    "종합상황실이나 안전 담당 부서에 문의하세요.")
+        out: list[str] = []
+        lead = self._lead()
+        if lead:
+            out.append(lead)
+        out.append(f"■ {NOW}")
+        if self.steps:
+            if not any(c.source == MANUAL for c in self.steps):
+                out.append(f"  [{MANUAL}] 이 상황의 절차를 찾지 못했습니다.")
+            for c in self.steps:
+                out.append(f"  [{c.source}] {c.section}")
+                out.extend(f"  {s.n}. {s.text}" for s in c.steps)
+        else:
+            out.append("  이 상황에 맞는 절차를 매뉴얼·국민행동요령에서 찾지 못했습니다.")
+        out.append(f"■ {LAW}")
+        if not (self.laws or self.duties):
+            out.append("  관련 법령 조문을 찾지 못했습니다.")
+        for d in self.duties:
+            out.append(f"  - {d.name} [{d.applies}] → {d.to}, 기한: {d.deadline}")
+            out.append(f"    근거: {', '.join(s.citation for s in d.sources)} ({d.why})")
+            if d.note:
+                out.append(f"    ※ {d.note}")
+        for law in self.laws:
+            state = "" if law.in_force is None else (" 현행" if law.in_force else " 시행 전/폐지")
+            out.append(f"  - {law.citation} (시행 {law.시행일자 or '미상'}{state}): {_clip(law.text, 160)}")
+        out.append(f"■ {PAST}")
+        if self.count is not None:
+            out.append("  " + self.count.text().replace("\n", "\n  "))
+        for table, items in self.similar:
+            out.append(f"  [{table.title}] 비슷한 기록 {len(items)}건")
+            for it in items:
+                f = it.record.fields
+                head = " · ".join(v for c in table.columns[1:6] if (v := f.get(c)))
+                out.append(f"  - {it.record.record_id}: {head}")
+                for c in table.columns:
+                    if any(w in c for w in ("조치", "대책")) and f.get(c):
+                        out.append(f"      {c}: {f[c]}")
+        if self.count is None and not self.similar:
+            out.append("  비슷한 과거 기록을 찾지 못했습니다.")
+        return "\n".join(out)
+
+    def _lead(self) -> str:
+        """The one line a reader needs first: the count asked for, or the first step."""
+        if self.count is not None:
+            q = self.count.query
+            if q.aggregate == "group" and self.count.groups:
+                v, n, _ = self.count.groups[0]
+                return f"가장 많은 {q.group_by}: {v} ({n}건)"
+            if q.aggregate == "count":
+                return f"해당 기록은 {len(self.count.matched)}건입니다."
+        if self.steps:
+            c = self.steps[0]
+            return f"먼저: {c.steps[0].text} [{c.citation(c.steps[0])}]"
+        return ""
+
+    def citations(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for c in self.steps:
+            out += [{"part": NOW, "citation": c.citation(s), "document_id": c.document_id} for s in c.steps]
+        for d in self.duties:
+            out += [{"part": LAW, "citation": s.citation, "document_id": s.document_id, "chunk_id": s.chunk_id}
+                    for s in d.sources]
+        out += [{"part": LAW, "citation": x.citation, "document_id": x.document_id, "chunk_id": x.chunk_id}
+                for x in self.laws]
+        if self.count is not None:
+            out += [{"part": PAST, "citation": r.label, "document_id": self.count.table.document_id,
+                     "chunk_id": r.chunk_id} for r in self.count.matched[:20]]
+        for table, items in self.similar:
+            out += [{"part": PAST, "citation": it.record.label, "document_id": table.document_id,
+                     "chunk_id": it.record.chunk_id} for it in items]
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question, "refused": self.refused, "answer": self.text(), "parts": self.parts(),
+            "now": [{"source": c.source, "document_id": c.document_id, "section": c.section,
+                     "steps": [{"n": s.n, "text": s.text, "citation": c.citation(s)} for s in c.steps]}
+                    for c in self.steps],
+            "law": {"duties": [_duty_json(d) for d in self.duties], "articles": [_law_json(x) for x in self.laws]},
+            "past": {"count": self.count.as_dict() if self.count is not None else None,
+                     "similar": [{"table": t.title, "document_id": t.document_id, "records": [
+                         {"record_id": it.record.record_id, "citation": it.record.label, "score": round(it.score, 3),
+                          "matched": it.reasons, "fields": it.record.fields} for it in items]}
+                         for t, items in self.similar]},
+            "citations": self.citations(),
+        }
+
+
+def _clip(text: str, n: int) -> str:
+    t = " ".join(text.split())
+    return t if len(t) <= n else t[: n - 1] + "…"
+
+
+def _law_json(x: LawItem) -> dict[str, Any]:
+    return {"citation": x.citation, "document_id": x.document_id, "chunk_id": x.chunk_id, "text": x.text,
+            "시행일자": x.시행일자, "in_force": x.in_force, "why": x.why}
+
+
+def _duty_json(d: DutyItem) -> dict[str, Any]:
+    return {"name": d.name, "applies": d.applies, "why": d.why, "to": d.to, "deadline": d.deadline,
+            "items": d.items, "note": d.note, "sources": [_law_json(s) for s in d.sources]}
+
+
+def _law_item(chunks: list[Any], why: str = "") -> LawItem:
+    from dasan.rag.sources import source_facts
+
+    c = chunks[0]
+    facts = source_facts(c)
+    label = c.citation.label.split(" 제")[0] + " " + (c.citation.article or "") if c.citation.article else c.citation.label
+    return LawItem(label.strip(), c.document_id, c.id, "\n".join(x.text for x in chunks),
+                   facts.get("시행일자"), facts.get("in_force"), why)
+
+
+def article_source(retriever: Any, citation: str, flt: Any) -> LawItem | None:
+    """The article ``citation`` ("철도안전법 시행령 제57조") as the caller may read it, or None."""
+    from dasan.rag.retrieve import SearchFilter
+
+    law_flt = _law_filter(flt or SearchFilter())
+    hits = retriever.search(citation, k=5, flt=law_flt, mode="lexical")
+    want = " ".join(citation.split())
+    for h in hits:
+        c = h.chunk
+        label = " ".join(c.citation.label.split())
+        if label == want or label.startswith(want + " "):
+            whole = retriever.article_chunks([c.id], law_flt).get(c.id, [c])
+            return _law_item(whole)
+    return None
+
+
+def _law_filter(flt: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(flt, kinds=("law",))
+
+
+def relevant_laws(question: str, retriever: Any, flt: Any, words: set[str], k: int = 2) -> list[LawItem]:
+    """Statute articles the question touches: the best law hits that share a specific word of the
+    question in their title, or three in their text, within 60 % of the best hit's score."""
+    from dasan.rag.retrieve import SearchFilter
+
+    law_flt = _law_filter(flt or SearchFilter())
+    hits = retriever.search(question, k=10, flt=law_flt)
+    if not hits:
+        return []
+    floor = 0.6 * hits[0].score
+    out: list[LawItem] = []
+    seen: set[str] = set()
+    for h in hits:
+        if h.score < floor or len(out) >= k:
+            break
+        c = h.chunk
+        head = f"{c.citation.label} {c.context or ''}"
+        in_title, in_text = _shares(words, head), _shares(words, c.text)
+        if not in_title and len(in_text) < 3:
+            continue
+        whole = retriever.article_chunks([c.id], law_flt).get(c.id, [c])
+        item = _law_item(whole, "질문의 '" + "', '".join(sorted(in_title or in_text)) + "'")
+        if item.citation not in seen:
+            seen.add(item.citation)
+            out.append(item)
+    return out
+
+
+def duty_items(inc: dt.Incident, retriever: Any, flt: Any, when: Any = None) -> list[DutyItem]:
+    out = []
+    for duty, applies, why in dt.check(inc):
+        sources = [s for cit in duty.articles if (s := article_source(retriever, cit, flt)) is not None]
+        if not sources:
+            continue  # a duty is never stated without its article
+        out.append(DutyItem(duty.name, applies, why, duty.to, dt.due_of(duty, when) if when else duty.deadline,
+                            list(duty.items), sources, duty.note))
+    return out
+
+
+def _gated_steps(question: str, items: list[Checklist], words: set[str]) -> list[Checklist]:
+    keep = []
+    for c in items:
+        in_head = _shares(words, c.section)
+        in_steps = _shares(words, " ".join(s.text for s in c.steps))
+        if in_head or len(in_steps) >= 2:
+            keep.append(c)
+    return keep
+
+
+def field_answer(question: str, retriever: Any, store: Any, principal: Any = None, flt: Any = None,
+                 collection: str | None = None, today: date | None = None, k_similar: int = 3) -> FieldAnswer:
+    """The three-part answer over what ``principal`` may see (``flt``: its search filter)."""
+    from dasan.apps.field.procedures import field_query
+
+    words = key_words(field_query(question))
+    ans = FieldAnswer(question)
+    ans.steps = _gated_steps(question, checklists(question, retriever, flt), words)
+    ans.laws = relevant_laws(question, retriever, flt, words)
+    tables = rec.load_tables(store, principal, collection)
+    counted = rec.answer(question, tables, today) if tables else None
+    if counted is not None and counted.query.aggregate in ("count", "group") and counted.query.filters + (
+            [counted.query.group_by] if counted.query.group_by else []):
+        ans.count = counted
+    if ans.count is None:
+        for t in tables:
+            # a past record counts when the description names one of its fields (사고유형, 장소 …)
+            # or shares two specific words with it; the season alone makes nothing similar
+            items = [it for it in rec.similar(question, t, k_similar, today)
+                     if any(r != "같은 계절" for r in it.reasons)
+                     or len(_shares(words, " ".join(it.record.fields.values()))) >= 2]
+            if items:
+                ans.similar.append((t, items))
+    if _INCIDENT.search(question) and (ans.steps or ans.similar):
+        ans.duties = duty_items(dt.Incident.of(question), retriever, flt)
+    return ans
