@@ -99,7 +99,13 @@ def search(body: s.SearchRequest, request: Request, state: ReadyState, principal
         colls: dict[str, str] = {}
         results = [hit_json(state, h, colls) for h in hits]
         rec["chunk_ids"] = [h.chunk.id for h in hits]
-    return {"results": results}
+        out: dict[str, Any] = {"results": results}
+        if body.profile == "field":
+            from dasan.server.field_api import field_json
+
+            require(principal, "ask")
+            out["field"] = field_json(state, principal, body.query, body.collection)
+    return out
 
 
 # -- collections ---------------------------------------------------------------------------

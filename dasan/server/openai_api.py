@@ -122,6 +122,8 @@ def chat_completions(body: s.ChatRequest, request: Request, state: ReadyState, p
     flt = search_filter(state.store, principal, SearchFilter(collection=body.collection))
     cid, created = f"chatcmpl-{secrets.token_hex(12)}", int(time.time())
     details = {"backend": backend, "collection": body.collection, "model": body.model}
+    if body.profile == "field":
+        return _field_completion(state, question, body, request, principal, cid, created, details)
     if body.stream:
         trail = AuditTrail.open(state, principal, request, "answer", question[:500], stream=True, **details)
         return StreamingResponse(_stream(state, question, backend, flt, body.model, cid, created, trail),
@@ -140,6 +142,40 @@ def chat_completions(body: s.ChatRequest, request: Request, state: ReadyState, p
             "usage": {"prompt_tokens": _words(question), "completion_tokens": _words(final.text),
                       "total_tokens": _words(question) + _words(final.text)},
             "citations": citations_json(final), "dasan": dasan_json(final)}
+
+
+def _field_completion(state: Any, question: str, body: s.ChatRequest, request: Request, principal: Any, cid: str,
+                      created: int, details: dict[str, Any]) -> Any:
+    """``"profile": "field"``: the three-part field answer (지금 할 일 · 법적 의무 · 과거 사례) as the
+    message; ``citations`` name each part's sources and ``dasan.field`` carries the parts as JSON.
+    Extractive whatever the model: every line comes from a manual, a statute or a record."""
+    from dasan.server.field_api import field_json
+
+    with audit_scope(state, principal, request, "answer", question[:500], profile="field", **details) as rec:
+        out = field_json(state, principal, question, None)
+        rec.update(refused=out["refused"], chunk_ids=[c.get("chunk_id") for c in out.get("citations", [])
+                                                      if c.get("chunk_id")])
+    text = out["answer"]
+    cites = [{"marker": i, "citation": c["citation"], "document_id": c.get("document_id", ""),
+              "chunk_id": c.get("chunk_id") or "", "quote": "", "part": c.get("part")}
+             for i, c in enumerate(out.get("citations", []), start=1)]
+    meta = {"refused": out["refused"], "backend": "extractive", "profile": "field", "routing": "field",
+            "timings_ms": {}, "notes": [], "closest": [], "field": out}
+    if body.stream:
+        def events() -> Iterator[str]:
+            base = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": body.model}
+            yield _sse(base | {"choices": [{"index": 0, "delta": {"role": "assistant", "content": text},
+                                            "finish_reason": None}]})
+            yield _sse(base | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "citations": cites,
+                               "dasan": meta | {"answer": text}})
+            yield "data: [DONE]\n\n"
+        return StreamingResponse(events(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return {"id": cid, "object": "chat.completion", "created": created, "model": body.model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": _words(question), "completion_tokens": _words(text),
+                      "total_tokens": _words(question) + _words(text)},
+            "citations": cites, "dasan": meta}
 
 
 def _sse(obj: Any) -> str:

@@ -61,6 +61,8 @@ class SearchRequest(BaseModel):
     date_from: str | None = Field(None, pattern=DATE, examples=["2026-01-01"])
     date_to: str | None = Field(None, pattern=DATE)
     in_force: bool = False
+    profile: Literal["default", "field"] = Field(
+        "default", description="field: 검색 결과와 함께 현장 답변의 세 부분(field)을 돌려줌")
 
 
 class SearchHit(BaseModel):
@@ -78,6 +80,7 @@ class SearchHit(BaseModel):
 
 class SearchResponse(BaseModel):
     results: list[SearchHit]
+    field: dict[str, Any] | None = Field(None, description="profile=field일 때: 지금 할 일 · 법적 의무 · 과거 사례")
 
 
 # -- collections, documents, chunks, jobs ----------------------------------------------------
@@ -299,6 +302,8 @@ class ChatRequest(Open):
     messages: list[ChatMessage] = Field(min_length=1, max_length=200)
     stream: bool = False
     collection: str | None = Field(None, max_length=128, description="이 컬렉션의 문서에서만 근거 찾기 (Dasan 확장)")
+    profile: Literal["default", "field"] = Field(
+        "default", description="field: 현장 답변 (지금 할 일 · 법적 의무 · 과거 사례, Dasan 확장)")
 
 
 class CitationOut(Open):
@@ -389,3 +394,14 @@ class RecordsSimilarRequest(BaseModel):
     description: str = Field(..., min_length=1, max_length=2000, description="지금 상황 설명")
     k: int = Field(5, ge=1, le=50)
     collection: str | None = Field(None, max_length=512)
+
+
+class FieldRequest(BaseModel):
+    question: str = Field(..., min_length=1, max_length=2000, examples=["열차 안에서 연기가 나요, 뭐부터 해요?"])
+    collection: str | None = Field(None, max_length=512, description="이 컬렉션의 기록(표)만")
+
+
+class FieldReportRequest(BaseModel):
+    description: str = Field(..., min_length=1, max_length=2000,
+                             examples=["오늘 오후 2시 20분 2호선 도담역 승강장 스크린도어 끼임, 승객 1명 손가락 부상"])
+    collection: str | None = Field(None, max_length=512, description="이 컬렉션의 사고대장 양식으로")

@@ -298,3 +298,45 @@ def field_answer(question: str, retriever: Any, store: Any, principal: Any = Non
     if _INCIDENT.search(question) and (ans.steps or ans.similar):
         ans.duties = duty_items(dt.Incident.of(question), retriever, flt)
     return ans
+
+
+def masked(store: Any, obj: dict[str, Any]) -> dict[str, Any]:
+    """A field answer's JSON (``FieldAnswer.as_dict``, or a report draft's) with every text masked
+    per the strictest personal-data policy among the collections it cites (fail closed: a
+    ``block`` policy that finds personal data refuses the whole answer)."""
+    from dasan.errors import PiiBlockedError
+    from dasan.security.pii_policy import apply_policy
+
+    order = ["off", "mask_answer", "mask_ingest", "block"]
+    doc_ids = {c.get("document_id") for c in obj.get("citations", [])} | set(_find(obj, "document_id"))
+    policies = set()
+    for d in filter(None, doc_ids):
+        doc = store.get_document(d)
+        if doc is not None:
+            policies.add(store.collection_pii_policy(doc.collection))
+    strictest = max(policies or {"off"}, key=lambda p: order.index(p) if p in order else len(order))
+    if strictest == "off":
+        return obj
+
+    def walk(x: Any) -> Any:
+        if isinstance(x, str):
+            return apply_policy(x, strictest, "answer")
+        if isinstance(x, list):
+            return [walk(v) for v in x]
+        if isinstance(x, dict):
+            return {k: (v if k in ("document_id", "chunk_id") else walk(v)) for k, v in x.items()}
+        return x
+
+    try:
+        return walk(obj)
+    except PiiBlockedError as e:
+        return {"question": obj.get("question", ""), "refused": True, "parts": {NOW: False, LAW: False, PAST: False},
+                "answer": f"개인정보 보호 정책에 따라 답변을 보여 드릴 수 없습니다. ({e.message})", "citations": []}
+
+
+def _find(x: Any, key: str) -> list[Any]:
+    if isinstance(x, dict):
+        return [v for k, v in x.items() if k == key] + [y for v in x.values() for y in _find(v, key)]
+    if isinstance(x, list):
+        return [y for v in x for y in _find(v, key)]
+    return []

@@ -81,3 +81,50 @@ def field_steps(ctx, question: str, as_json: bool) -> None:
                                for c in items], ensure_ascii=False, indent=2))
         return
     click.echo(checklist_text(items))
+
+
+@field.command("ask")
+@click.argument("question")
+@click.option("--collection", "-c", default=None, help="이 컬렉션의 기록(표)만")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def field_ask(ctx, question: str, collection: str | None, as_json: bool) -> None:
+    """현장 질문 하나에 세 부분으로: 지금 할 일(매뉴얼·국민행동요령), 법적 의무(조문·시행일·보고 기한), 과거 사례(비슷한 기록·건수)."""
+    from dasan.apps.field.answer import field_answer
+    from dasan.rag.retrieve import Retriever
+    from dasan.security.access import require
+    from dasan.security.guard import search_filter
+
+    require(ctx.principal, "ask")
+    retriever = Retriever(ctx.store, ctx.data_dir)
+    with ctx.audited("answer", question[:500], profile="field"):
+        ans = field_answer(question, retriever, ctx.store, ctx.principal, search_filter(ctx.store, ctx.principal),
+                           collection)
+    if as_json:
+        click.echo(json.dumps(ans.as_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(ans.text())
+
+
+@field.command("report")
+@click.argument("description")
+@click.option("--collection", "-c", default=None, help="이 컬렉션의 사고대장 양식으로")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def field_report(ctx, description: str, collection: str | None, as_json: bool) -> None:
+    """짧은 사고 설명으로 사고 보고 초안을 만듭니다 (사고대장 항목, 법령상 보고와 기한). 제출은 사람이 합니다."""
+    from dasan.apps.field.records import load_tables
+    from dasan.apps.field.report import draft_report
+    from dasan.rag.retrieve import Retriever
+    from dasan.security.access import require
+    from dasan.security.guard import search_filter
+
+    require(ctx.principal, "ask")
+    retriever = Retriever(ctx.store, ctx.data_dir)
+    with ctx.audited("field.report", description[:500]):
+        draft = draft_report(description, load_tables(ctx.store, ctx.principal, collection), retriever,
+                             search_filter(ctx.store, ctx.principal))
+    if as_json:
+        click.echo(json.dumps(draft.as_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(draft.text())
