@@ -718,13 +718,15 @@ def _print_retrieval(sets: dict[str, Any], raw: dict, as_json: bool) -> None:
               help="비교할 답변 방식 (여러 번 지정 가능)")
 @click.option("--limit", type=int, default=None, help="앞에서부터 이 개수의 질문만")
 @click.option("--cold", is_flag=True, help="임베딩·형태소 캐시 없이 잽니다 (처음 보는 조문에 답하는 지연시간)")
+@click.option("--profile", type=click.Choice(["default", "field"]), default="default", show_default=True,
+              help="field: 현장 답변(지금 할 일·법적 의무·과거 사례)으로 답합니다")
 @click.option("--json", "as_json", is_flag=True)
 def bench_answers_cmd(corpus: tuple[str, ...], questions: str, backends: tuple[str, ...], limit: int | None,
-                      cold: bool, as_json: bool) -> None:
+                      cold: bool, profile: str, as_json: bool) -> None:
     """답변 품질(키워드 적중, 인용 정확도, 거절)과 지연시간을 방식별로 잽니다."""
     from dasan.bench.answers import bench_answers
 
-    result = bench_answers(list(corpus), Path(questions), list(backends), limit=limit, cold=cold,
+    result = bench_answers(list(corpus), Path(questions), list(backends), limit=limit, cold=cold, profile=profile,
                            log=lambda m: click.echo(m, err=True))
     if as_json:
         _emit_json(result)

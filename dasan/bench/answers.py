@@ -85,8 +85,10 @@ def score_generated(q: dict[str, Any], generated: list[SentenceCheck] | None, ge
 
 def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], *,
                   data_dir: Path | None = None, limit: int | None = None, cold: bool = False,
-                  log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
-    """``cold``: the persistent embedding cache and the in-process unit-token cache are
+                  profile: str = "default", log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+    """``profile="field"``: every question is answered by the three-part field answer
+    (dasan.apps.field.answer; reported as backend ``field``) instead of the answerer.
+    ``cold``: the persistent embedding cache and the in-process unit-token cache are
     bypassed, so every passage unit an answer reads is analysed and embedded afresh (the
     latency of a question about articles nobody asked about before)."""
     questions = load_questions(questions_path)[:limit]
@@ -99,7 +101,7 @@ def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], 
         retriever.dense.embedder = getattr(retriever.dense.embedder, "inner", retriever.dense.embedder)
     llms = {}
     for b in backends:
-        if b != "extractive":
+        if b not in ("extractive", "field") and profile != "field":
             from dasan.llm import get_backend
 
             llms[b] = get_backend(b)
@@ -108,6 +110,19 @@ def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], 
 
     def cited(ans: Any) -> list[Result]:
         return [Result(c.chunk.citation.label, *docs.get(c.chunk.document_id, ("", ""))) for c in ans.citations]
+
+    if profile == "field":
+        backends = ["field"]
+
+    def field_ask(question: str) -> tuple[str, bool, list[Result], float]:
+        from dasan.apps.field.answer import field_answer
+
+        t0 = time.perf_counter()
+        fa = field_answer(question, retriever, store)
+        ms = (time.perf_counter() - t0) * 1000
+        # a records citation names its register (the document stem) and its row
+        cites = [Result(c["citation"], *docs.get(c.get("document_id", ""), ("", ""))) for c in fa.citations()]
+        return fa.text(), fa.refused, cites, ms
 
     def generated_sources(ans: Any) -> list[Result]:
         return [Result(s.citation or "", *docs.get(s.document_id or "", ("", "")))
@@ -120,6 +135,12 @@ def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], 
         for q in questions:
             if cold:
                 clear_unit_tokens()
+            if b == "field":
+                text, refused, cites, ms = field_ask(q["question"])
+                ttft.append(ms)
+                total.append(ms)
+                rows.append(score_answer(q, text, refused, cites))
+                continue
             ans = answerer.ask(q["question"], b)
             ttft.append(ans.timings_ms.get("first_token", ans.timings_ms.get("total", 0.0)))
             total.append(ans.timings_ms.get("total", 0.0))

@@ -52,7 +52,8 @@ def steps_of(text: str) -> list[Step]:
 RELATIVE_FLOOR = 0.6  # a section counts when its search score is at least this share of the best
 # Words a field worker says for what the guides name otherwise: smoke means a fire, and in a
 # 도시철도 operator's questions a train (열차, 전동차) is the 지하철 of the national guides.
-FIELD_WORDS = {"연기": "화재", "불꽃": "화재", "열차": "지하철", "전동차": "지하철", "스크린도어": "승강장안전문"}
+FIELD_WORDS = {"연기": "화재", "불꽃": "화재", "열차": "지하철", "전동차": "지하철", "스크린도어": "승강장안전문",
+               **dict.fromkeys(("몰려", "몰렸", "몰린", "붐비", "붐벼", "붐빈", "북적"), "인파 밀집")}
 
 
 def field_query(question: str) -> str:
