@@ -22,32 +22,10 @@ from typing import Any
 from dasan.apps.field import duties as dt
 from dasan.apps.field import records as rec
 from dasan.apps.field.procedures import MANUAL, Checklist, checklists
+from dasan.apps.field.relevance import key_words, shares
 
 NOW, LAW, PAST = "지금 할 일", "법적 의무", "과거 사례"
-# Words every railway document has: they do not make a source relevant to a question.
-GENERIC = frozenset(
-    (  # noqa: SIM905 — one readable list of words
-        "열차 전동차 지하철 도시철도 철도 역 역사 호선 승객 사람 직원 현장 사고 발생 상황 경우 방법 조치 대응 처리 "
-        "무엇 뭐 어떻 어떡 어디 언제 누구 지금 먼저 다음 우리 해야 하 되 있 없 나 보 알 것 "
-        "수 때 등 안 중 후 건 번 좀 관련 규정 법 법령 의무 조 항 운영 운영자 기관 확인 "
-        "요 오늘 어제 작년 올해 역무원 승무원 기관사 작업자 근로자 동료 손님 "
-    ).split()
-)
 _INCIDENT = re.compile(r"화재|불|연기|끼|넘어|추락|떨어|감전|다쳤|다친|부상|사망|정전|멈|충돌|탈선|고장|장애|침수|지진|폭염|쓰러|밀집|혼잡")
-
-
-def key_words(question: str) -> set[str]:
-    from dasan.korean.tokenize import tokenize_query
-
-    low = rec._squash(question)
-    extra = [w for key, words in rec.SYNONYMS.items() if key in low for w in words]
-    toks = tokenize_query(question) + [t for w in extra for t in tokenize_query(w)]
-    return {t for t in toks if len(t) >= 2 and t not in GENERIC and not t.isdigit()}
-
-
-def _shares(words: set[str], text: str) -> set[str]:
-    flat = rec._squash(text)
-    return {w for w in words if w in flat}
 
 
 @dataclass
@@ -245,7 +223,7 @@ def relevant_laws(question: str, retriever: Any, flt: Any, words: set[str], k: i
             break
         c = h.chunk
         head = f"{c.citation.label} {c.context or ''}"
-        in_title, in_text = _shares(words, head), _shares(words, c.text)
+        in_title, in_text = shares(words, head), shares(words, c.text)
         if not in_title and len(in_text) < 3:
             continue
         whole = retriever.article_chunks([c.id], law_flt).get(c.id, [c])
@@ -267,16 +245,6 @@ def duty_items(inc: dt.Incident, retriever: Any, flt: Any, when: Any = None) -> 
     return out
 
 
-def _gated_steps(question: str, items: list[Checklist], words: set[str]) -> list[Checklist]:
-    keep = []
-    for c in items:
-        in_head = _shares(words, c.section)
-        in_steps = _shares(words, " ".join(s.text for s in c.steps))
-        if in_head or len(in_steps) >= 2:
-            keep.append(c)
-    return keep
-
-
 def field_answer(question: str, retriever: Any, store: Any, principal: Any = None, flt: Any = None,
                  collection: str | None = None, today: date | None = None, k_similar: int = 3) -> FieldAnswer:
     """The three-part answer over what ``principal`` may see (``flt``: its search filter)."""
@@ -284,7 +252,7 @@ def field_answer(question: str, retriever: Any, store: Any, principal: Any = Non
 
     words = key_words(field_query(question))
     ans = FieldAnswer(question)
-    ans.steps = _gated_steps(question, checklists(question, retriever, flt), words)
+    ans.steps = checklists(question, retriever, flt)
     ans.laws = relevant_laws(question, retriever, flt, words)
     tables = rec.load_tables(store, principal, collection)
     counted = rec.answer(question, tables, today) if tables else None
@@ -297,7 +265,7 @@ def field_answer(question: str, retriever: Any, store: Any, principal: Any = Non
             # or shares two specific words with it; the season alone makes nothing similar
             items = [it for it in rec.similar(question, t, k_similar, today)
                      if any(r != "같은 계절" for r in it.reasons)
-                     or len(_shares(words, " ".join(it.record.fields.values()))) >= 2]
+                     or len(shares(words, " ".join(it.record.fields.values()))) >= 2]
             if items:
                 ans.similar.append((t, items))
     if _INCIDENT.search(question) and (ans.steps or ans.similar):

@@ -66,7 +66,11 @@ def checklists(question: str, retriever: Any, flt: Any = None, k: int = 30) -> l
     each source only sections scoring at least RELATIVE_FLOOR of that source's best hit (chosen on
     the example manual's questions: "1.2 적용 범위" must not answer a question about smoke in a
     train; the guides are judged against each other, not against the operator's own manual)."""
-    hits = retriever.search(field_query(question), k=k, flt=flt)
+    from dasan.apps.field.relevance import key_words, shares
+
+    query = field_query(question)
+    words = key_words(query)
+    hits = retriever.search(query, k=k, flt=flt)
     best: dict[str, Checklist] = {}
     top: dict[str, float] = {}
     seen: set[tuple[str, str]] = set()
@@ -89,7 +93,8 @@ def checklists(question: str, retriever: Any, flt: Any = None, k: int = 30) -> l
         whole = retriever.document_chunks([c.id], flt).get(c.id, [c])
         text = "\n".join(x.text for x in whole if (x.context or x.citation.label) == section)
         steps = steps_of(text)
-        if len(steps) >= 2:
+        # relevant: a specific word of the question in the heading, or two of them in one step
+        if len(steps) >= 2 and (shares(words, section) or any(len(shares(words, s.text)) >= 2 for s in steps)):
             best[source] = Checklist(source, c.document_id, section, steps)
         if len(best) == 2:
             break

@@ -402,14 +402,17 @@ def answer(question: str, tables: list[Table], today: date | None = None) -> Ans
 
 
 def load_tables(store: Any, principal: Any = None, collection: str | None = None) -> list[Table]:
-    """The registers ``principal`` may see (all, for the local operator), PII policy applied."""
-    from dasan.security.guard import redact_chunks, visible_documents
+    """The registers ``principal`` may see (all, for the local operator), PII policy applied.
+    Access is judged per document as everywhere (level, department, collection, embargo); the
+    scope ("search" or "ask") is the caller's to require — reading a register's rows to answer a
+    question does not need the document-browsing scope."""
+    from dasan.security.guard import can_see_document, redact_chunks
     from dasan.types import Principal
 
     who = principal or Principal.operator()
     out = []
-    for doc in visible_documents(store, who, collection):
-        if doc.kind != "records":
+    for doc in store.list_documents(collection):
+        if doc.kind != "records" or not can_see_document(store, who, doc):
             continue
         chunks = redact_chunks(store, store.chunks_of(doc.id))
         out.append(table_of(doc.id, doc.title or doc.source_path, chunks))
