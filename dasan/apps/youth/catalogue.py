@@ -81,6 +81,22 @@ class Policy:
     classification: str = "공개"
     expired_marked: bool = False
     source: str = ""
+    age_bound_missing: bool = False  # limited (N) but a bound left empty: unknown, not open
+    modified: str = ""  # lastMdfcnDt
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # derived texts
+
+    sido_wide: frozenset[str] = field(init=False, default=frozenset())  # 11000 = all of 서울특별시
+    has_extra: bool = field(init=False, default=False)  # 추가신청자격 states a condition
+    has_exclusion: bool = field(init=False, default=False)  # 참여제외대상 states a condition
+    has_earn_text: bool = field(init=False, default=False)  # 소득 기타 states a condition
+
+    def __post_init__(self) -> None:
+        from dasan.apps.youth import freetext
+
+        self.sido_wide = frozenset(z[:2] for z in self.zips if z.endswith("000"))
+        self.has_extra = not freetext.is_blank(self.extra_text)
+        self.has_exclusion = not freetext.is_blank(self.exclusion_text)
+        self.has_earn_text = not freetext.is_blank(self.earn_text)
 
     # -- derived -------------------------------------------------------------------------
     @property
@@ -163,7 +179,10 @@ def policy_from_record(rec: dict[str, Any], *, source: str = "") -> Policy:
             notes.append("연령 제한 없음(Y)으로 표시되었지만 연령이 적혀 있어 적힌 연령을 적용합니다.")
         lo = age_min or None
         hi = age_max or None
-    earn_code = _clean(rec.get("earnCndSeCd")) or codes.EARN_NONE
+        if rec.get("sprtTrgtAgeLmtYn") == "N" and "" in (str(rec.get("sprtTrgtMinAge", "")).strip(),
+                                                           str(rec.get("sprtTrgtMaxAge", "")).strip()):
+            notes.append("연령 제한이 있다고(N) 표시되었지만 연령 한쪽이 비어 있어 그쪽 경계는 확인이 필요합니다.")
+    earn_code = _clean(rec.get("earnCndSeCd"))  # "" = not stated (older records): checked as unknown
     emin, emax = _int(rec.get("earnMinAmt")), _int(rec.get("earnMaxAmt"))
     for label, v in (("최소", emin), ("최대", emax)):
         if v > _MAX_MANWON:
@@ -195,7 +214,8 @@ def policy_from_record(rec: dict[str, Any], *, source: str = "") -> Policy:
         ref_urls=tuple(u for u in (_clean(rec.get("refUrlAddr1")), _clean(rec.get("refUrlAddr2"))) if u),
         documents=_clean(rec.get("sbmsnDcmntCn")),
         institution=_clean(rec.get("sprvsnInstCdNm")) or _clean(rec.get("rgtrInstCdNm")),
-        notes=notes, raw=rec, source=source,
+        notes=notes, raw=rec, source=source, modified=_clean(rec.get("lastMdfcnDt")),
+        age_bound_missing=any("경계는 확인" in n for n in notes),
     )
 
 
@@ -223,12 +243,15 @@ def read_records(path: Path) -> list[dict[str, Any]]:
 
 
 def read_catalogue(paths: Iterable[Path]) -> list[Policy]:
-    """Policies from files; a later record with the same ``plcyNo`` replaces an earlier one."""
+    """Policies from files; of two records with the same ``plcyNo`` the one modified last
+    (``lastMdfcnDt``) is kept, the later file winning a tie."""
     out: dict[str, Policy] = {}
     for p in paths:
         for rec in read_records(Path(p)):
             pol = policy_from_record(rec, source=str(p))
-            out[pol.plcy_no] = pol
+            old = out.get(pol.plcy_no)
+            if old is None or pol.modified >= old.modified:
+                out[pol.plcy_no] = pol
     return list(out.values())
 
 
@@ -239,6 +262,7 @@ class IngestReport:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    older: int = 0
     expired: int = 0
     total: int = 0
 
@@ -259,14 +283,18 @@ def ingest(store: Any, paths: Sequence[Path], *, today: date | None = None,
     before ``today`` as expired (none is deleted)."""
     today = today or date.today()
     policies = read_catalogue(paths)
-    conn, write = _conn_of(store)
+    _, write = _conn_of(store)
     rep = IngestReport()
     now = datetime.now(UTC).isoformat(timespec="seconds")
     with write() as c:
         for p in policies:
             record = json.dumps(p.raw, ensure_ascii=False, sort_keys=True)
             digest = hashlib.sha256(record.encode("utf-8")).hexdigest()
-            row = c.execute("SELECT content_hash FROM youth_policies WHERE plcy_no = ?", (p.plcy_no,)).fetchone()
+            row = c.execute("SELECT content_hash, json_extract(record, '$.lastMdfcnDt') FROM youth_policies"
+                            " WHERE plcy_no = ?", (p.plcy_no,)).fetchone()
+            if row is not None and row[0] != digest and (row[1] or "") > p.modified:
+                rep.older += 1  # the stored version was modified later: keep it
+                continue
             end = max((w.end for w in p.windows), default=None)
             if row is None:
                 rep.added += 1

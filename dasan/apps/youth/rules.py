@@ -177,6 +177,9 @@ def _age(p: Policy, prof: Profile, on: date) -> Check:
         return Check("연령", CHECK, "생년월일(나이)을 알려 주세요.", quote=quote, law=law, fact="birth_date")
     ok = (p.age_min is None or age >= p.age_min) and (p.age_max is None or age <= p.age_max)
     when = on.isoformat()
+    if ok and p.age_bound_missing:
+        return Check("연령", CHECK, f"{when} 기준 만 {age}세입니다. 정책의 연령 한쪽 경계가 비어 있어 공고문으로 "
+                     "확인해야 합니다.", quote=quote, law=law)
     if ok:
         return Check("연령", MET, f"{when} 기준 만 {age}세로 지원 연령에 해당합니다.", quote=quote, law=law)
     return Check("연령", FAILED, f"{when} 기준 만 {age}세로 지원 연령({lo}~{hi})이 아닙니다.", quote=quote, law=law)
@@ -185,9 +188,12 @@ def _age(p: Policy, prof: Profile, on: date) -> Check:
 def _region(p: Policy, prof: Profile) -> Check:
     reg = codes.regions()
     zips = p.zips
-    n = len(zips)
-    quote = f"지역: {'전국' if n >= 240 else ', '.join(reg.label(z) for z in sorted(zips)[:6])}" + (
-        f" 외 {n - 6}곳" if 6 < n < 240 else "")
+    quote = p.cache.get("region_quote")
+    if quote is None:
+        n = len(zips)
+        quote = f"지역: {'전국' if n >= 240 else ', '.join(reg.label(z) for z in sorted(zips)[:6])}" + (
+            f" 외 {n - 6}곳" if 6 < n < 240 else "")
+        p.cache["region_quote"] = quote
     if not zips:
         return Check("지역", CHECK, "정책에 지역 정보가 없어 기관에 확인해야 합니다.", quote="지역: (정보 없음)")
     if prof.sigungu_code:
@@ -198,6 +204,8 @@ def _region(p: Policy, prof: Profile) -> Check:
                          fact="region")
         note = f" (옛 코드 {raw} {reg.label(raw)} → {cur} {reg.label(cur)})" if cur != raw else ""
         where = reg.label(cur)
+        if cur[:2] in p.sido_wide:
+            return Check("지역", MET, f"{where}{note}: 시·도 전체가 지원 지역입니다.", quote=quote)
         if cur in zips or reg.parent.get(cur) in zips:
             return Check("지역", MET, f"{where}{note}는 지원 지역입니다.", quote=quote)
         kids = reg.children.get(cur, ())
@@ -210,6 +218,8 @@ def _region(p: Policy, prof: Profile) -> Check:
                              quote=quote, fact="region")
         return Check("지역", FAILED, f"{where}{note}는 지원 지역이 아닙니다.", quote=quote)
     if prof.sido_code:
+        if prof.sido_code[:2] in p.sido_wide:
+            return Check("지역", MET, "시·도 전체가 지원 지역입니다.", quote=quote)
         inside = [c for c in reg.by_sido.get(prof.sido_code[:2], ()) if c in zips]
         all_codes = reg.by_sido.get(prof.sido_code[:2], ())
         if all_codes and len(inside) == len(all_codes):
@@ -223,8 +233,12 @@ def _region(p: Policy, prof: Profile) -> Check:
 
 def _coded(name: str, kind: str, allowed: tuple[str, ...], have: str | None, label: str) -> Check:
     table, none_code = codes.TABLES[kind]
-    if not allowed or none_code in allowed:
-        return Check(name, MET, f"{name} 제한이 없습니다.", quote=f"{label}: 제한없음")
+    if not allowed:
+        return Check(name, CHECK, f"정책에 {name} 조건 정보가 없어 공고문으로 확인해야 합니다.",
+                     quote=f"{label}: (정보 없음)")
+    if none_code in allowed or len(allowed) >= len(table) - 1:
+        return Check(name, MET, f"{name} 제한이 없습니다.", quote=f"{label}: 제한없음" if none_code in allowed
+                     else f"{label}: {_names(table, allowed)} (모두 해당)")
     quote = f"{label}: {_names(table, allowed)}"
     if have is None:
         return Check(name, CHECK, f"{name}을(를) 알려 주세요.", quote=quote, fact=kind)
@@ -241,7 +255,10 @@ def _coded(name: str, kind: str, allowed: tuple[str, ...], have: str | None, lab
 def _special(p: Policy, prof: Profile) -> Check:
     table, none_code = codes.TABLES["special"]
     allowed = p.special
-    if not allowed or none_code in allowed:
+    if not allowed:
+        return Check("특화분야", CHECK, "정책에 특화 분야 정보가 없어 공고문으로 확인해야 합니다.",
+                     quote="특화분야: (정보 없음)")
+    if none_code in allowed or len(allowed) >= len(table) - 1:
         return Check("특화분야", MET, "특화 분야 제한이 없습니다.", quote="특화분야: 제한없음")
     quote = f"특화분야: {_names(table, allowed)}"
     if prof.special is None:
@@ -267,14 +284,28 @@ def _income(p: Policy, prof: Profile) -> Check | None:
             return Check("소득", MET, f"연 소득 {inc:,}만원은 기준 안입니다.", quote=quote)
         return Check("소득", FAILED, f"연 소득 {inc:,}만원은 기준({' '.join(x for x in (lo, hi) if x)}) 밖입니다.",
                      quote=quote)
-    if p.earn_code == codes.EARN_TEXT and not freetext.is_blank(p.earn_text):
+    if p.earn_code == codes.EARN_TEXT and p.has_earn_text:
         return _free("소득 기타", p.earn_text, prof, parse=True)
-    return Check("소득", MET, "소득 조건이 없습니다.", quote="소득: 무관")
+    if p.earn_code in (codes.EARN_NONE, codes.EARN_TEXT):
+        return Check("소득", MET, "소득 조건이 없습니다.", quote="소득: 무관")
+    return Check("소득", CHECK, "정책에 소득 조건 정보가 없어 공고문으로 확인해야 합니다.", quote="소득: (정보 없음)")
+
+
+_PARSED: dict[str, list[freetext.FreeRule]] = {}
+
+
+def _parsed(text: str) -> list[freetext.FreeRule]:
+    rules = _PARSED.get(text)
+    if rules is None:
+        if len(_PARSED) > 20000:
+            _PARSED.clear()
+        rules = _PARSED[text] = freetext.parse(text)
+    return rules
 
 
 def _free(name: str, text: str, prof: Profile, *, parse: bool) -> Check:
     quote = text if len(text) <= 300 else text[:300] + "…"
-    rules = freetext.parse(text) if parse else []
+    rules = _parsed(text) if parse else []
     verdicts = [(r, r.check(getattr(prof, r.fact))) for r in rules]
     failed = [r for r, v in verdicts if v is False]
     if failed:
@@ -305,9 +336,9 @@ def screen(p: Policy, prof: Profile, on: date) -> Result:
         checks.append(inc)
     checks.append(_special(p, prof))
     checks.append(_coded("전공", "major", p.major, prof.major, "전공"))
-    if not freetext.is_blank(p.extra_text):
+    if p.has_extra:
         checks.append(_free("추가 자격", p.extra_text, prof, parse=True))
-    if not freetext.is_blank(p.exclusion_text):
+    if p.has_exclusion:
         checks.append(_free("참여 제외", p.exclusion_text, prof, parse=False))
     outcomes = {c.outcome for c in checks}
     status = NOT_ELIGIBLE if FAILED in outcomes else NEEDS_CHECK if CHECK in outcomes else ELIGIBLE
