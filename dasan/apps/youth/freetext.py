@@ -26,10 +26,11 @@ def is_blank(text: str | None) -> bool:
 class FreeRule:
     """A checkable rule read from free text: ``fact`` ≤/≥ ``value`` (or a yes/no fact)."""
 
-    fact: str  # residence_months | median_income_pct | homeless
+    fact: str  # residence_months | median_income_pct | homeless | income_manwon
     op: str  # ">=", "<=", "is"
     value: int | bool
     quote: str  # the words of the policy it came from
+    settles: bool = True  # False: meeting it proves nothing (a household bound checked with a personal income)
 
     def check(self, known: int | bool | None) -> bool | None:
         if known is None:
@@ -49,6 +50,8 @@ class FreeRule:
             return f"기준 중위소득 {self.value}% 이하"
         if self.fact == "homeless":
             return "무주택"
+        if self.fact == "income_manwon":
+            return f"소득 {self.value:,}만원 이하"
         return self.quote
 
 
@@ -62,7 +65,11 @@ _RESIDENCE = re.compile(
     r"(?:관내|시내|군내|구내|도내|해당\s*지역|[가-힣]{1,6}(?:시|군|구|도))?\s*(?:에\s*)?"
     r"(?:주민등록(?:을|이)?\s*(?:두고|되어\s*있는|된|등재된?)?\s*|거주(?:하고\s*있는|한|하는)?\s*|전입\s*)"
     r"(?:기간\s*)?(?:이\s*)?(?:계속\s*)?(\d{1,2})\s*(년|개월)\s*이상")
+_RESIDENCE_AFTER = re.compile(
+    r"(?:관내|시내|군내|구내|도내|주민등록상?|[가-힣]{1,6}(?:시|군|구|도)에?)\s*(?:계속\s*)?(\d{1,2})\s*(년|개월)\s*"
+    r"이상\s*(?:계속\s*)?(?:거주|주민등록)")
 _MEDIAN = re.compile(r"(?:기준\s*)?중위\s*소득\s*(?:의\s*)?(\d{2,3})\s*%\s*(?:이하|이내|미만)")
+_INCOME_CAP = re.compile(r"(?:연\s*소득|연봉|소득\s*합계|소득)\s*(?:이\s*)?(\d{1,2},?\d{3}|\d{3,4})\s*만\s*원\s*(?:이하|미만)")
 _HOMELESS = re.compile(r"무주택(?:자|세대|세대원|세대주|청년)?")
 
 _FILLER = re.compile(
@@ -76,10 +83,19 @@ def parse(text: str) -> list[FreeRule]:
     for m in _RESIDENCE.finditer(text):
         n, unit = int(m.group(1)), m.group(2)
         rules.append(FreeRule("residence_months", ">=", n * 12 if unit == "년" else n, m.group(0).strip()))
+    if not rules:
+        for m in _RESIDENCE_AFTER.finditer(text):
+            n, unit = int(m.group(1)), m.group(2)
+            rules.append(FreeRule("residence_months", ">=", n * 12 if unit == "년" else n, m.group(0).strip()))
     for m in _MEDIAN.finditer(text):
         pct = int(m.group(1))
         if 10 <= pct <= 300:
             rules.append(FreeRule("median_income_pct", "<=", pct, m.group(0).strip()))
+    for m in _INCOME_CAP.finditer(text):
+        # A yearly cap: a personal income above it is above any household cap too (so it can
+        # fail a profile), but one below it does not prove a household income is.
+        rules.append(FreeRule("income_manwon", "<=", int(m.group(1).replace(",", "")), m.group(0).strip(),
+                              settles=False))
     if (m := _HOMELESS.search(text)) and "주택 소유" not in text:
         rules.append(FreeRule("homeless", "is", True, m.group(0)))
     return rules
@@ -91,4 +107,4 @@ def fully_covered(text: str, rules: list[FreeRule]) -> bool:
     for r in rules:
         rest = rest.replace(r.quote, " ")
     rest = _FILLER.sub("", rest)
-    return len(rest) <= 2
+    return len(rest) <= 1

@@ -140,7 +140,15 @@ class Result:
     policy: Policy
     status: str
     checks: list[Check]
-    window: dict[str, Any] = field(default_factory=dict)
+    on: date
+    _window: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def window(self) -> dict[str, Any]:
+        """The application window on the reference date (reported beside the result)."""
+        if self._window is None:
+            self._window = self.policy.window_state(self.on)
+        return self._window
 
     @property
     def deciding(self) -> list[Check]:
@@ -271,7 +279,7 @@ def _special(p: Policy, prof: Profile) -> Check:
     return Check("특화분야", FAILED, f"{_names(table, allowed)}에 해당하지 않습니다.", quote=quote)
 
 
-def _income(p: Policy, prof: Profile) -> Check | None:
+def _income(p: Policy, prof: Profile) -> Check:
     if p.earn_code == codes.EARN_RANGE and (p.earn_min or p.earn_max):
         lo = f"{p.earn_min:,}만원 이상" if p.earn_min else ""
         hi = f"{p.earn_max:,}만원 이하" if p.earn_max else ""
@@ -312,7 +320,7 @@ def _free(name: str, text: str, prof: Profile, *, parse: bool) -> Check:
         r = failed[0]
         return Check(name, FAILED, f"'{r.quote}' 조건({r.describe()})에 맞지 않습니다.", quote=quote)
     unknown = [r for r, v in verdicts if v is None]
-    if rules and not unknown and freetext.fully_covered(text, rules):
+    if rules and not unknown and all(r.settles for r in rules) and freetext.fully_covered(text, rules):
         return Check(name, MET, "글로 적힌 조건(" + ", ".join(r.describe() for r in rules) + ")을 충족합니다.",
                      quote=quote)
     if unknown:
@@ -322,28 +330,40 @@ def _free(name: str, text: str, prof: Profile, *, parse: bool) -> Check:
     return Check(name, CHECK, f"{what} 공고문으로 확인해야 합니다.", quote=quote)
 
 
-def screen(p: Policy, prof: Profile, on: date) -> Result:
-    """The result of one policy for one profile on ``on`` (every condition checked, in order)."""
-    checks = [
-        _age(p, prof, on),
-        _region(p, prof),
-        _coded("취업상태", "job", p.job, prof.job, "취업 상태"),
-        _coded("학력", "school", p.school, prof.school, "학력"),
-        _coded("혼인", "marital", p.marital, prof.marital, "혼인 상태"),
-    ]
-    inc = _income(p, prof)
-    if inc is not None:
-        checks.append(inc)
-    checks.append(_special(p, prof))
-    checks.append(_coded("전공", "major", p.major, prof.major, "전공"))
-    if p.has_extra:
-        checks.append(_free("추가 자격", p.extra_text, prof, parse=True))
-    if p.has_exclusion:
-        checks.append(_free("참여 제외", p.exclusion_text, prof, parse=False))
-    outcomes = {c.outcome for c in checks}
-    status = NOT_ELIGIBLE if FAILED in outcomes else NEEDS_CHECK if CHECK in outcomes else ELIGIBLE
-    return Result(p, status, checks, p.window_state(on))
+def screen(p: Policy, prof: Profile, on: date, *, full: bool = True) -> Result:
+    """The result of one policy for one profile on ``on``.
+
+    ``full=False`` says "not eligible" early: it stops at the first failing condition (the
+    reason given), which is what screening a whole catalogue needs; ``full=True`` checks every
+    condition (the complete trace)."""
+    steps = (
+        lambda: _region(p, prof),
+        lambda: _age(p, prof, on),
+        lambda: _coded("취업상태", "job", p.job, prof.job, "취업 상태"),
+        lambda: _coded("학력", "school", p.school, prof.school, "학력"),
+        lambda: _coded("혼인", "marital", p.marital, prof.marital, "혼인 상태"),
+        lambda: _income(p, prof),
+        lambda: _special(p, prof),
+        lambda: _coded("전공", "major", p.major, prof.major, "전공"),
+        lambda: _free("추가 자격", p.extra_text, prof, parse=True) if p.has_extra else None,
+        lambda: _free("참여 제외", p.exclusion_text, prof, parse=False) if p.has_exclusion else None,
+    )
+    checks: list[Check] = []
+    failed = unsure = False
+    for step in steps:
+        c = step()
+        if c is None:
+            continue
+        checks.append(c)
+        if c.outcome == FAILED:
+            failed = True
+            if not full:
+                break
+        elif c.outcome == CHECK:
+            unsure = True
+    status = NOT_ELIGIBLE if failed else NEEDS_CHECK if unsure else ELIGIBLE
+    return Result(p, status, checks, on)
 
 
-def screen_all(policies: list[Policy], prof: Profile, on: date) -> list[Result]:
-    return [screen(p, prof, on) for p in policies]
+def screen_all(policies: list[Policy], prof: Profile, on: date, *, full: bool = False) -> list[Result]:
+    return [screen(p, prof, on, full=full) for p in policies]
