@@ -60,8 +60,22 @@ class Profile:
     homeless: bool | None = None
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Profile:
-        """From form/JSON fields; labels ("미취업자") or codes ("0013003") both accepted."""
+    def from_dict(cls, d: dict[str, Any], *, lenient: bool = False,
+                  dropped: list[str] | None = None) -> Profile:
+        """From form/JSON fields; labels ("미취업자") or codes ("0013003") both accepted.
+
+        An unknown value raises :class:`ProfileError`, or with ``lenient`` is left out (the
+        fact then counts as unknown: 확인 필요, never 대상) and its name added to ``dropped``."""
+        if lenient:
+            d = dict(d)
+            for key in list(d):
+                try:
+                    cls.from_dict({key: d[key]})
+                except (ProfileError, ValueError, TypeError):
+                    d.pop(key)
+                    if dropped is not None:
+                        dropped.append(key)
+
         def opt(name: str) -> Any:
             v = d.get(name)
             return None if v in (None, "", []) else v

@@ -5,6 +5,7 @@ const $ = (id) => document.getElementById(id);
 const FIELD_INPUT = {
   birth_date: 'f-birth', region: 'f-region', job: 'f-job', school: 'f-school', marital: 'f-marital',
   income: 'f-income', median_income_pct: 'f-median', residence_months: 'f-residence', homeless: 'f-homeless',
+  major: 'f-major', special: 'f-special-first',
 };
 let lastAsk = null;
 
@@ -94,6 +95,10 @@ function profileFromForm() {
     median_income_pct: num('median_income_pct'), residence_months: num('residence_months'),
     homeless: f.get('homeless') === '' ? null : f.get('homeless') === 'true',
   };
+  const special = f.getAll('special').map(String);
+  if (special.includes('none')) profile.special = [];
+  else if (special.length) profile.special = special;
+  profile.major = str('major');
   for (const k of Object.keys(profile)) if (profile[k] === null) delete profile[k];
   if (profile.birth_date) delete profile.age;
   const keywords = String(f.get('keywords') || '').split(/[,，\s]+/).map((s) => s.trim()).filter(Boolean).slice(0, 5);
@@ -120,7 +125,7 @@ function card(r) {
   if (r.institution) li.appendChild(el('p', 'y-inst', r.institution));
   const reasons = el('ul', 'y-reasons');
   for (const c of r.reasons || []) {
-    if (r.status === '대상' && /제한이 없/.test(c.reason)) continue;
+    if (r.status === '대상' && /제한없음|제한 없음|무관/.test(c.quote || '')) continue;
     const item = el('li', `y-reason y-reason-${c.outcome === '충족' ? 'met' : 'check'}`);
     item.appendChild(el('strong', null, `${c.condition}: `));
     item.appendChild(document.createTextNode(c.reason));
