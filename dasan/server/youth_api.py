@@ -44,6 +44,7 @@ def public_policies(store: Any) -> list[Policy]:
 class YouthProfile(BaseModel):
     birth_date: date | None = Field(None, description="생년월일 (만 나이 계산)")
     age: int | None = Field(None, ge=0, le=120, description="만 나이 (생년월일을 모를 때)")
+    birth_year: int | None = Field(None, ge=1900, le=2100, description="출생 연도 (예: 98년생 → 1998)")
     sigungu_code: str | None = Field(None, max_length=10, description="시군구 코드 5자리 (예: 11620 관악구)")
     sigungu_name: str | None = Field(None, max_length=60)
     sido_code: str | None = Field(None, max_length=2)

@@ -69,7 +69,9 @@ def ingest_cmd(ctx: Any, files: tuple[str, ...], level: str, today: str | None, 
     from dasan.security.access import require
 
     require(ctx.principal, "ingest")
-    rep = ingest(ctx.store, [Path(f) for f in files], today=_date(today), classification=level)
+    with ctx.audited("youth.ingest", "youth_policies", paths=list(files)[:100], level=level) as rec:
+        rep = ingest(ctx.store, [Path(f) for f in files], today=_date(today), classification=level)
+        rec.update(rep.as_dict())
     if as_json:
         _dump(rep.as_dict())
         return

@@ -44,6 +44,7 @@ TOPIC_WORDS = {
 }
 _STOP = {"지원", "청년", "정책", "혜택", "사람", "거", "것", "뭐", "뭔가", "어디", "살", "세", "나이", "요즘", "저",
          "제", "수", "게", "지", "때", "중", "인데", "도움", "있", "받", "곳", "혹시", "좀"}
+_BORN = re.compile(r"(?<!\d)((?:19|20)\d{2}|\d{2})\s*년생")
 _AGE = re.compile(r"만\s*(\d{1,2})\s*(?:세|살)|(\d{1,2})\s*(?:살|세)")
 _INCOME = re.compile(r"(연봉|연\s*소득|연소득|소득|월급|월\s*소득|월수입|월)\s*(?:은|이|은\s*약|약)?\s*(\d[\d,]*)\s*만\s*원?")
 _NO_INCOME = re.compile(r"소득\s*(?:이|은)?\s*없|무소득|수입\s*(?:이|은)?\s*없")
@@ -114,7 +115,12 @@ def parse_question(text: str, *, on: date | None = None) -> ParsedQuestion:
     out = ParsedQuestion({}, Query(text=text))
     t = text.strip()
     _region(t, out)
-    if m := _AGE.search(t):
+    if m := _BORN.search(t):
+        yy = int(m.group(1))
+        year = yy if yy > 1900 else (2000 + yy if yy <= (on or date.today()).year % 100 else 1900 + yy)
+        out.fields["birth_year"] = year
+        out.read.append(f"출생 연도: {year}년 (생일이 지났는지 모르면 나이가 한 살 차이 날 수 있어 생년월일을 넣으면 정확합니다)")
+    elif m := _AGE.search(t):
         age = int(m.group(1) or m.group(2))
         if 10 <= age <= 80:
             out.fields["age"] = age
@@ -163,7 +169,7 @@ def parse_question(text: str, *, on: date | None = None) -> ParsedQuestion:
             out.query = Query(None, tuple(dict.fromkeys(nouns))[:3], text)
             out.read.append(f"찾는 낱말: {', '.join(out.query.keywords)}")
     for key in ("age", "region", "job"):
-        have = key in out.fields or (key == "region" and ("sigungu_code" in out.fields or "sido_code" in out.fields))
+        have = key in out.fields or (key == "age" and "birth_year" in out.fields) or (key == "region" and ("sigungu_code" in out.fields or "sido_code" in out.fields))
         if not have and key not in out.unclear:
             out.unclear.append(key)
     return out

@@ -47,6 +47,7 @@ class Profile:
 
     birth_date: date | None = None
     age: int | None = None  # 만 나이, when only the age is known
+    birth_year: int | None = None  # "98년생": the age is one of two values until the birthday is known
     sigungu_code: str | None = None
     sido_code: str | None = None
     job: str | None = None  # code 0013xxx
@@ -102,6 +103,7 @@ class Profile:
             special = [s for s in special.split(",") if s.strip()]
         return cls(
             birth_date=bd, age=int(d["age"]) if opt("age") is not None else None,
+            birth_year=int(d["birth_year"]) if opt("birth_year") is not None else None,
             sigungu_code=code, sido_code=str(opt("sido_code")) if opt("sido_code") else None,
             job=codes.code_for("job", str(d["job"])) if opt("job") else None,
             school=codes.code_for("school", str(d["school"])) if opt("school") else None,
@@ -118,6 +120,7 @@ class Profile:
         reg = codes.regions()
         return {
             "birth_date": self.birth_date.isoformat() if self.birth_date else None, "age": self.age,
+            "birth_year": self.birth_year,
             "sigungu_code": self.sigungu_code,
             "sigungu_name": reg.label(self.sigungu_code) if self.sigungu_code else None,
             "sido_code": self.sido_code,
@@ -134,6 +137,15 @@ class Profile:
             return self.age
         b = self.birth_date
         return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
+
+    def age_range(self, on: date) -> tuple[int, int] | None:
+        """The possible 만 나이 on ``on``: one value, or two when only the birth year is known."""
+        age = self.age_on(on)
+        if age is not None:
+            return age, age
+        if self.birth_year is not None:
+            return on.year - self.birth_year - 1, on.year - self.birth_year
+        return None
 
 
 @dataclass
@@ -194,11 +206,20 @@ def _age(p: Policy, prof: Profile, on: date) -> Check:
     hi = f"만 {p.age_max}세" if p.age_max is not None else ""
     quote = f"지원 연령: {lo} ~ {hi}".replace(":  ~", ": ~ ").strip()
     law = LAW_AGE[0] if (p.age_min, p.age_max) == (19, 34) else f"{LAW_AGE[0]} 단서 (조례 등에서 정한 연령)"
-    age = prof.age_on(on)
-    if age is None:
+    span = prof.age_range(on)
+    if span is None:
         return Check("연령", CHECK, "생년월일(나이)을 알려 주세요.", quote=quote, law=law, fact="birth_date")
-    ok = (p.age_min is None or age >= p.age_min) and (p.age_max is None or age <= p.age_max)
+
+    def fits(a: int) -> bool:
+        return (p.age_min is None or a >= p.age_min) and (p.age_max is None or a <= p.age_max)
+
     when = on.isoformat()
+    verdicts = {fits(a) for a in span}
+    if len(verdicts) == 2:
+        return Check("연령", CHECK, f"{prof.birth_year}년생은 {when} 기준 만 {span[0]}세 또는 {span[1]}세라 "
+                     "생일이 지났는지에 따라 다릅니다. 생년월일을 알려 주세요.", quote=quote, law=law, fact="birth_date")
+    age = f"{span[0]}" if span[0] == span[1] else f"{span[0]}~{span[1]}"
+    ok = verdicts.pop()
     if ok and p.age_bound_missing:
         return Check("연령", CHECK, f"{when} 기준 만 {age}세입니다. 정책의 연령 한쪽 경계가 비어 있어 공고문으로 "
                      "확인해야 합니다.", quote=quote, law=law)

@@ -8,6 +8,7 @@ const FIELD_INPUT = {
   major: 'f-major', special: 'f-special-first',
 };
 let lastAsk = null;
+let parsedBirthYear = null; // "98년생": kept until a birth date or an age is entered
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -64,6 +65,7 @@ async function readSentence(ev) {
     const p = await post('/v1/youth/parse', { text });
     const prof = p.profile || {};
     setField('f-age', prof.age);
+    parsedBirthYear = prof.birth_year || null;
     setField('f-job', prof.job);
     setField('f-school', prof.school);
     setField('f-marital', prof.marital);
@@ -101,6 +103,7 @@ function profileFromForm() {
   profile.major = str('major');
   for (const k of Object.keys(profile)) if (profile[k] === null) delete profile[k];
   if (profile.birth_date) delete profile.age;
+  if (!profile.birth_date && profile.age === undefined && parsedBirthYear) profile.birth_year = parsedBirthYear;
   const keywords = String(f.get('keywords') || '').split(/[,，\s]+/).map((s) => s.trim()).filter(Boolean).slice(0, 5);
   return { profile, category: str('category'), keywords, reference_date: str('reference_date') };
 }
