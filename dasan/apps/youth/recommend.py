@@ -3,8 +3,9 @@ prepare, where to apply, and the one missing fact that would settle the most 확
 
 On the topic = the asked category (대분류, e.g. 주거) is one of the policy's categories AND one
 of the asked keywords appears in its name, description, support text or keywords (either part
-is skipped when not asked). Within a status the order is: keyword in the name, in the keywords,
-in the text; then an open application window closing soon; then the support amount.
+is skipped when not asked). 대상 come first; 확인 필요 follow, those closest to 대상 first
+(:func:`_doubt`). Within that the order is: keyword in the name, in the keywords, in the text;
+then an open application window closing soon; then the support amount.
 """
 
 from __future__ import annotations
@@ -72,6 +73,23 @@ def _fit(r: Result, q: Query) -> tuple[float, ...]:
     return (3.0 * name_hits + 2.0 * kw_hits + 1.0 * text_hits, open_bonus + soon, float(min(amount_manwon(p), 100000)))
 
 
+def _doubt(r: Result) -> int:
+    """How far a 확인 필요 result is from 대상: a condition the profile does not state (특화분야,
+    전공) or a free-text one weighs 1, a missing profile fact 2, a condition the record itself
+    leaves empty or only says '기타' 3."""
+    total = 0
+    for c in r.checks:
+        if c.outcome != CHECK:
+            continue
+        if c.quote.endswith("(정보 없음)") or "'기타'" in c.reason or "경계가 비어" in c.reason:
+            total += 3
+        elif c.fact in ("special", "major", "") or c.fact in ("residence_months", "median_income_pct", "homeless"):
+            total += 1
+        else:
+            total += 2
+    return total
+
+
 @dataclass
 class Recommendation:
     query: Query
@@ -120,7 +138,7 @@ def recommend(policies: list[Policy], profile: Profile, query: Query, on: date) 
     pool = [p for p in policies if on_topic(p, query)]
     screened = [screen(p, profile, on) for p in pool]
     good = [r for r in screened if r.status != NOT_ELIGIBLE]
-    good.sort(key=lambda r: (r.status != ELIGIBLE, *(-x for x in _fit(r, query)), r.policy.plcy_no))
+    good.sort(key=lambda r: (r.status != ELIGIBLE, _doubt(r), *(-x for x in _fit(r, query)), r.policy.plcy_no))
     bad = [r for r in screened if r.status == NOT_ELIGIBLE]
     notes = []
     if not pool:
