@@ -5,7 +5,9 @@ against the data); each field also has a "제한없음" code that admits everyon
 (``data/sigungu.csv``, 477 rows with abolished codes marked) is what lets an old code given by a
 person (강원도 42xxx, 전라북도 45xxx, 경상북도 군위군 47720) match a policy that lists the new
 one (강원특별자치도 51xxx, 전북특별자치도 52xxx, 대구광역시 군위군 27720), and a 구 inside a
-시 (수원시 장안구 41111) match a policy that lists the whole 시 (41110).
+시 (수원시 장안구 41111) match a policy that lists the whole 시 (41110). ``data/sigungu.csv`` is
+a copy of ``shared/data/youth-policy/sigungu.csv`` (행정안전부 행정표준코드, 법정동코드 전체자료
+at 시군구 level; public-sector data).
 """
 
 from __future__ import annotations

@@ -279,7 +279,7 @@ def _coded(name: str, kind: str, allowed: tuple[str, ...], have: str | None, lab
     if not allowed:
         return Check(name, CHECK, f"정책에 {name} 조건 정보가 없어 공고문으로 확인해야 합니다.",
                      quote=f"{label}: (정보 없음)")
-    if none_code in allowed or len(allowed) >= len(table) - 1:
+    if none_code in allowed or set(table) - {none_code} <= set(allowed):
         return Check(name, MET, f"{name} 제한이 없습니다.", quote=f"{label}: 제한없음" if none_code in allowed
                      else f"{label}: {_names(table, allowed)} (모두 해당)")
     quote = f"{label}: {_names(table, allowed)}"
@@ -301,7 +301,7 @@ def _special(p: Policy, prof: Profile) -> Check:
     if not allowed:
         return Check("특화분야", CHECK, "정책에 특화 분야 정보가 없어 공고문으로 확인해야 합니다.",
                      quote="특화분야: (정보 없음)")
-    if none_code in allowed or len(allowed) >= len(table) - 1:
+    if none_code in allowed or set(table) - {none_code} <= set(allowed):
         return Check("특화분야", MET, "특화 분야 제한이 없습니다.", quote="특화분야: 제한없음")
     quote = f"특화분야: {_names(table, allowed)}"
     if prof.special is None:
