@@ -161,6 +161,11 @@ def test_sentence_becomes_a_profile_to_confirm() -> None:
     assert "sigungu_code" not in amb.fields and "region" in amb.unclear and len(amb.candidates["region"]) > 3
     old = parse_question("춘천 사는 25살, 월 200만원 벌어요")
     assert old.fields["sigungu_code"] == "51110" and old.fields["income_manwon"] == 2400
+    # "광주" alone is 광주광역시 (시도 only); "경기 광주" is 경기도 광주시; "제주 사는" does not pick 제주시
+    assert parse_question("광주 사는 24살").fields.get("sido_code") == "29"
+    assert parse_question("경기 광주 사는 24살").fields["sigungu_code"] == "41610"
+    assert "sigungu_code" not in parse_question("제주 사는 25살").fields
+    assert parse_question("98년생 마포구 직장인").fields["birth_year"] == 1998
 
 
 def test_recommend_puts_eligible_first_and_asks_the_missing_fact(policies: list[Policy]) -> None:

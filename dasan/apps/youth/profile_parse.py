@@ -17,7 +17,7 @@ from dasan.apps.youth import codes
 from dasan.apps.youth.recommend import Query
 
 SIDO_SHORT = {
-    "서울": "11", "부산": "26", "대구": "27", "인천": "28", "광주광역시": "29", "대전": "30", "울산": "31",
+    "서울": "11", "부산": "26", "대구": "27", "인천": "28", "광주": "29", "대전": "30", "울산": "31",
     "세종": "36", "경기": "41", "충북": "43", "충청북도": "43", "충남": "44", "충청남도": "44", "전남": "46",
     "전라남도": "46", "경북": "47", "경상북도": "47", "경남": "48", "경상남도": "48", "제주": "50", "강원": "51",
     "전북": "52", "전라북도": "52",
@@ -76,20 +76,24 @@ def _nouns(text: str) -> list[str]:
 def _region(text: str, out: ParsedQuestion) -> None:
     reg = codes.regions()
     sido = None
-    for short, code2 in sorted(SIDO_SHORT.items(), key=lambda kv: -len(kv[0])):
-        if short in text:
-            sido = code2
-            break
+    first = len(text) + 1
+    for short, code2 in SIDO_SHORT.items():  # the 시도 named first ("경기 광주": 경기, not 광주광역시)
+        pos = text.find(short)
+        if 0 <= pos < first:
+            sido, first = code2, pos
     found: list[str] = []
     for c, a in reg.areas.items():
         if not a.current or not a.name:
             continue
         last = a.name.split(" ")[-1]
         stem = last[:-1]
-        # "관악구", or the bare stem when it is 2+ letters and followed by a particle or "사는/거주"
-        if re.search(rf"(?<![가-힣]){re.escape(last)}", text) or (
-                len(stem) >= 2 and " " not in a.name
-                and re.search(rf"(?<![가-힣]){re.escape(stem)}(?:에서|에|\s*(?:사는|살고|거주|쪽))", text)):
+        bare_ok = len(stem) >= 2 and " " not in a.name
+        # "관악구"; or the bare stem ("원주") after its 시도 ("강원도 원주") or before a particle / "사는"
+        if re.search(rf"(?<![가-힣]){re.escape(last)}", text) or (bare_ok and (
+                (stem not in SIDO_SHORT
+                 and re.search(rf"(?<![가-힣]){re.escape(stem)}(?:에서|에|\s*(?:사는|살고|살아|거주|쪽))", text))
+                or (sido == c[:2] and any(m.start() != first for m in
+                                          re.finditer(rf"(?<![가-힣]){re.escape(stem)}(?![가-힣])", text))))):
             found.append(c)
     # a 구 written with its 시 ("수원시 장안구") beats the bare 시
     found = [c for c in found if not any(reg.parent.get(o) == c for o in found)]
@@ -162,7 +166,9 @@ def parse_question(text: str, *, on: date | None = None) -> ParsedQuestion:
         out.read.append(f"궁금한 분야: {category}" + (f" ({', '.join(kws)})" if kws else ""))
     else:
         taken = {v for v in out.fields.values() if isinstance(v, str)}
-        places = {a.name.split(" ")[-1] for a in codes.regions().areas.values()} | set(SIDO_SHORT)
+        areas = codes.regions().areas.values()
+        places = ({a.name.split(" ")[-1] for a in areas} | {a.name.split(" ")[-1][:-1] for a in areas}
+                  | {a.sido for a in areas} | set(SIDO_SHORT) | {k + "도" for k in SIDO_SHORT})
         nouns = [n for n in _nouns(t) if n not in _STOP and len(n) > 1 and n not in places
                  and not any(n in x for x in taken)]
         if nouns:

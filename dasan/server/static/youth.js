@@ -9,6 +9,7 @@ const FIELD_INPUT = {
 };
 let lastAsk = null;
 let parsedBirthYear = null; // "98년생": kept until a birth date or an age is entered
+let parsedSido = null; // "광주 사는": the 시도 only, until a 시군구 is chosen
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -66,6 +67,7 @@ async function readSentence(ev) {
     const prof = p.profile || {};
     setField('f-age', prof.age);
     parsedBirthYear = prof.birth_year || null;
+    parsedSido = prof.sido_code || null;
     setField('f-job', prof.job);
     setField('f-school', prof.school);
     setField('f-marital', prof.marital);
@@ -104,6 +106,7 @@ function profileFromForm() {
   for (const k of Object.keys(profile)) if (profile[k] === null) delete profile[k];
   if (profile.birth_date) delete profile.age;
   if (!profile.birth_date && profile.age === undefined && parsedBirthYear) profile.birth_year = parsedBirthYear;
+  if (!profile.sigungu_code && parsedSido) profile.sido_code = parsedSido;
   const keywords = String(f.get('keywords') || '').split(/[,，\s]+/).map((s) => s.trim()).filter(Boolean).slice(0, 5);
   return { profile, category: str('category'), keywords, reference_date: str('reference_date') };
 }
