@@ -95,15 +95,26 @@ def show_cmd(ctx: Any, plcy_no: str, files: tuple[str, ...], as_json: bool) -> N
     if as_json:
         _dump(out)
         return
-    click.echo(f"{pol.name} ({pol.plcy_no})")
-    for k, v in out["conditions"].items():
-        click.echo(f"  {k}: {v}")
+    from dasan.apps.youth.rules import Profile, screen
+
+    click.echo(f"{pol.name} ({pol.plcy_no}) · {', '.join(pol.categories)} · {pol.institution}")
+    click.echo(f"  신청: {out['window']['text']}" + (" [만료 표시]" if pol.expired_marked else ""))
+    for c in screen(pol, Profile(), date.today(), full=True).checks:  # an empty profile: every rule as written
+        law = f" [{c.law}]" if c.law else ""
+        line = c.quote if ":" in c.quote[:12] else f"{c.condition}: {c.quote}"
+        click.echo(f"  {line}{law}")
+    for note in pol.notes:
+        click.echo(f"  참고: {note}")
+    if pol.documents:
+        click.echo(f"  제출 서류: {pol.documents[:300]}")
+    if pol.url:
+        click.echo(f"  신청·안내: {pol.url}")
 
 
 def _print_result(r: dict[str, Any]) -> None:
     click.echo(f"[{r['status']}] {r['name']} ({r['plcyNo']}) · {r['window'].get('text', '')}")
     for c in r["reasons"]:
-        if r["status"] == "대상" and c["outcome"] == "충족" and "제한이 없" in c["reason"]:
+        if r["status"] == "대상" and any(w in c.get("quote", "") for w in ("제한없음", "제한 없음", "무관")):
             continue
         law = f" [{c['law']}]" if c.get("law") else ""
         click.echo(f"    - {c['condition']}: {c['reason']} — 정책 원문: \"{c.get('quote', '')}\"{law}")
