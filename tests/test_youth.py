@@ -76,6 +76,7 @@ def test_ingest_updates_by_plcyno_marks_expired_and_never_deletes(tmp_path: Path
     from dasan.store import open_store
 
     store = open_store(tmp_path / "data")
+    assert store.schema_version() >= 7  # migration 0007_youth_policies.sql
     rep = ingest(store, files[:1], today=date(2025, 9, 1))
     assert (rep.added, rep.total) == (1604, 1604)
     assert 0 < rep.expired < 1604
@@ -131,11 +132,14 @@ def test_every_result_names_its_deciding_conditions(policies: list[Policy]) -> N
     for r in results:
         assert r.deciding, r.policy.plcy_no
         assert all(c.quote for c in r.deciding)
-    # 대상 only when every condition is met, including every free-text one
+    # 대상 only when every condition is met, free-text ones included; 비대상 is said at the first
+    # failing condition, and the full trace agrees
     for r in results:
         if r.status == "대상":
-            assert not (r.policy.has_extra or r.policy.has_exclusion) or all(
-                c.outcome == "충족" for c in screen(r.policy, prof, date(2025, 9, 1)).checks)
+            assert all(c.outcome == "충족" for c in screen(r.policy, prof, date(2025, 9, 1)).checks)
+        elif r.status == "비대상":
+            assert r.checks[-1].outcome == "불충족"
+            assert screen(r.policy, prof, date(2025, 9, 1), full=True).status == "비대상"
 
 
 def test_screening_the_whole_catalogue_is_fast(policies: list[Policy]) -> None:
