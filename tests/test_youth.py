@@ -266,5 +266,8 @@ def test_public_routes_need_no_key_and_show_only_public_policies(tmp_path: Path,
         bad = client.post("/v1/youth/screen", json={"profile": {"job": "학생"}})
         assert bad.status_code == 400 and "미취업자" in bad.json()["error"]["message"]
         assert client.get("/youth").status_code == 200
-        # the rest of /v1 still needs a key
+        # the rest of /v1 still needs a key; the anonymous routes are exactly the listed ones
         assert client.get("/v1/documents").status_code == 401
+        from dasan.server.youth_api import PUBLIC_PATHS, router
+
+        assert {r.path for r in router.routes} == PUBLIC_PATHS

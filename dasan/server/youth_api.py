@@ -24,6 +24,10 @@ from dasan.server.auth import State
 
 router = APIRouter(tags=["청년 혜택"])
 
+#: The routes that answer without an API key — these and no others; each reads only 공개 rows.
+PUBLIC_PATHS = frozenset({"/youth", "/v1/youth/parse", "/v1/youth/screen", "/v1/youth/recommend",
+                          "/v1/youth/policies/{plcy_no}", "/v1/youth/regions"})
+
 _CACHE: dict[int, tuple[tuple[int, str], list[Policy]]] = {}
 _LOCK = threading.Lock()
 
