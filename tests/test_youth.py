@@ -97,6 +97,11 @@ def test_ingest_updates_by_plcyno_marks_expired_and_never_deletes(tmp_path: Path
     # later reference date: more windows past, all still there, marked
     assert rep3.expired > rep.expired and len(pols) == 1604
     assert pols["20251231005400212071"].expired_marked  # window ended 2025-08-28
+    # the same record again at another level: the level changes (and 공개 callers no longer see it)
+    rep4 = ingest(store, [changed], today=date(2026, 6, 1), classification="민감")
+    assert (rep4.updated, rep4.total) == (1, 1604)
+    public = {p.plcy_no for p in load_policies(store, public_only=True)}
+    assert "20251231005400212071" not in public and len(public) == 1603
     store.close()
 
 

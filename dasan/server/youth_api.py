@@ -28,7 +28,7 @@ router = APIRouter(tags=["청년 혜택"])
 PUBLIC_PATHS = frozenset({"/youth", "/v1/youth/parse", "/v1/youth/screen", "/v1/youth/recommend",
                           "/v1/youth/policies/{plcy_no}", "/v1/youth/regions"})
 
-_CACHE: dict[int, tuple[tuple[int, str], list[Policy]]] = {}
+_CACHE: dict[int, tuple[tuple[int, str, int], list[Policy]]] = {}
 _LOCK = threading.Lock()
 
 

@@ -285,13 +285,13 @@ def ingest(store: Any, paths: Sequence[Path], *, today: date | None = None,
     policies = read_catalogue(paths)
     _, write = _conn_of(store)
     rep = IngestReport()
-    now = datetime.now(UTC).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="microseconds")  # also the cache version of the catalogue
     with write() as c:
         for p in policies:
             record = json.dumps(p.raw, ensure_ascii=False, sort_keys=True)
             digest = hashlib.sha256(record.encode("utf-8")).hexdigest()
-            row = c.execute("SELECT content_hash, json_extract(record, '$.lastMdfcnDt') FROM youth_policies"
-                            " WHERE plcy_no = ?", (p.plcy_no,)).fetchone()
+            row = c.execute("SELECT content_hash, json_extract(record, '$.lastMdfcnDt'), classification"
+                            " FROM youth_policies WHERE plcy_no = ?", (p.plcy_no,)).fetchone()
             if row is not None and row[0] != digest and (row[1] or "") > p.modified:
                 rep.older += 1  # the stored version was modified later: keep it
                 continue
@@ -305,13 +305,13 @@ def ingest(store: Any, paths: Sequence[Path], *, today: date | None = None,
                     (p.plcy_no, p.name, ",".join(p.categories), classification, record,
                      json.dumps(p.conditions(), ensure_ascii=False), digest, p.source,
                      end.isoformat() if end else None, now, now))
-            elif row[0] != digest:
+            elif row[0] != digest or row[2] != classification:
                 rep.updated += 1
                 c.execute(
                     "UPDATE youth_policies SET name = ?, categories = ?, classification = ?, record = ?,"
-                    " conditions = ?, content_hash = ?, apply_end = ?, updated = ? WHERE plcy_no = ?",
+                    " conditions = ?, content_hash = ?, source = ?, apply_end = ?, updated = ? WHERE plcy_no = ?",
                     (p.name, ",".join(p.categories), classification, record,
-                     json.dumps(p.conditions(), ensure_ascii=False), digest,
+                     json.dumps(p.conditions(), ensure_ascii=False), digest, p.source,
                      end.isoformat() if end else None, now, p.plcy_no))
             else:
                 rep.unchanged += 1
@@ -322,10 +322,12 @@ def ingest(store: Any, paths: Sequence[Path], *, today: date | None = None,
     return rep
 
 
-def catalogue_version(store: Any) -> tuple[int, str]:
+def catalogue_version(store: Any) -> tuple[int, str, int]:
+    """Changes whenever a row is added, updated or (un)marked expired."""
     conn, _ = _conn_of(store)
-    row = conn.execute("SELECT COUNT(*), COALESCE(MAX(updated), '') FROM youth_policies").fetchone()
-    return int(row[0]), str(row[1])
+    row = conn.execute("SELECT COUNT(*), COALESCE(MAX(updated), ''), COALESCE(SUM(expired), 0)"
+                       " FROM youth_policies").fetchone()
+    return int(row[0]), str(row[1]), int(row[2])
 
 
 def load_policies(store: Any, *, public_only: bool = False) -> list[Policy]:
