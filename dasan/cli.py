@@ -761,12 +761,13 @@ def _register_security() -> None:
         _audit_changes(group, group.name or "")
     from dasan.apps.field.cli import field, records
     from dasan.apps.press.cli import press
+    from dasan.apps.youth.cli import youth
     from dasan.bench.load import load
     from dasan.bench.scale import scale
     from dasan.learn.cli import models, train_cmd
     from dasan.server.serve import serve
 
-    for group in (users, departments, keys, audit, pii, serve, press, train_cmd, models, records, field):
+    for group in (users, departments, keys, audit, pii, serve, press, train_cmd, models, records, field, youth):
         cli.add_command(group)
     bench.add_command(pii_bench_cmd)
     bench.add_command(load)
