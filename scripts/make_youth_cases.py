@@ -1,4 +1,4 @@
-"""Build youth-benefit bench cases (examples/youth/cases_dev.jsonl) from the shared 온통청년 catalogue.
+"""Build youth-benefit bench cases (bench/youth_cases_dev.jsonl) from the shared 온통청년 catalogue.
 
 The gold labels come from a small computation written here on its own, straight from the raw
 CSV/JSON fields — it does NOT call dasan.apps.youth — so that the bench can catch engine errors:
@@ -222,7 +222,7 @@ def build(shared: Path, n: int, seed: int, with_seoul: bool = True) -> list[dict
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
-    ap.add_argument("--out", default=str(ROOT / "examples" / "youth" / "cases_dev.jsonl"))
+    ap.add_argument("--out", default=str(ROOT / "bench" / "youth_cases_dev.jsonl"))
     ap.add_argument("--n", type=int, default=60)
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--csv-only", action="store_true",

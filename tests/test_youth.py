@@ -24,7 +24,7 @@ from tests.conftest import shared_path
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = ROOT / "tests" / "youth_cases"
-DEV_CASES = ROOT / "examples" / "youth" / "cases_dev.jsonl"
+DEV_CASES = ROOT / "bench" / "youth_cases_dev.jsonl"
 
 
 @pytest.fixture(scope="module")
