@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import shared_path
 
 from dasan.apps.youth import freetext
 from dasan.apps.youth.bench import read_cases, run_bench
@@ -20,7 +21,6 @@ from dasan.apps.youth.profile_parse import parse_question
 from dasan.apps.youth.recommend import Query, recommend
 from dasan.apps.youth.rules import Profile, screen, screen_all
 from dasan.cli import cli
-from tests.conftest import shared_path
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = ROOT / "tests" / "youth_cases"
