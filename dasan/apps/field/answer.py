@@ -37,6 +37,21 @@ class LawItem:
     시행일자: str | None
     in_force: bool | None
     why: str = ""
+    words: frozenset[str] = frozenset()  # the question's words, to pick the lines to quote
+
+    def quote(self, limit: int = 2, width: int = 200) -> str:
+        """The article's heading and the 항·호 that share most of the question's words (in the
+        article's order), each clipped to ``width`` characters."""
+        lines = [x.strip() for x in self.text.splitlines() if x.strip()]
+        if not lines:
+            return ""
+        head = lines[0]
+        body = [x for x in lines[1:] if not re.fullmatch(r"제\s?\d+\s?조(?:의\s?\d+)?\s?\([^)]*\)", x)]
+        if not body:
+            return _clip(head, width * limit)
+        scored = sorted(range(len(body)), key=lambda i: (-len(shares(set(self.words), body[i])), i))[:limit]
+        picked = [body[i] for i in sorted(scored)]
+        return " ".join([_clip(head, 80), *(_clip(x, width) for x in picked)])
 
 
 @dataclass
@@ -95,7 +110,7 @@ class FieldAnswer:
                 out.append(f"    ※ {d.note}")
         for law in self.laws:
             state = "" if law.in_force is None else (" 현행" if law.in_force else " 시행 전/폐지")
-            out.append(f"  - {law.citation} (시행 {law.시행일자 or '미상'}{state}): {_clip(law.text, 160)}")
+            out.append(f"  - {law.citation} (시행 {law.시행일자 or '미상'}{state}): {law.quote()}")
         out.append(f"■ {PAST}")
         if self.count is not None:
             out.append("  " + self.count.text().replace("\n", "\n  "))
@@ -228,6 +243,7 @@ def relevant_laws(question: str, retriever: Any, flt: Any, words: set[str], k: i
             continue
         whole = retriever.article_chunks([c.id], law_flt).get(c.id, [c])
         item = _law_item(whole, "질문의 '" + "', '".join(sorted(in_title or in_text)) + "'")
+        item.words = frozenset(words)
         if item.citation not in seen:
             seen.add(item.citation)
             out.append(item)
