@@ -192,6 +192,14 @@ class ServerState:
     def directory(self) -> Directory:
         return Directory.from_store(self.store)
 
+    def database_status(self) -> dict[str, Any]:
+        """What /readyz says about the database: backend, reachability, schema version (and,
+        for PostgreSQL, the pool). Raises when the database cannot be reached."""
+        ping = getattr(self.store, "ping", None)
+        if ping is not None:
+            return ping()
+        return {"backend": "sqlite", "schema_version": self.store.schema_version()}
+
     @property
     def originals_dir(self) -> Path:
         return self.data_dir / "originals"
