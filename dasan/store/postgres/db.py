@@ -95,7 +95,7 @@ class Database:
         self.max_size = max_size
         self._local = threading.local()
         self.pool = ConnectionPool(url, min_size=min(min_size, max_size), max_size=max_size, timeout=timeout,
-                                   kwargs={"row_factory": row_factory, "autocommit": False},
+                                   kwargs={"row_factory": row_factory, "autocommit": True},
                                    name=name, open=False)
         try:
             self.pool.open(wait=True, timeout=min(timeout, 15.0))
@@ -108,10 +108,14 @@ class Database:
     @contextlib.contextmanager
     def tx(self, scope: Any = "system") -> Iterator[Any]:
         """One transaction on a pooled connection with the access scope set (re-entrant within
-        a thread: a nested call joins the open transaction)."""
+        a thread: a nested call joins the open transaction, with the same scope only).
+
+        Connections are in autocommit mode; ``BEGIN`` and the scope's ``set_config`` calls go in
+        one round trip, ``COMMIT`` (or ``ROLLBACK`` on any error) in another. ``NO_RLS`` (tables
+        without row-level security: the principals directory) runs each statement on its own."""
         open_conn = getattr(self._local, "conn", None)
         if open_conn is not None:
-            if scope != self._local.scope:  # never widen (or narrow) a scope silently
+            if scope != self._local.scope and scope != NO_RLS:  # never widen or narrow silently
                 raise StoreError("한 트랜잭션 안에서 접근 범위를 바꿀 수 없습니다 (내부 오류). 관리자에게 알리세요.")
             yield open_conn
             return
@@ -123,12 +127,21 @@ class Database:
         except PoolTimeout as e:
             raise StoreError(f"데이터베이스 연결 풀이 {self.timeout:g}초 안에 연결을 내주지 못했습니다 (최대 {self.max_size}개). "
                              "DASAN_DATABASE_POOL_MAX를 늘리거나 PostgreSQL의 max_connections를 확인하세요.") from e
+        if scope == NO_RLS:
+            try:
+                yield conn
+            finally:
+                cm.__exit__(None, None, None)
+            return
         self._local.conn, self._local.scope = conn, scope
         try:
-            apply_scope(conn, scope)
+            conn.execute(begin_sql(scope))
             yield conn
+            conn.execute("COMMIT")
         except BaseException as e:
             self._local.conn = None
+            with contextlib.suppress(Exception):
+                conn.execute("ROLLBACK")
             cm.__exit__(type(e), e, e.__traceback__)
             raise
         self._local.conn = None
@@ -183,23 +196,38 @@ class AccessScope:
         cols = getattr(flt, "collections", None)
         return cls(rank, frozenset(cols) if cols is not None else None)
 
+    @classmethod
+    def for_principal(cls, store: Any, principal: Any) -> AccessScope:
+        """What ``principal`` may read, as computed by the application's access policy."""
+        from dasan.security import guard
+
+        scope = cls.from_filter(guard.search_filter(store, principal))
+        assert scope is not None  # search_filter always sets max_level
+        return scope
+
 
 #: the store's own work (ingest, index builds, migrations): sees every row
 SYSTEM = "system"
 
 
-def apply_scope(conn: Any, scope: Any) -> None:
-    """Set the transaction-local settings that the row-level security policies read.
+#: tables without row-level security (the principals directory): no scope needed
+NO_RLS = "no-rls"
+
+
+def begin_sql(scope: Any) -> Any:
+    """``BEGIN`` plus the transaction-local settings that the row-level security policies read
+    (one statement string, values quoted client-side).
 
     ``SYSTEM``: the application itself (it applies its own filters); an :class:`AccessScope`:
     one principal; ``None``: nothing is set, and the policies then show no rows at all."""
+    from psycopg import sql
+
     if scope is None:
-        return
+        return "BEGIN"
     if scope == SYSTEM:
-        conn.execute("SELECT set_config('dasan.system', 'on', true)")
-        return
+        return "BEGIN; SELECT set_config('dasan.system', 'on', true)"
     if not isinstance(scope, AccessScope):
         raise StoreError("알 수 없는 접근 범위입니다 (내부 오류). 관리자에게 알리세요.")
     cols = "*" if scope.collections is None else json.dumps(sorted(scope.collections), ensure_ascii=False)
-    conn.execute("SELECT set_config('dasan.system', '', true), set_config('dasan.level', %s, true),"
-                 " set_config('dasan.collections', %s, true)", (str(int(scope.max_level)), cols))
+    return sql.SQL("BEGIN; SELECT set_config('dasan.level', {}, true), set_config('dasan.collections', {}, true)"
+                   ).format(sql.Literal(str(int(scope.max_level))), sql.Literal(cols))

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from dasan.security.principals import MAX_NAME_CHARS, Directory
-from dasan.store.postgres.db import SYSTEM, Database
+from dasan.store.postgres.db import NO_RLS, SYSTEM, Database
 
 _IGNORE_RE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO", re.IGNORECASE)
 _RETURNING_TABLES = re.compile(r"^\s*INSERT\s+INTO\s+(users|api_keys|departments)\s*\(", re.IGNORECASE)
@@ -67,7 +67,7 @@ class _Conn:
 
     def execute(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> _Cursor:
         text, returning = translate(sql)
-        with self._db.tx(SYSTEM) as conn:
+        with self._db.tx(NO_RLS) as conn:  # inside a transaction: joins it
             cur = conn.execute(text, tuple(params))
             rows = cur.fetchall() if cur.description is not None else []
             lastrowid = int(rows[0][0]) if returning and rows else None

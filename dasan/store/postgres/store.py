@@ -67,6 +67,11 @@ class PostgresStore:
 
         self.url = url
         self.data_dir = Path(data_dir) if data_dir is not None else None
+        # who holds the jobs this process saves: stable across restarts of the same installation
+        import hashlib
+        import socket
+
+        self.node = f"{socket.gethostname()}:{hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:8]}"
         if self.data_dir is not None:
             try:
                 self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -128,6 +133,13 @@ class PostgresStore:
                 "pool": {"size": stats.get("pool_size", 0), "available": stats.get("pool_available", 0),
                          "max": self.db.max_size, "waiting": stats.get("requests_waiting", 0)}}
 
+    # -- search indexes kept in the database ------------------------------------------------
+    def dense_index(self, index_dir: Path, embedder: Any) -> Any:
+        """The dense leg in this database (pgvector), for :class:`dasan.rag.retrieve.Retriever`."""
+        from dasan.index.pgvector import PgDenseIndex
+
+        return PgDenseIndex(self.db, index_dir, embedder)
+
     # -- principals -----------------------------------------------------------------------
     def directory(self) -> Any:
         from dasan.store.postgres.directory import PgDirectory
@@ -135,16 +147,27 @@ class PostgresStore:
         return PgDirectory(self.db)
 
     # -- upload jobs ----------------------------------------------------------------------
+    #: how long a job saved by a server stays its own (renewed by every save): a worker or
+    #: another replica takes up an open job only after its holder stopped saving it this long
+    SERVER_LEASE_S = 900.0
+
     def save_job(self, job: JobRecord) -> None:
+        """Insert or update a job, leased to this node while open; a job another worker has
+        taken over (its lease) is not overwritten."""
+        now = time.time()
+        owner, until = (None, None) if job.done else (self.node, now + self.SERVER_LEASE_S)
         with self._write() as c:
             c.execute(
-                """INSERT INTO jobs(id, owner, collection, level, created, updated, done, attempts, files)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+                """INSERT INTO jobs(id, owner, collection, level, created, updated, done, attempts, files,
+                                    lease_owner, lease_until)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                    ON CONFLICT (id) DO UPDATE SET owner = EXCLUDED.owner, collection = EXCLUDED.collection,
                        level = EXCLUDED.level, created = EXCLUDED.created, updated = EXCLUDED.updated,
-                       done = EXCLUDED.done, attempts = EXCLUDED.attempts, files = EXCLUDED.files""",
-                (job.id, job.owner, job.collection, job.level, job.created, time.time(), bool(job.done),
-                 job.attempts, json.dumps(job.files, ensure_ascii=False)))
+                       done = EXCLUDED.done, attempts = EXCLUDED.attempts, files = EXCLUDED.files,
+                       lease_owner = EXCLUDED.lease_owner, lease_until = EXCLUDED.lease_until
+                   WHERE jobs.lease_owner IS NULL OR jobs.lease_owner = %s OR jobs.lease_until < %s""",
+                (job.id, job.owner, job.collection, job.level, job.created, now, bool(job.done),
+                 job.attempts, json.dumps(job.files, ensure_ascii=False), owner, until, self.node, now))
 
     @staticmethod
     def _job(row: Any) -> JobRecord:
@@ -157,8 +180,12 @@ class PostgresStore:
         return self._job(row) if row else None
 
     def open_jobs(self) -> list[JobRecord]:
+        """Open jobs this node may take up: its own, unheld ones and those whose holder's lease
+        ran out (never a job another live replica or worker is running)."""
         with self._write() as c:
-            return [self._job(r) for r in c.execute("SELECT * FROM jobs WHERE NOT done ORDER BY created, id")]
+            return [self._job(r) for r in c.execute(
+                "SELECT * FROM jobs WHERE NOT done AND (lease_owner IS NULL OR lease_owner = %s OR lease_until < %s)"
+                " ORDER BY created, id", (self.node, time.time()))]
 
     def prune_jobs(self, keep: int) -> int:
         with self._write() as c:
@@ -304,14 +331,14 @@ class PostgresStore:
                      record.n_chunks, record.classification,
                      _clean(json.dumps(record.metadata, ensure_ascii=False, default=str)), record.ingested_at))
                 self._bump(c)
-                with c.cursor().copy(
-                        "COPY chunks(id, document_id, collection, ordinal, text, context, citation, citation_json,"
-                        " page, classification, meta) FROM STDIN") as cp:
-                    for ch in chunks:
-                        cp.write_row((ch.id, record.id, record.collection, ch.ordinal, _clean(ch.text),
-                                      _clean(ch.context), _clean(ch.citation.label),
-                                      _clean(json.dumps(ch.citation.__dict__, ensure_ascii=False)), ch.citation.page,
-                                      ch.classification, _clean(json.dumps(ch.meta, ensure_ascii=False, default=str))))
+                # (COPY is not allowed on a table with row-level security; executemany pipelines)
+                c.cursor().executemany(
+                    "INSERT INTO chunks(id, document_id, collection, ordinal, text, context, citation, citation_json,"
+                    " page, classification, meta) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                    [(ch.id, record.id, record.collection, ch.ordinal, _clean(ch.text), _clean(ch.context),
+                      _clean(ch.citation.label), _clean(json.dumps(ch.citation.__dict__, ensure_ascii=False)),
+                      ch.citation.page, ch.classification,
+                      _clean(json.dumps(ch.meta, ensure_ascii=False, default=str))) for ch in chunks])
         except psycopg.errors.IntegrityError as e:
             raise StoreError(f"문서를 저장하지 못했습니다 (중복 식별자): {e.diag.message_detail or e}",
                              path=record.source_path) from e
