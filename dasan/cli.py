@@ -769,6 +769,7 @@ def _register_security() -> None:
     bench.add_command(pii_bench_cmd)
     bench.add_command(load)
     bench.add_command(scale)
+    __import__("dasan.store.cli", fromlist=["register"]).register(cli)  # dasan migrate, dasan worker (issue 19)
 
 
 _READ_ONLY = frozenset({"list", "show"})
