@@ -6,6 +6,7 @@
 --   dasan.collections = '*' | JSON array   the collections the principal may read.
 -- Nothing set (or set and reset, which leaves '' behind: hence NULLIF) shows no rows at all.
 -- FORCE applies the policies to the table owner as well (the role the servers connect as).
+-- Names inside the functions are schema-qualified (public): pg_dump runs with an empty search_path.
 CREATE FUNCTION dasan_level_rank(level text) RETURNS integer
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$ SELECT CASE level WHEN '공개' THEN 0 WHEN '민감' THEN 1 WHEN '기밀' THEN 2 ELSE 2 END $$;
@@ -17,9 +18,9 @@ CREATE FUNCTION dasan_is_system() RETURNS boolean
 CREATE FUNCTION dasan_may_read(coll text, classification text) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
-    SELECT dasan_is_system() OR COALESCE(
-        dasan_level_rank(classification) <= NULLIF(current_setting('dasan.level', true), '')::integer
-        AND dasan_level_rank(COALESCE((SELECT k.level FROM collections k WHERE k.name = coll), '기밀'))
+    SELECT public.dasan_is_system() OR COALESCE(
+        public.dasan_level_rank(classification) <= NULLIF(current_setting('dasan.level', true), '')::integer
+        AND public.dasan_level_rank(COALESCE((SELECT k.level FROM public.collections k WHERE k.name = coll), '기밀'))
             <= NULLIF(current_setting('dasan.level', true), '')::integer
         AND CASE NULLIF(current_setting('dasan.collections', true), '')
                 WHEN '*' THEN true
