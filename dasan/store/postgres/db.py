@@ -58,12 +58,20 @@ class RowBase(tuple):
         return default if i is None else tuple.__getitem__(self, i)
 
 
+_ROW_CLASSES: dict[tuple[str, ...], type] = {}
+
+
 def row_factory(cursor: Any) -> Any:
     desc = cursor.description
     if desc is None:
         return tuple
-    cls = type("Row", (RowBase,), {"_index": {c.name: i for i, c in enumerate(desc)}})
-    return lambda values: cls(values)
+    names = tuple(c.name for c in desc)
+    cls = _ROW_CLASSES.get(names)
+    if cls is None:
+        cls = type("Row", (RowBase,), {"_index": {n: i for i, n in enumerate(names)}})
+        if len(_ROW_CLASSES) < 4096:
+            _ROW_CLASSES[names] = cls
+    return cls
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -147,6 +155,29 @@ class Database:
         self._local.conn = None
         cm.__exit__(None, None, None)
 
+    def read(self, query: str, params: tuple[Any, ...] = (), scope: Any = "system") -> list[Any]:
+        """One read statement in one round trip: the scope's ``set_config`` calls and the query go
+        in one simple-protocol message, which PostgreSQL runs as one implicit transaction (so
+        the settings end with it). Parameters are bound client-side (quoted by psycopg).
+        Inside an open transaction of this thread, the statement joins it."""
+        if getattr(self._local, "conn", None) is not None:
+            with self.tx(scope) as conn:
+                return conn.execute(query, params).fetchall()
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
+        head, head_params = scope_sql(scope)
+        try:
+            with self.pool.connection() as conn:
+                cur = psycopg.ClientCursor(conn, row_factory=row_factory)
+                cur.execute(f"{head}; {query}" if head else query, (*head_params, *params))
+                if head:
+                    cur.nextset()
+                return cur.fetchall()
+        except PoolTimeout as e:
+            raise StoreError(f"데이터베이스 연결 풀이 {self.timeout:g}초 안에 연결을 내주지 못했습니다 (최대 {self.max_size}개). "
+                             "DASAN_DATABASE_POOL_MAX를 늘리거나 PostgreSQL의 max_connections를 확인하세요.") from e
+
     def in_tx(self) -> bool:
         return getattr(self._local, "conn", None) is not None
 
@@ -208,6 +239,19 @@ class AccessScope:
 
 #: the store's own work (ingest, index builds, migrations): sees every row
 SYSTEM = "system"
+
+
+def scope_sql(scope: Any) -> tuple[str, tuple[str, ...]]:
+    """The ``set_config`` statement of a scope and its parameters (``("", ())`` for none)."""
+    if scope is None or scope == NO_RLS:
+        return "", ()
+    if scope == SYSTEM:
+        return "SELECT set_config('dasan.system', 'on', true)", ()
+    if not isinstance(scope, AccessScope):
+        raise StoreError("알 수 없는 접근 범위입니다 (내부 오류). 관리자에게 알리세요.")
+    cols = "*" if scope.collections is None else json.dumps(sorted(scope.collections), ensure_ascii=False)
+    return ("SELECT set_config('dasan.level', %s, true), set_config('dasan.collections', %s, true)",
+            (str(int(scope.max_level)), cols))
 
 
 #: tables without row-level security (the principals directory): no scope needed

@@ -107,19 +107,20 @@ class PostgresStore:
     def _write(self) -> Any:
         return self.db.tx(SYSTEM)
 
+    def _read(self, query: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """One read in one round trip, in the current request's scope."""
+        return self.db.read(query, params, _scope.get())
+
     # -- schema ---------------------------------------------------------------------------
     def schema_version(self) -> int:
-        with self._write() as c:
-            row = c.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
-        return int(row[0] or 0)
+        return int(self.db.read("SELECT MAX(version) FROM schema_migrations", (), SYSTEM)[0][0] or 0)
 
     @staticmethod
     def _bump(conn: Any) -> None:
         conn.execute("UPDATE store_state SET generation = generation + 1 WHERE id = 1")
 
     def generation(self) -> int:
-        with self._write() as c:
-            return int(c.execute("SELECT generation FROM store_state WHERE id = 1").fetchone()[0])
+        return int(self.db.read("SELECT generation FROM store_state WHERE id = 1", (), SYSTEM)[0][0])
 
     def ping(self) -> dict[str, Any]:
         """What /readyz reports: reachable, server version, schema version, pool use."""
@@ -175,9 +176,8 @@ class PostgresStore:
                          row["created"], row["updated"], bool(row["done"]), row["attempts"])
 
     def get_job(self, job_id: str) -> JobRecord | None:
-        with self._write() as c:
-            row = c.execute("SELECT * FROM jobs WHERE id = %s", (job_id,)).fetchone()
-        return self._job(row) if row else None
+        rows = self.db.read("SELECT * FROM jobs WHERE id = %s", (job_id,), SYSTEM)
+        return self._job(rows[0]) if rows else None
 
     def open_jobs(self) -> list[JobRecord]:
         """Open jobs this node may take up: its own, unheld ones and those whose holder's lease
@@ -273,43 +273,37 @@ class PostgresStore:
         return True
 
     def collection_pii_policy(self, name: str) -> str:
-        with self._write() as c:
-            row = c.execute("SELECT pii_policy FROM collections WHERE name = %s", (name,)).fetchone()
-        return row[0] if row else "mask_answer"
+        rows = self.db.read("SELECT pii_policy FROM collections WHERE name = %s", (name,), SYSTEM)
+        return rows[0][0] if rows else "mask_answer"
 
     def set_collection_pii_policy(self, name: str, policy: str) -> bool:
         return self._update("UPDATE collections SET pii_policy = %s WHERE name = %s", (policy, name))
 
     def collection_level(self, name: str) -> str | None:
-        with self._write() as c:
-            row = c.execute("SELECT level FROM collections WHERE name = %s", (name,)).fetchone()
-        return row[0] if row else None
+        rows = self.db.read("SELECT level FROM collections WHERE name = %s", (name,), SYSTEM)
+        return rows[0][0] if rows else None
 
     def collections(self) -> list[dict[str, Any]]:
-        with self._tx() as c:
-            rows = c.execute(
-                """SELECT c.name, c.level, c.pii_policy, c.created_at,
-                          COUNT(d.id) AS documents, COALESCE(SUM(d.n_chunks), 0)::bigint AS chunks
-                   FROM collections c LEFT JOIN documents d ON d.collection = c.name
-                   GROUP BY c.name ORDER BY c.name""").fetchall()
+        rows = self._read(
+            """SELECT c.name, c.level, c.pii_policy, c.created_at,
+                      COUNT(d.id) AS documents, COALESCE(SUM(d.n_chunks), 0)::bigint AS chunks
+               FROM collections c LEFT JOIN documents d ON d.collection = c.name
+               GROUP BY c.name ORDER BY c.name""")
         return [dict(r) for r in rows]
 
     # -- documents ------------------------------------------------------------------------
     def find_by_source(self, collection: str, source_path: str) -> DocumentRecord | None:
-        with self._tx() as c:
-            row = c.execute(f"SELECT {_DOC_COLS} FROM documents WHERE collection = %s AND source_path = %s",
-                            (collection, source_path)).fetchone()
-        return _row_to_doc(row) if row else None
+        rows = self._read(f"SELECT {_DOC_COLS} FROM documents WHERE collection = %s AND source_path = %s",
+                          (collection, source_path))
+        return _row_to_doc(rows[0]) if rows else None
 
     def get_document(self, document_id: str) -> DocumentRecord | None:
-        with self._tx() as c:
-            row = c.execute(f"SELECT {_DOC_COLS} FROM documents WHERE id = %s", (document_id,)).fetchone()
-        return _row_to_doc(row) if row else None
+        rows = self._read(f"SELECT {_DOC_COLS} FROM documents WHERE id = %s", (document_id,))
+        return _row_to_doc(rows[0]) if rows else None
 
     def resolve_document_id(self, prefix: str) -> list[str]:
-        with self._tx() as c:
-            return [r[0] for r in c.execute("SELECT id FROM documents WHERE id LIKE %s ESCAPE '\\' ORDER BY id",
-                                            (_like_prefix(prefix) + "%",))]
+        return [r[0] for r in self._read("SELECT id FROM documents WHERE id LIKE %s ESCAPE '\\' ORDER BY id",
+                                         (_like_prefix(prefix) + "%",))]
 
     def put_document(self, record: DocumentRecord, chunks: list[Chunk], replaces: Sequence[str] = ()) -> None:
         import psycopg
@@ -344,9 +338,8 @@ class PostgresStore:
                              path=record.source_path) from e
 
     def find_by_release_key(self, collection: str, key: str) -> list[DocumentRecord]:
-        with self._tx() as c:
-            rows = c.execute(f"SELECT {_DOC_COLS} FROM documents WHERE collection = %s"
-                             " AND (metadata::jsonb ->> 'release_key') = %s", (collection, key)).fetchall()
+        rows = self._read(f"SELECT {_DOC_COLS} FROM documents WHERE collection = %s"
+                          " AND (metadata::jsonb ->> 'release_key') = %s", (collection, key))
         return [_row_to_doc(r) for r in rows]
 
     def remove_document(self, document_id: str) -> bool:
@@ -356,33 +349,30 @@ class PostgresStore:
             return cur.rowcount > 0
 
     def list_documents(self, collection: str | None = None) -> list[DocumentRecord]:
-        with self._tx() as c:
-            if collection is None:
-                rows = c.execute(f"SELECT {_DOC_COLS} FROM documents ORDER BY collection, source_path").fetchall()
-            else:
-                rows = c.execute(f"SELECT {_DOC_COLS} FROM documents WHERE collection = %s ORDER BY source_path",
-                                 (collection,)).fetchall()
+        if collection is None:
+            rows = self._read(f"SELECT {_DOC_COLS} FROM documents ORDER BY collection, source_path")
+        else:
+            rows = self._read(f"SELECT {_DOC_COLS} FROM documents WHERE collection = %s ORDER BY source_path",
+                              (collection,))
         return [_row_to_doc(r) for r in rows]
 
     # -- chunks ---------------------------------------------------------------------------
     def chunks_of(self, document_id: str) -> list[Chunk]:
-        with self._tx() as c:
-            rows = c.execute(f"SELECT {_CHUNK_COLS} FROM chunks WHERE document_id = %s ORDER BY ordinal",
-                             (document_id,)).fetchall()
+        rows = self._read(f"SELECT {_CHUNK_COLS} FROM chunks WHERE document_id = %s ORDER BY ordinal",
+                          (document_id,))
         return [_row_to_chunk(r) for r in rows]
 
     def iter_chunks(self, collection: str | None = None) -> Iterator[Chunk]:
         # read in pages by key, so no transaction stays open while the caller works
         last: tuple[str, int] = ("", -1)
         while True:
-            with self._tx() as c:
-                where = "WHERE (document_id, ordinal) > (%s, %s)"
-                params: tuple[Any, ...] = last
-                if collection is not None:
-                    where += " AND collection = %s"
-                    params = (*last, collection)
-                rows = c.execute(f"SELECT {_CHUNK_COLS} FROM chunks {where} ORDER BY document_id, ordinal LIMIT 2000",
-                                 params).fetchall()
+            where = "WHERE (document_id, ordinal) > (%s, %s)"
+            params: tuple[Any, ...] = last
+            if collection is not None:
+                where += " AND collection = %s"
+                params = (*last, collection)
+            rows = self._read(f"SELECT {_CHUNK_COLS} FROM chunks {where} ORDER BY document_id, ordinal LIMIT 2000",
+                              params)
             if not rows:
                 return
             for r in rows:
@@ -390,29 +380,25 @@ class PostgresStore:
             last = (rows[-1]["document_id"], rows[-1]["ordinal"])
 
     def find_chunks_by_citation(self, prefix: str) -> list[Chunk]:
-        with self._tx() as c:
-            rows = c.execute(f"SELECT {_CHUNK_COLS} FROM chunks WHERE citation = %s OR citation LIKE %s ESCAPE '\\'"
-                             " ORDER BY document_id, ordinal", (prefix, _like_prefix(prefix) + " %")).fetchall()
+        rows = self._read(f"SELECT {_CHUNK_COLS} FROM chunks WHERE citation = %s OR citation LIKE %s ESCAPE '\\'"
+                          " ORDER BY document_id, ordinal", (prefix, _like_prefix(prefix) + " %"))
         return [_row_to_chunk(r) for r in rows]
 
     def index_rows(self, with_text: bool = True) -> list[Any]:
         texts = "c.context, c.text" if with_text else "NULL::text AS context, NULL::text AS text"
-        with self._tx() as c:
-            return c.execute(
-                f"""SELECT c.id, {texts}, c.citation, c.classification, c.meta, d.collection, d.kind,
-                          d.title, d.id AS document_id, COALESCE(k.level, '공개') AS collection_level
-                   FROM chunks c JOIN documents d ON d.id = c.document_id
-                   LEFT JOIN collections k ON k.name = d.collection
-                   ORDER BY c.document_id, c.ordinal""").fetchall()
+        return self._read(
+            f"""SELECT c.id, {texts}, c.citation, c.classification, c.meta, d.collection, d.kind,
+                      d.title, d.id AS document_id, COALESCE(k.level, '공개') AS collection_level
+               FROM chunks c JOIN documents d ON d.id = c.document_id
+               LEFT JOIN collections k ON k.name = d.collection
+               ORDER BY c.document_id, c.ordinal""")
 
     def chunk_texts(self, chunk_ids: list[str]) -> dict[str, str]:
-        with self._tx() as c:
-            return {r[0]: r[1] for r in c.execute("SELECT id, text FROM chunks WHERE id = ANY(%s)", (list(chunk_ids),))}
+        return {r[0]: r[1] for r in self._read("SELECT id, text FROM chunks WHERE id = ANY(%s)", (list(chunk_ids),))}
 
     def get_chunks(self, chunk_ids: list[str]) -> list[Chunk]:
-        with self._tx() as c:
-            found = {r["id"]: _row_to_chunk(r)
-                     for r in c.execute(f"SELECT {_CHUNK_COLS} FROM chunks WHERE id = ANY(%s)", (list(chunk_ids),))}
+        found = {r["id"]: _row_to_chunk(r)
+                 for r in self._read(f"SELECT {_CHUNK_COLS} FROM chunks WHERE id = ANY(%s)", (list(chunk_ids),))}
         return [found[i] for i in chunk_ids if i in found]
 
     def check_consistency(self) -> list[str]:
