@@ -65,9 +65,9 @@ class Ctx:
     @property
     def audit(self) -> Any:
         if self._audit is None:
-            from dasan.security.audit import AuditLog
+            from dasan.store.postgres.audit import open_audit
 
-            self._audit = AuditLog(self.data_dir)
+            self._audit = open_audit(self.data_dir)  # PostgreSQL when DASAN_DATABASE_URL is set
         return self._audit
 
     def audited(self, action: str, target: str = "", **details: Any) -> Any:

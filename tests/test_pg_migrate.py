@@ -33,6 +33,7 @@ def test_migrate_copies_and_verifies_an_installation(pg_url: str, tmp_path: Path
     report = json.loads(res.output[res.output.index("{"):])
     assert report["ok"] and report["counts"]["chunks"][0] == report["counts"]["chunks"][1] > 0
     assert report["counts"]["api_keys"] == [1, 1] and report["audit"] == "ok"
+    assert report["counts"]["audit_entries"][0] == report["counts"]["audit_entries"][1] > 0
     assert report["search_sample"][0] == report["search_sample"][1] > 0
 
     store = open_store(data, url=pg_url)
@@ -42,6 +43,14 @@ def test_migrate_copies_and_verifies_an_installation(pg_url: str, tmp_path: Path
         store.directory().add_user("lee")  # identity sequences continue after the copied ids
     finally:
         store.close()
+    # from now on the commands honour the URL: the copied chain verifies and goes on in PostgreSQL
+    monkeypatch.setenv("DASAN_DATABASE_URL", pg_url)
+    res = run(cli, [*base, "users", "add", "park", "--clearance", "공개"])
+    assert res.exit_code == 0, res.output
+    res = run(cli, [*base, "audit", "verify", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["checked"] > report["counts"]["audit_entries"][1]
+    monkeypatch.delenv("DASAN_DATABASE_URL")
     # a second run refuses instead of mixing two copies
     res = run(cli, [*base, "migrate", "--to", pg_url])
     assert res.exit_code != 0 and "빈 데이터베이스" in str(res.exception)

@@ -123,10 +123,10 @@ class Worker:
             f.error, f.code = res.error, "unreadable_file"
 
     def _audit(self, job: Any) -> None:
-        from dasan.security.audit import AuditLog
+        from dasan.store.postgres.audit import open_audit
 
         try:
-            with AuditLog(self.data_dir) as audit:
+            with open_audit(self.data_dir) as audit:
                 audit.append("job.done", self.name, job.id, owner=job.owner, collection=job.collection,
                              documents=[{"id": f.document_id, "status": f.status} for f in job.files
                                         if f.document_id],

@@ -3,10 +3,11 @@ and verify the copy.
 
 Copied: collections (level, personal-data policy), documents and chunks (same content-addressed
 ids), the principals directory (users, departments, memberships, API key hashes, collection
-owners; numeric ids kept so that key ids stay valid), upload jobs, and the dense embeddings of
-``index/dense-*.db`` (no re-embedding). Verified afterwards: row counts per table, every
-document's chunk count, a search sample (the same lexical top hits from both stores) and the
-audit chain of the data directory (the audit log stays in the data directory's ``audit.db``).
+owners; numeric ids kept so that key ids stay valid), upload jobs, the dense embeddings of
+``index/dense-*.db`` (no re-embedding) and the audit chain, row for row (its anchor file
+``audit.head`` stays valid). Verified afterwards: row counts per table, every document's chunk
+count, chunk texts and levels, a search sample (the same lexical top hits from both stores) and
+the audit chain in both places.
 The target must be empty of documents (a second run refuses rather than mixing two copies).
 """
 
@@ -134,10 +135,35 @@ def copy_installation(data_dir: Path, target: PostgresStore, log: Callable[[str]
                 c.execute("INSERT INTO jobs(id, owner, collection, level, created, updated, done, attempts, files)"
                           " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", (*r[:6], bool(r[6]), *r[7:]))
         report.vectors = import_dense_vectors(target, data_dir / "index", log)
+        report.counts["audit_entries"] = _copy_audit(data_dir, target)
         verify(src, target, data_dir, report)
     finally:
         src.close()
     return report
+
+
+def _copy_audit(data_dir: Path, target: PostgresStore) -> tuple[int, int]:
+    """The audit chain, row for row (hashes do not depend on where rows are kept): the chain
+    and the data directory's anchor (audit.head) go on unchanged in PostgreSQL."""
+    path = data_dir / "audit.db"
+    if not path.exists():
+        return (0, 0)
+    src = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        meta = src.execute("SELECT key, value FROM meta").fetchall()
+        rows = src.execute("SELECT seq, ts, actor, action, target, details, parent, hash FROM entries ORDER BY seq"
+                           ).fetchall()
+    finally:
+        src.close()
+    with target.db.tx(SYSTEM) as c:
+        if c.execute("SELECT COUNT(*) FROM audit_entries").fetchone()[0]:
+            raise StoreError("대상 데이터베이스에 이미 감사 기록이 있습니다. 빈 데이터베이스로 옮기세요.")
+        c.execute("DELETE FROM audit_meta")
+        c.cursor().executemany("INSERT INTO audit_meta(key, value) VALUES (%s, %s)", meta)
+        c.cursor().executemany("INSERT INTO audit_entries(seq, ts, actor, action, target, details, parent, hash)"
+                               " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
+        n = c.execute("SELECT COUNT(*) FROM audit_entries").fetchone()[0]
+    return (len(rows), int(n))
 
 
 def _parents_first(rows: list[tuple]) -> list[tuple]:
@@ -160,7 +186,7 @@ def verify(src: Any, target: PostgresStore, data_dir: Path, report: MigrationRep
     con = src._conn
     with target.db.tx(SYSTEM) as c:
         for table in ("collections", "documents", "chunks", "users", "departments", "user_departments",
-                      "api_keys", "collection_departments", "jobs"):
+                      "api_keys", "collection_departments", "jobs"):  # (audit: counted by _copy_audit)
             a = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
             b = c.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
             report.counts[table] = (int(a), int(b))
@@ -199,13 +225,23 @@ def verify(src: Any, target: PostgresStore, data_dir: Path, report: MigrationRep
             report.search_sample = (len(picks), same)
             if same != len(picks):
                 report.problems.append(f"search sample: {len(picks) - same} of {len(picks)} queries ranked differently")
-    # the audit chain (kept in the data directory)
+    # the audit chain: the data directory's, and the copy in PostgreSQL with the same anchor
     from dasan.security.audit import AuditLog
+    from dasan.store.postgres.audit import PgAuditLog
 
+    a, b = report.counts.get("audit_entries", (0, 0))
+    if a != b:
+        report.problems.append(f"audit_entries: {a} rows in audit.db, {b} in PostgreSQL")
     if (data_dir / "audit.db").exists():
         rep = AuditLog(data_dir).verify()
-        report.audit = "ok" if rep.ok else f"{len(rep.problems)} problems"
-        if not rep.ok:
-            report.problems.append(f"audit chain: {rep.problems[0].message_ko if rep.problems else '?'}")
+        pg = PgAuditLog(target.url, data_dir)
+        try:
+            rep_pg = pg.verify()
+        finally:
+            pg.close()
+        report.audit = "ok" if rep.ok and rep_pg.ok else f"{len(rep.problems)} / {len(rep_pg.problems)} problems"
+        for r, where in ((rep, "audit.db"), (rep_pg, "PostgreSQL")):
+            if not r.ok:
+                report.problems.append(f"audit chain ({where}): {r.problems[0].message_ko if r.problems else '?'}")
     else:
         report.audit = "none"
