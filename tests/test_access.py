@@ -131,7 +131,7 @@ def test_nothing_beyond_clearance_or_department_is_disclosed(world: World, p: Pr
             from dasan.store.postgres import AccessScope
 
             with store.scoped(AccessScope.from_filter(flt)):
-                assert {row["id"] for row in store.index_rows(with_text=False)} == allowed
+                assert {c.id for c in store.iter_chunks()} == allowed
         hits = r.search(q, k=20, flt=flt)
         assert {h.chunk.id for h in hits} <= allowed
         ans = Answerer(r).ask(q, flt=flt)

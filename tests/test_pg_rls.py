@@ -64,25 +64,27 @@ def test_a_query_without_the_application_filter_returns_only_permitted_rows(worl
     public = AccessScope.for_principal(world, Principal(name="u", clearance="공개", departments=()))
     assert public == AccessScope(0, frozenset({"공용"}))
     with world.scoped(public):
-        # index_rows, iter_chunks and list_documents have no access filter of their own
-        assert {r["id"] for r in world.index_rows()} == {"공용공개-0"}
+        # iter_chunks, list_documents, get_chunks have no access filter of their own
         assert {c.id for c in world.iter_chunks()} == {"공용공개-0"}
+        assert world.chunk_texts(["공용공개-0", "공용기밀-0", "감사공개-0"]) == {"공용공개-0": "공용 공개"}
         assert [d.id for d in world.list_documents()] == ["공용공개"]
         assert world.get_document("감사공개") is None and world.get_chunks(["공용기밀-0"]) == []
     auditor = AccessScope.for_principal(world, Principal(name="a", clearance="민감", departments=("감사실",)))
     with world.scoped(auditor):
-        assert {r["id"] for r in world.index_rows()} == {"공용공개-0", "공용민감-0", "감사공개-0", "감사민감-0"}
+        assert {c.id for c in world.iter_chunks()} == {"공용공개-0", "공용민감-0", "감사공개-0", "감사민감-0"}
     outsider = AccessScope.for_principal(world, Principal(name="o", clearance="기밀", departments=()))
     with world.scoped(outsider):
-        assert {r["collection"] for r in world.index_rows()} == {"공용"}
+        assert {d.collection for d in world.list_documents()} == {"공용"}
     admin = AccessScope.for_principal(world, Principal(name="r", clearance="기밀", roles=("admin",)))
     with world.scoped(admin):
-        assert len(world.index_rows()) == 6
+        assert len(list(world.iter_chunks())) == 6
     with world.scoped(None):  # no principal at all: nothing
-        assert world.index_rows() == [] and world.list_documents() == []
+        assert list(world.iter_chunks()) == [] and world.list_documents() == []
+        # search indexes are built in the application's own scope, never a request's
+        assert len(world.index_rows()) == 6
     # a collection's level is checked by the database too, whatever the permitted list says
     with world.scoped(AccessScope(0, frozenset({"공용", "감사"}))):
-        assert {r["collection"] for r in world.index_rows()} == {"공용"}
+        assert {d.collection for d in world.list_documents()} == {"공용"}
     # and the application's own work sees everything again
     assert len(world.index_rows()) == 6
 

@@ -386,12 +386,14 @@ class PostgresStore:
 
     def index_rows(self, with_text: bool = True) -> list[Any]:
         texts = "c.context, c.text" if with_text else "NULL::text AS context, NULL::text AS text"
-        return self._read(
+        # always the application's own scope: an index built inside a request's scope would hold
+        # only that principal's rows and then serve everybody (its searches apply their own masks)
+        return self.db.read(
             f"""SELECT c.id, {texts}, c.citation, c.classification, c.meta, d.collection, d.kind,
                       d.title, d.id AS document_id, COALESCE(k.level, '공개') AS collection_level
                FROM chunks c JOIN documents d ON d.id = c.document_id
                LEFT JOIN collections k ON k.name = d.collection
-               ORDER BY c.document_id, c.ordinal""")
+               ORDER BY c.document_id, c.ordinal""", (), SYSTEM)
 
     def chunk_texts(self, chunk_ids: list[str]) -> dict[str, str]:
         return {r[0]: r[1] for r in self._read("SELECT id, text FROM chunks WHERE id = ANY(%s)", (list(chunk_ids),))}
