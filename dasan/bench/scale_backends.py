@@ -192,3 +192,81 @@ def _naive(store: Any, dense: Any, queries: np.ndarray, exact_all: np.ndarray, m
         rec.append(len(rows & truth) / 10)
     return {"recall@10": round(float(np.mean(rec)), 4), "p50_ms": round(float(np.percentile(lat, 50)), 2),
             "p95_ms": round(float(np.percentile(lat, 95)), 2)}
+
+
+def lexical_in_database(url: str, tokens_db: Path, questions: Path) -> dict[str, Any]:
+    """The measurement behind keeping BM25 in memory per replica: the same Kiwi tokens as a
+    postings table (term, chunk, tf) scored as BM25 in SQL (idf and lengths at query time, so
+    it stays right as rows change) against the in-memory matrix. Run on an empty database:
+
+        python -m dasan.bench.scale_backends postings URL index/kiwi-tokens.db QUESTIONS.jsonl
+    """
+    import collections
+    import json
+    import sqlite3
+
+    import psycopg
+
+    from dasan.index.lexical import Bm25Matrix, top_k
+    from dasan.korean.tokenize import tokenize_many
+
+    src = sqlite3.connect(f"file:{tokens_db}?mode=ro", uri=True)
+    rows = src.execute("SELECT chunk_id, tokens FROM tokens ORDER BY chunk_id").fetchall()
+    src.close()
+    ids = [r[0] for r in rows]
+    toks = [r[1].split(" ") if r[1] else [] for r in rows]
+    bm = Bm25Matrix(toks)
+    qtoks = tokenize_many([json.loads(line)["question"] for line in questions.open(encoding="utf-8")])
+    sql = """WITH q(term, qtf) AS (SELECT * FROM unnest(%s::text[], %s::int[])),
+      s AS (SELECT COUNT(*)::float8 AS n, AVG(len)::float8 AS avgdl FROM bench_doclen),
+      df AS (SELECT p.term, COUNT(*)::float8 AS df FROM bench_postings p JOIN q USING (term) GROUP BY p.term)
+      SELECT p.chunk_id, SUM(q.qtf * ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5)) * p.tf * 2.2
+                            / (p.tf + 1.2 * (0.25 + 0.75 * d.len / s.avgdl))) AS score
+      FROM bench_postings p JOIN q USING (term) JOIN df USING (term) JOIN bench_doclen d USING (chunk_id)
+      CROSS JOIN s GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT 120"""
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute('CREATE TABLE bench_postings (term text COLLATE "C", chunk_id text COLLATE "C", tf int,'
+                  ' PRIMARY KEY (term, chunk_id))')
+        c.execute('CREATE TABLE bench_doclen (chunk_id text COLLATE "C" PRIMARY KEY, len int)')
+        t = time.perf_counter()
+        with c.cursor().copy("COPY bench_postings FROM STDIN") as cp:
+            for cid, tk in zip(ids, toks, strict=True):
+                for term, tf in collections.Counter(tk).items():
+                    cp.write_row((term, cid, tf))
+        with c.cursor().copy("COPY bench_doclen FROM STDIN") as cp:
+            for cid, tk in zip(ids, toks, strict=True):
+                cp.write_row((cid, len(tk)))
+        c.execute("ANALYZE bench_postings")
+        c.execute("ANALYZE bench_doclen")
+        load = time.perf_counter() - t
+        size = c.execute("SELECT pg_total_relation_size('bench_postings') + pg_total_relation_size('bench_doclen')"
+                         ).fetchone()[0]
+        lat, overlap = [], []
+        for qt in qtoks:
+            cnt = collections.Counter(t for t in qt if t in bm.vocab)
+            if not cnt:
+                continue
+            t = time.perf_counter()
+            got = [r[0] for r in c.execute(sql, (list(cnt), list(cnt.values())))]
+            lat.append((time.perf_counter() - t) * 1000)
+            mem = [ids[i] for i, _ in top_k(bm.scores(qt), 120)]
+            overlap.append(len(set(got[:10]) & set(mem[:10])) / max(1, min(10, len(mem))))
+        c.execute("DROP TABLE bench_postings")
+        c.execute("DROP TABLE bench_doclen")
+    t = time.perf_counter()
+    for qt in qtoks:
+        top_k(bm.scores(qt), 120)
+    mem_ms = (time.perf_counter() - t) * 1000 / max(1, len(qtoks))
+    m = bm.matrix
+    return {"chunks": len(ids), "load_s": round(load, 1), "postings_mb": round(size / 2**20, 1),
+            "sql_p50_ms": round(float(np.percentile(lat, 50)), 1), "sql_p95_ms": round(float(np.percentile(lat, 95)), 1),
+            "top10_overlap_with_memory": round(float(np.mean(overlap)), 4), "memory_mean_ms": round(mem_ms, 2),
+            "memory_matrix_mb": round((m.data.nbytes + m.indices.nbytes + m.indptr.nbytes) / 2**20, 1)}
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    if sys.argv[1:2] == ["postings"]:
+        print(json.dumps(lexical_in_database(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))))
