@@ -79,6 +79,13 @@ def test_dense_leg_in_the_database_matches_an_exact_search(filled, tmp_path: Pat
                 assert all(mask[r] for r, _ in got)
                 assert len(got) == min(10, int(mask.sum()))  # never silently short
     assert {"hnsw", "filtered-exact", "iterative"} <= plans
+    index.hnsw_threshold = 1000  # a small table: exact scans, most rows permitted → scan and check
+    for trial in range(5):
+        q = emb.embed_queries([f"질문 {trial}"])[0]
+        mask = colls != "c"
+        got = index.search_vector(q, 10, mask)
+        assert index.last_plan == "exact-overfetch"
+        assert [r for r, _ in got] == _exact(index, emb, pairs, q, 10, mask)
     # the vectors are shared: a second index (another replica) embeds nothing
     other = filled.dense_index(tmp_path / "index2", emb)
     assert other.missing([cid for cid, _ in pairs]) == set()

@@ -10,6 +10,8 @@ Searching, with the access mask of the request (a permitted row set):
 * no mask, table up to ``DASAN_HNSW_THRESHOLD`` rows: an exact scan (same results as the
   embedded index, which is exact at that size);
 * no mask, larger: the HNSW index (``hnsw.ef_search`` at least twice the candidates wanted);
+* a mask permitting most rows (over 20 %) of a table up to the threshold: an exact scan, nearest
+  first, each row checked against the mask, fetching more until enough are permitted;
 * a mask permitting at most ``exact_max`` rows: an exact scan of just those rows, found through
   the primary-key btree (``chunk_id = ANY(…)``) — a filtered HNSW search would lose results;
 * a larger mask: HNSW with ``hnsw.iterative_scan = relaxed_order``, every candidate checked
@@ -182,6 +184,9 @@ class PgDenseIndex:
                 self.last_plan = "hnsw"
                 c.execute(f"SET LOCAL hnsw.ef_search = {min(1000, max(40, 2 * self.candidates(k)))}")
                 got = self._fetch(c, q, want)
+            elif n <= self.hnsw_threshold and allowed * 5 > n:
+                self.last_plan = "exact-overfetch"  # most rows permitted: scan all, check each
+                got = self._overfetch(c, q, want, mask, n)
             elif allowed <= self.exact_max or n <= self.hnsw_threshold:
                 self.last_plan = "filtered-exact"
                 ids = [self.ids[int(i)] for i in np.flatnonzero(mask)]
@@ -205,6 +210,20 @@ class PgDenseIndex:
         return [(cid, s) for cid, s in c.execute(
             f"""SELECT chunk_id, 1 - (embedding <=> %s::vector) AS s FROM {self.table}
                 ORDER BY embedding <=> %s::vector LIMIT %s""", (q, q, limit))]
+
+    def _overfetch(self, c: Any, q: str, want: int, mask: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """An exact scan of every row, nearest first, until ``want`` permitted rows are found
+        (a permitted share above 20 % needs at most ~5x ``want`` rows; the list of permitted
+        ids would be the larger message)."""
+        c.execute("SET LOCAL enable_indexscan = off")
+        fetch = max(2 * want * n // max(1, int(mask.sum())), want + 16)
+        while True:
+            fetch = min(n, fetch)
+            got = self._fetch(c, q, fetch)
+            ok = [(cid, s) for cid, s in got if (r := self._row_of.get(cid)) is not None and mask[r]]
+            if len(ok) >= want or fetch >= n:
+                return ok
+            fetch *= 4
 
     def _iterative(self, c: Any, q: str, want: int, mask: np.ndarray, n: int) -> list[tuple[str, float]]:
         """HNSW with iterative scan; candidates checked against the mask; more fetched until
