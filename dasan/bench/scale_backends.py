@@ -156,6 +156,9 @@ def run(backend: str, n: int, *, url: str = "", seed: int = 0, log: Any = lambda
                                                                            filters[name], colls, levels)
     out["search"] = res
     store.close()
+    import shutil
+
+    shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
