@@ -141,7 +141,10 @@ def run(backend: str, n: int, *, url: str = "", seed: int = 0, log: Any = lambda
         "2 collections (5%)": np.isin(colls, ["scale-c11", "scale-c12"]),
     }
     res: dict[str, Any] = {}
-    for name, mask in filters.items():
+    for name, mask in list(filters.items()):
+        if mask is not None and not mask.any():  # too few chunks for this filter
+            del filters[name]
+            continue
         res[name] = _measure(dense, queries, exact_all, mask)
         res[name]["kept"] = round(float(mask.mean()) if mask is not None else 1.0, 4)
         log(f"  {name}: {res[name]}")
