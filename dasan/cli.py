@@ -65,9 +65,9 @@ class Ctx:
     @property
     def audit(self) -> Any:
         if self._audit is None:
-            from dasan.security.audit import AuditLog
+            from dasan.store.postgres.audit import open_audit
 
-            self._audit = AuditLog(self.data_dir)
+            self._audit = open_audit(self.data_dir)  # PostgreSQL when DASAN_DATABASE_URL is set
         return self._audit
 
     def audited(self, action: str, target: str = "", **details: Any) -> Any:
@@ -772,6 +772,7 @@ def _register_security() -> None:
     bench.add_command(pii_bench_cmd)
     bench.add_command(load)
     bench.add_command(scale)
+    __import__("dasan.store.cli", fromlist=["register"]).register(cli)  # dasan migrate, dasan worker (issue 19)
 
 
 _READ_ONLY = frozenset({"list", "show"})

@@ -52,6 +52,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DASAN_CONFIG", Path, None, "settings file (default: dasan.toml in the data directory)"),
     Setting("DASAN_SHARED", Path, None, "shared test material (default: ../shared beside the checkout)"),
     Setting("DASAN_MODEL_DIR", Path, None, "folder of GGUF models for the embedded llama.cpp backend"),
+    # database (issue 19): empty = the embedded SQLite store in the data directory
+    Setting("DASAN_DATABASE_URL", str, "", "PostgreSQL for store, search, jobs and audit (postgresql://…)",
+            secret=True),
+    Setting("DASAN_DATABASE_POOL_MAX", int, 10, "most pooled PostgreSQL connections per store a process opens"),
+    Setting("DASAN_DATABASE_POOL_TIMEOUT", int, 30, "seconds to wait for a pooled connection before failing"),
     # search
     Setting("DASAN_EMBEDDER", str, "e5", "dense embedder: e5, use, openai, none (lexical only)"),
     Setting("DASAN_EMBED_URL", str, "", "OpenAI-compatible embeddings server (DASAN_EMBEDDER=openai)"),

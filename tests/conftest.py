@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from pg import pg_server, pg_url  # noqa: F401 - fixtures: a throwaway PostgreSQL (tests/pg.py)
 
 from dasan.config import shared_dir
 

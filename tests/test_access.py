@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -31,12 +32,24 @@ COLLECTIONS = {"공용": ("공개", ()), "안전": ("공개", ("안전처",)), "
                "인사": ("공개", ("인사과", "기획과")), "기밀함": ("기밀", ("기획과",))}
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory):
+@dataclass(frozen=True)
+class World:
+    data: Path
+    url: str  # "" for the embedded SQLite store, else the PostgreSQL database
+
+    def open(self):
+        return open_store(self.data, url=self.url)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("access")
     data = root / "data"
     data.mkdir()
-    store = open_store(data)
+    url = ""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_server").fresh_database("access")
+    store = open_store(data, url=url)
     d = Directory.from_store(store)
     for dep in DEPARTMENTS:
         d.add_department(dep)
@@ -55,12 +68,23 @@ def world(tmp_path_factory: pytest.TempPathFactory):
         for dep in owners:
             d.assign_collection(coll, dep)
     store.close()
-    return data
+    return World(data, url)
 
 
-def visible_ids(data: Path, p: Principal) -> set[str]:
+def _raw(world: World):
+    """A DB-API connection to the world's tables (PostgreSQL: as the application itself)."""
+    if not world.url:
+        return sqlite3.connect(world.data / "dasan.db")
+    import psycopg
+
+    con = psycopg.connect(world.url)
+    con.execute("SELECT set_config('dasan.system', 'on', false)")
+    return con
+
+
+def visible_ids(world: World, p: Principal) -> set[str]:
     """Chunk ids ``p`` may see, straight from the tables (independent of the guard)."""
-    con = sqlite3.connect(data / "dasan.db")
+    con = _raw(world)
     rank = {lvl: i for i, lvl in enumerate(LEVELS)}
     owners: dict[str, set[str]] = {}
     for coll, dep in con.execute(
@@ -96,13 +120,18 @@ collections_ = st.one_of(st.none(), st.sampled_from([*COLLECTIONS, "' OR 1=1 --"
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
           derandomize=True)
 @given(p=principals, q=queries, coll=collections_)
-def test_nothing_beyond_clearance_or_department_is_disclosed(world: Path, p: Principal, q: str,
+def test_nothing_beyond_clearance_or_department_is_disclosed(world: World, p: Principal, q: str,
                                                               coll: str | None) -> None:
-    store = open_store(world)
+    store = world.open()
     try:
         allowed = visible_ids(world, p)
-        r = Retriever(store, world, RetrievalConfig(embedder=None))
+        r = Retriever(store, world.data, RetrievalConfig(embedder=None))
         flt = guard.search_filter(store, p, SearchFilter(collection=coll))
+        if world.url:  # the database's own row-level security agrees, with no filter in the query
+            from dasan.store.postgres import AccessScope
+
+            with store.scoped(AccessScope.from_filter(flt)):
+                assert {c.id for c in store.iter_chunks()} == allowed
         hits = r.search(q, k=20, flt=flt)
         assert {h.chunk.id for h in hits} <= allowed
         ans = Answerer(r).ask(q, flt=flt)
@@ -124,9 +153,9 @@ def test_nothing_beyond_clearance_or_department_is_disclosed(world: Path, p: Pri
         store.close()
 
 
-def test_level_change_takes_effect_at_once(world: Path) -> None:
-    store = open_store(world)
-    r = Retriever(store, world, RetrievalConfig(embedder=None))
+def test_level_change_takes_effect_at_once(world: World) -> None:
+    store = world.open()
+    r = Retriever(store, world.data, RetrievalConfig(embedder=None))
     user = Principal(name="u", clearance="공개", departments=())
     doc = next(d for d in store.list_documents("공용") if d.classification == "공개")
     q = store.chunks_of(doc.id)[0].text

@@ -28,9 +28,10 @@ def _chunks(doc_id: str, n: int, label: str = "문서") -> list[Chunk]:
     ]
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path):
-    s = open_store(tmp_path / request.param)
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else ""
+    s = open_store(tmp_path / request.param, url=url)
     yield s
     s.close()
 

@@ -418,12 +418,25 @@ def bench_scale(corpus: Path, sizes: list[int | None], qpaths: list[Path], *, se
 @click.option("--pool", "pool_size", type=int, default=3000, show_default=True, help="합성 벡터의 재료가 될 실제 벡터 수")
 @click.option("--noise", type=float, default=0.01, show_default=True, help="합성 벡터 잡음 (성분별 표준편차)")
 @click.option("--hnsw/--no-hnsw", default=True, show_default=True, help="가장 큰 저장소에서 HNSW 경로도 측정")
+@click.option("--backend", type=click.Choice(["sqlite", "postgresql"]), default=None,
+              help="저장소 백엔드 비교 (합성 벡터, 필터 재현율; postgresql은 DASAN_DATABASE_URL의 빈 DB)")
 @click.option("--json", "as_json", is_flag=True)
 def scale(size: int, small: int, corpus: str | None, questions: tuple[str, ...], limit: int | None, seed: int,
-          pool_size: int, noise: float, hnsw: bool, as_json: bool) -> None:
+          pool_size: int, noise: float, hnsw: bool, backend: str | None, as_json: bool) -> None:
     """합성 법령 저장소(N청크)에서 검색 지연시간과 색인 메모리를 잽니다."""
     if not 1 <= size <= MAX_CHUNKS:
         raise click.BadParameter(f"1 이상 {MAX_CHUNKS:,} 이하로 지정하세요 (받은 값: {size}).", param_hint="--chunks")
+    if backend is not None:  # issue 19: one backend's store and dense leg on synthetic data
+        from dasan.bench.scale_backends import run
+        from dasan.store import database_url
+
+        url = database_url()
+        if backend == "postgresql" and not url:
+            raise click.ClickException("--backend postgresql에는 DASAN_DATABASE_URL(빈 데이터베이스)이 필요합니다.")
+        result = run(backend, size, url=url, seed=seed, log=lambda m: click.echo(m, err=True))
+        result["machine"] = machine()
+        click.echo(json.dumps(result, ensure_ascii=False, indent=1 if as_json else None))
+        return
     if small < 0 or (small and small >= size):
         raise click.BadParameter(f"0 또는 --chunks({size})보다 작은 값이어야 합니다 (받은 값: {small}).",
                                  param_hint="--small")

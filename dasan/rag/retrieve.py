@@ -150,7 +150,9 @@ class Retriever:
             from dasan.index.embed import get_embedder
 
             emb = get_embedder(self.config.embedder, cache_dir=self.index_dir / "embed-cache")
-            self._dense = DenseIndex(self.index_dir, emb)
+            # a store may keep the dense leg itself (PostgreSQL: pgvector), same interface
+            make = getattr(self.store, "dense_index", None)
+            self._dense = make(self.index_dir, emb) if make is not None else DenseIndex(self.index_dir, emb)
         return self._dense
 
     @staticmethod

@@ -21,7 +21,9 @@ from dasan.security.audit_verify import KIND_KO
 def _log(ctx: click.Context) -> AuditLog:
     root = ctx.find_root().obj
     data_dir = getattr(root, "data_dir", None) or config.data_dir()
-    return AuditLog(Path(data_dir))
+    from dasan.store.postgres.audit import open_audit
+
+    return open_audit(Path(data_dir))  # PostgreSQL when DASAN_DATABASE_URL is set
 
 
 def _dump(obj: Any) -> str:

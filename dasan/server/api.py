@@ -46,8 +46,14 @@ def readyz(state: State) -> Any:
         if state.startup_error:
             body["error"] = state.startup_error
         return JSONResponse(body, status_code=503)
+    try:
+        database = state.database_status()
+    except Exception as e:  # the database is gone: this replica must leave the load balancer
+        return JSONResponse({"status": "database_unavailable", "error": f"{type(e).__name__}: {e}"[:300]},
+                            status_code=503)
     docs = state.store.list_documents()
-    body = {"status": "ready", "documents": len(docs), "chunks": sum(d.n_chunks for d in docs)}
+    body = {"status": "ready", "documents": len(docs), "chunks": sum(d.n_chunks for d in docs),
+            "database": database}
     if state.retriever.last_refresh_error:
         # still serving the previous index; new documents are not searchable until this clears
         body["index_error"] = state.retriever.last_refresh_error

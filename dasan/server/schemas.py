@@ -37,6 +37,7 @@ class Ready(BaseModel):
     chunks: int | None = None
     error: str | None = None
     index_error: str | None = None  # the latest index refresh failed: the previous index serves
+    database: dict[str, Any] | None = None  # backend, schema version; PostgreSQL: server, pool use
 
 
 # -- login ---------------------------------------------------------------------------------

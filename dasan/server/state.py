@@ -33,6 +33,7 @@ from dasan.security.principals import Directory
 from dasan.server.jobs import JobQueue
 from dasan.store import open_store
 from dasan.store.base import Store
+from dasan.store.postgres.audit import open_audit
 
 log = logging.getLogger("dasan.server")
 _local = threading.local()
@@ -180,7 +181,7 @@ class ServerState:
                  retrieval: RetrievalConfig | None = None, audit: AuditLog | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.store: Store = open_store(self.data_dir)
-        self.audit = audit or AuditLog(self.data_dir)
+        self.audit = audit or open_audit(self.data_dir)  # PostgreSQL with DASAN_DATABASE_URL
         self.retriever = GuardedRetriever(self.store, self.data_dir, retrieval)
         self.backends: dict[str, Any] = dict(backends or {})
         self.answerer = Answerer(self.retriever, self.backends)
@@ -191,6 +192,14 @@ class ServerState:
 
     def directory(self) -> Directory:
         return Directory.from_store(self.store)
+
+    def database_status(self) -> dict[str, Any]:
+        """What /readyz says about the database: backend, reachability, schema version (and,
+        for PostgreSQL, the pool). Raises when the database cannot be reached."""
+        ping = getattr(self.store, "ping", None)
+        if ping is not None:
+            return ping()
+        return {"backend": "sqlite", "schema_version": self.store.schema_version()}
 
     @property
     def originals_dir(self) -> Path:

@@ -1,0 +1,420 @@
+"""PostgreSQL implementation of the store contract (:class:`dasan.store.base.Store`).
+
+Selected by ``DASAN_DATABASE_URL=postgresql://…`` (see :func:`dasan.store.open_store`). Same
+tables and semantics as :mod:`dasan.store.sqlite` (numbered migrations in
+``dasan/store/migrations_pg``), pooled psycopg 3 connections, one transaction per operation.
+The data directory still holds what is per-machine (models, caches, originals).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dasan.errors import StoreError
+from dasan.store.base import DocumentRecord, JobRecord
+from dasan.store.postgres.db import SYSTEM, AccessScope, Database, redact
+from dasan.types import Chunk, Citation
+
+_CHUNK_COLS = "id, document_id, ordinal, text, context, citation_json, classification, meta"
+_DOC_COLS = ("id, collection, source_path, content_hash, pipeline_version, format, kind, title, pages, size_bytes,"
+             " n_chunks, classification, metadata, ingested_at")
+
+#: The access scope of the current request (a context variable, so that threads and tasks of
+#: different requests never share it). Unset: the store works as the application (SYSTEM).
+_scope: contextvars.ContextVar[Any] = contextvars.ContextVar("dasan_pg_scope", default=SYSTEM)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _clean(text: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL characters (SQLite can); they become U+FFFD."""
+    return text.replace("\x00", "\ufffd") if text and "\x00" in text else text
+
+
+def _row_to_chunk(row: Any) -> Chunk:
+    return Chunk(id=row["id"], document_id=row["document_id"], ordinal=row["ordinal"], text=row["text"],
+                 citation=Citation(**json.loads(row["citation_json"])), context=row["context"],
+                 classification=row["classification"], meta=json.loads(row["meta"]))
+
+
+def _row_to_doc(row: Any) -> DocumentRecord:
+    d = dict(row)
+    d["metadata"] = json.loads(d["metadata"])
+    return DocumentRecord(**d)
+
+
+def _like_prefix(prefix: str) -> str:
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class PostgresStore:
+    """Documents, chunks, principals and jobs in one PostgreSQL database."""
+
+    backend = "postgresql"
+
+    def __init__(self, url: str, data_dir: Path | None = None, *, pool_max: int | None = None,
+                 pool_timeout: float | None = None, migrate: bool = True) -> None:
+        from dasan import settings
+
+        self.url = url
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        # who holds the jobs this process saves: stable across restarts of the same installation
+        import hashlib
+        import socket
+
+        self.node = f"{socket.gethostname()}:{hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:8]}"
+        if self.data_dir is not None:
+            try:
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StoreError(f"데이터 디렉터리를 만들 수 없습니다: {data_dir} ({e.strerror}). "
+                                 "--data-dir 또는 DASAN_HOME을 확인하세요.") from e
+        self.db = Database(url, max_size=pool_max or int(settings.get("DASAN_DATABASE_POOL_MAX")),
+                           timeout=float(pool_timeout or settings.get("DASAN_DATABASE_POOL_TIMEOUT")))
+        if migrate:
+            try:
+                self.db.migrate()
+            except BaseException:
+                self.db.close()
+                raise
+
+    def describe(self) -> str:
+        return redact(self.url)
+
+    # -- access scope (row-level security) -----------------------------------------------
+    @contextlib.contextmanager
+    def scoped(self, scope: AccessScope | None) -> Iterator[None]:
+        """Run the block's store calls as one principal: the database's row-level security then
+        shows only the rows ``scope`` may read (``None``: no rows at all)."""
+        token = _scope.set(scope)
+        try:
+            yield
+        finally:
+            _scope.reset(token)
+
+    def _tx(self) -> Any:
+        return self.db.tx(_scope.get())
+
+    def _write(self) -> Any:
+        return self.db.tx(SYSTEM)
+
+    def _read(self, query: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """One read in one round trip, in the current request's scope."""
+        return self.db.read(query, params, _scope.get())
+
+    # -- schema ---------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        return int(self.db.read("SELECT MAX(version) FROM schema_migrations", (), SYSTEM)[0][0] or 0)
+
+    @staticmethod
+    def _bump(conn: Any) -> None:
+        conn.execute("UPDATE store_state SET generation = generation + 1 WHERE id = 1")
+
+    def generation(self) -> int:
+        return int(self.db.read("SELECT generation FROM store_state WHERE id = 1", (), SYSTEM)[0][0])
+
+    def ping(self) -> dict[str, Any]:
+        """What /readyz reports: reachable, server version, schema version, pool use."""
+        t0 = time.perf_counter()
+        with self._write() as c:
+            version = c.execute("SHOW server_version").fetchone()[0]
+            schema = c.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
+        stats = self.db.pool.get_stats()
+        return {"backend": "postgresql", "url": redact(self.url), "server_version": version,
+                "schema_version": int(schema or 0), "latency_ms": round((time.perf_counter() - t0) * 1000, 1),
+                "pool": {"size": stats.get("pool_size", 0), "available": stats.get("pool_available", 0),
+                         "max": self.db.max_size, "waiting": stats.get("requests_waiting", 0)}}
+
+    # -- search indexes kept in the database ------------------------------------------------
+    def dense_index(self, index_dir: Path, embedder: Any) -> Any:
+        """The dense leg in this database (pgvector), for :class:`dasan.rag.retrieve.Retriever`."""
+        from dasan.index.pgvector import PgDenseIndex
+
+        return PgDenseIndex(self.db, index_dir, embedder)
+
+    # -- principals -----------------------------------------------------------------------
+    def directory(self) -> Any:
+        from dasan.store.postgres.directory import PgDirectory
+
+        return PgDirectory(self.db)
+
+    # -- upload jobs ----------------------------------------------------------------------
+    #: how long a job saved by a server stays its own (renewed by every save): a worker or
+    #: another replica takes up an open job only after its holder stopped saving it this long
+    SERVER_LEASE_S = 900.0
+
+    def save_job(self, job: JobRecord) -> None:
+        """Insert or update a job, leased to this node while open; a job another worker has
+        taken over (its lease) is not overwritten."""
+        now = time.time()
+        owner, until = (None, None) if job.done else (self.node, now + self.SERVER_LEASE_S)
+        with self._write() as c:
+            c.execute(
+                """INSERT INTO jobs(id, owner, collection, level, created, updated, done, attempts, files,
+                                    lease_owner, lease_until)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                   ON CONFLICT (id) DO UPDATE SET owner = EXCLUDED.owner, collection = EXCLUDED.collection,
+                       level = EXCLUDED.level, created = EXCLUDED.created, updated = EXCLUDED.updated,
+                       done = EXCLUDED.done, attempts = EXCLUDED.attempts, files = EXCLUDED.files,
+                       lease_owner = EXCLUDED.lease_owner, lease_until = EXCLUDED.lease_until
+                   WHERE jobs.lease_owner IS NULL OR jobs.lease_owner = %s OR jobs.lease_until < %s""",
+                (job.id, job.owner, job.collection, job.level, job.created, now, bool(job.done),
+                 job.attempts, json.dumps(job.files, ensure_ascii=False), owner, until, self.node, now))
+
+    @staticmethod
+    def _job(row: Any) -> JobRecord:
+        return JobRecord(row["id"], row["owner"], row["collection"], row["level"], json.loads(row["files"]),
+                         row["created"], row["updated"], bool(row["done"]), row["attempts"])
+
+    def get_job(self, job_id: str) -> JobRecord | None:
+        rows = self.db.read("SELECT * FROM jobs WHERE id = %s", (job_id,), SYSTEM)
+        return self._job(rows[0]) if rows else None
+
+    def open_jobs(self) -> list[JobRecord]:
+        """Open jobs this node may take up: its own, unheld ones and those whose holder's lease
+        ran out (never a job another live replica or worker is running)."""
+        with self._write() as c:
+            return [self._job(r) for r in c.execute(
+                "SELECT * FROM jobs WHERE NOT done AND (lease_owner IS NULL OR lease_owner = %s OR lease_until < %s)"
+                " ORDER BY created, id", (self.node, time.time()))]
+
+    def prune_jobs(self, keep: int) -> int:
+        with self._write() as c:
+            cur = c.execute("DELETE FROM jobs WHERE done AND id NOT IN "
+                            "(SELECT id FROM jobs ORDER BY created DESC LIMIT %s)", (keep,))
+            return cur.rowcount
+
+    # -- the durable queue (several workers, one database) --------------------------------
+    def claim_job(self, worker: str, lease_s: float) -> JobRecord | None:
+        """Take the oldest open job nobody holds (or whose holder's lease ran out): locked with
+        ``FOR UPDATE SKIP LOCKED`` so that two workers never take the same one, leased to
+        ``worker`` for ``lease_s`` seconds, ``attempts`` counted."""
+        now = time.time()
+        with self._write() as c:
+            row = c.execute(
+                """SELECT id FROM jobs WHERE NOT done AND (lease_until IS NULL OR lease_until < %s)
+                   ORDER BY created, id LIMIT 1 FOR UPDATE SKIP LOCKED""", (now,)).fetchone()
+            if row is None:
+                return None
+            got = c.execute(
+                """UPDATE jobs SET lease_owner = %s, lease_until = %s, attempts = attempts + 1, updated = %s
+                   WHERE id = %s RETURNING *""", (worker, now + lease_s, now, row[0])).fetchone()
+        return self._job(got)
+
+    def renew_lease(self, job_id: str, worker: str, lease_s: float) -> bool:
+        """Extend a held lease; False when the lease was lost (another worker took the job)."""
+        with self._write() as c:
+            cur = c.execute("UPDATE jobs SET lease_until = %s WHERE id = %s AND lease_owner = %s AND NOT done",
+                            (time.time() + lease_s, job_id, worker))
+            return cur.rowcount == 1
+
+    def save_job_leased(self, job: JobRecord, worker: str) -> bool:
+        """Save a job's progress only while ``worker`` still holds it; marking it done releases
+        the lease. False (nothing written) when another worker has taken it over: a job is
+        completed once."""
+        with self._write() as c:
+            cur = c.execute(
+                """UPDATE jobs SET files = %s, done = %s, updated = %s,
+                       lease_owner = CASE WHEN %s THEN NULL ELSE lease_owner END,
+                       lease_until = CASE WHEN %s THEN NULL ELSE lease_until END
+                   WHERE id = %s AND lease_owner = %s AND NOT done""",
+                (json.dumps(job.files, ensure_ascii=False), bool(job.done), time.time(), bool(job.done),
+                 bool(job.done), job.id, worker))
+            return cur.rowcount == 1
+
+    # -- collections ----------------------------------------------------------------------
+    def ensure_collection(self, name: str, level: str = "공개") -> None:
+        with self._write() as c:
+            c.execute("INSERT INTO collections(name, level, created_at) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                      (name, level, _now()))
+
+    def _update(self, sql: str, params: tuple[Any, ...]) -> bool:
+        with self._write() as c:
+            cur = c.execute(sql, params)
+            self._bump(c)
+            return cur.rowcount > 0
+
+    def set_collection_level(self, name: str, level: str) -> bool:
+        return self._update("UPDATE collections SET level = %s WHERE name = %s", (level, name))
+
+    def set_document_level(self, document_id: str, level: str) -> bool:
+        with self._write() as c:
+            cur = c.execute("UPDATE documents SET classification = %s WHERE id = %s", (level, document_id))
+            c.execute("UPDATE chunks SET classification = %s WHERE document_id = %s", (level, document_id))
+            self._bump(c)
+            return cur.rowcount > 0
+
+    def set_document_embargo(self, document_id: str, embargo: str | None, *, by: str) -> bool:
+        fields = {"embargo": embargo, "embargo_hold": False, "embargo_set_by": by, "embargo_estimated": False,
+                  "embargo_set_at": _now()}
+        with self._write() as c:
+            row = c.execute("SELECT metadata FROM documents WHERE id = %s FOR UPDATE", (document_id,)).fetchone()
+            if row is None:
+                return False
+            meta = json.loads(row[0]) | fields
+            c.execute("UPDATE documents SET metadata = %s WHERE id = %s",
+                      (json.dumps(meta, ensure_ascii=False), document_id))
+            for cid, cmeta in c.execute("SELECT id, meta FROM chunks WHERE document_id = %s",
+                                        (document_id,)).fetchall():
+                m = json.loads(cmeta)
+                if "embargo" in m or "embargo_hold" in m:
+                    m |= {"embargo": embargo, "embargo_hold": False}
+                    c.execute("UPDATE chunks SET meta = %s WHERE id = %s", (json.dumps(m, ensure_ascii=False), cid))
+            self._bump(c)
+        return True
+
+    def collection_pii_policy(self, name: str) -> str:
+        rows = self.db.read("SELECT pii_policy FROM collections WHERE name = %s", (name,), SYSTEM)
+        return rows[0][0] if rows else "mask_answer"
+
+    def set_collection_pii_policy(self, name: str, policy: str) -> bool:
+        return self._update("UPDATE collections SET pii_policy = %s WHERE name = %s", (policy, name))
+
+    def collection_level(self, name: str) -> str | None:
+        rows = self.db.read("SELECT level FROM collections WHERE name = %s", (name,), SYSTEM)
+        return rows[0][0] if rows else None
+
+    def collections(self) -> list[dict[str, Any]]:
+        rows = self._read(
+            """SELECT c.name, c.level, c.pii_policy, c.created_at,
+                      COUNT(d.id) AS documents, COALESCE(SUM(d.n_chunks), 0)::bigint AS chunks
+               FROM collections c LEFT JOIN documents d ON d.collection = c.name
+               GROUP BY c.name ORDER BY c.name""")
+        return [dict(r) for r in rows]
+
+    # -- documents ------------------------------------------------------------------------
+    def find_by_source(self, collection: str, source_path: str) -> DocumentRecord | None:
+        rows = self._read(f"SELECT {_DOC_COLS} FROM documents WHERE collection = %s AND source_path = %s",
+                          (collection, source_path))
+        return _row_to_doc(rows[0]) if rows else None
+
+    def get_document(self, document_id: str) -> DocumentRecord | None:
+        rows = self._read(f"SELECT {_DOC_COLS} FROM documents WHERE id = %s", (document_id,))
+        return _row_to_doc(rows[0]) if rows else None
+
+    def resolve_document_id(self, prefix: str) -> list[str]:
+        return [r[0] for r in self._read("SELECT id FROM documents WHERE id LIKE %s ESCAPE '\\' ORDER BY id",
+                                         (_like_prefix(prefix) + "%",))]
+
+    def put_document(self, record: DocumentRecord, chunks: list[Chunk], replaces: Sequence[str] = ()) -> None:
+        import psycopg
+
+        record.ingested_at = record.ingested_at or _now()
+        record.n_chunks = len(chunks)
+        try:
+            with self._write() as c:
+                c.execute("INSERT INTO collections(name, level, created_at) VALUES (%s, '공개', %s) "
+                          "ON CONFLICT DO NOTHING", (record.collection, _now()))
+                c.execute("DELETE FROM documents WHERE (collection = %s AND source_path = %s) OR id = %s",
+                          (record.collection, record.source_path, record.id))
+                for old in replaces:
+                    c.execute("DELETE FROM documents WHERE id = %s AND collection = %s", (old, record.collection))
+                c.execute(
+                    f"INSERT INTO documents({_DOC_COLS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                    (record.id, record.collection, record.source_path, record.content_hash, record.pipeline_version,
+                     record.format, record.kind, _clean(record.title), record.pages, record.size_bytes,
+                     record.n_chunks, record.classification,
+                     _clean(json.dumps(record.metadata, ensure_ascii=False, default=str)), record.ingested_at))
+                self._bump(c)
+                # (COPY is not allowed on a table with row-level security; executemany pipelines)
+                c.cursor().executemany(
+                    "INSERT INTO chunks(id, document_id, collection, ordinal, text, context, citation, citation_json,"
+                    " page, classification, meta) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                    [(ch.id, record.id, record.collection, ch.ordinal, _clean(ch.text), _clean(ch.context),
+                      _clean(ch.citation.label), _clean(json.dumps(ch.citation.__dict__, ensure_ascii=False)),
+                      ch.citation.page, ch.classification,
+                      _clean(json.dumps(ch.meta, ensure_ascii=False, default=str))) for ch in chunks])
+        except psycopg.errors.IntegrityError as e:
+            raise StoreError(f"문서를 저장하지 못했습니다 (중복 식별자): {e.diag.message_detail or e}",
+                             path=record.source_path) from e
+
+    def find_by_release_key(self, collection: str, key: str) -> list[DocumentRecord]:
+        rows = self._read(f"SELECT {_DOC_COLS} FROM documents WHERE collection = %s"
+                          " AND (metadata::jsonb ->> 'release_key') = %s", (collection, key))
+        return [_row_to_doc(r) for r in rows]
+
+    def remove_document(self, document_id: str) -> bool:
+        with self._write() as c:
+            cur = c.execute("DELETE FROM documents WHERE id = %s", (document_id,))
+            self._bump(c)
+            return cur.rowcount > 0
+
+    def list_documents(self, collection: str | None = None) -> list[DocumentRecord]:
+        if collection is None:
+            rows = self._read(f"SELECT {_DOC_COLS} FROM documents ORDER BY collection, source_path")
+        else:
+            rows = self._read(f"SELECT {_DOC_COLS} FROM documents WHERE collection = %s ORDER BY source_path",
+                              (collection,))
+        return [_row_to_doc(r) for r in rows]
+
+    # -- chunks ---------------------------------------------------------------------------
+    def chunks_of(self, document_id: str) -> list[Chunk]:
+        rows = self._read(f"SELECT {_CHUNK_COLS} FROM chunks WHERE document_id = %s ORDER BY ordinal",
+                          (document_id,))
+        return [_row_to_chunk(r) for r in rows]
+
+    def iter_chunks(self, collection: str | None = None) -> Iterator[Chunk]:
+        # read in pages by key, so no transaction stays open while the caller works
+        last: tuple[str, int] = ("", -1)
+        while True:
+            where = "WHERE (document_id, ordinal) > (%s, %s)"
+            params: tuple[Any, ...] = last
+            if collection is not None:
+                where += " AND collection = %s"
+                params = (*last, collection)
+            rows = self._read(f"SELECT {_CHUNK_COLS} FROM chunks {where} ORDER BY document_id, ordinal LIMIT 2000",
+                              params)
+            if not rows:
+                return
+            for r in rows:
+                yield _row_to_chunk(r)
+            last = (rows[-1]["document_id"], rows[-1]["ordinal"])
+
+    def find_chunks_by_citation(self, prefix: str) -> list[Chunk]:
+        rows = self._read(f"SELECT {_CHUNK_COLS} FROM chunks WHERE citation = %s OR citation LIKE %s ESCAPE '\\'"
+                          " ORDER BY document_id, ordinal", (prefix, _like_prefix(prefix) + " %"))
+        return [_row_to_chunk(r) for r in rows]
+
+    def index_rows(self, with_text: bool = True) -> list[Any]:
+        texts = "c.context, c.text" if with_text else "NULL::text AS context, NULL::text AS text"
+        # always the application's own scope: an index built inside a request's scope would hold
+        # only that principal's rows and then serve everybody (its searches apply their own masks)
+        return self.db.read(
+            f"""SELECT c.id, {texts}, c.citation, c.classification, c.meta, d.collection, d.kind,
+                      d.title, d.id AS document_id, COALESCE(k.level, '공개') AS collection_level
+               FROM chunks c JOIN documents d ON d.id = c.document_id
+               LEFT JOIN collections k ON k.name = d.collection
+               ORDER BY c.document_id, c.ordinal""", (), SYSTEM)
+
+    def chunk_texts(self, chunk_ids: list[str]) -> dict[str, str]:
+        return {r[0]: r[1] for r in self._read("SELECT id, text FROM chunks WHERE id = ANY(%s)", (list(chunk_ids),))}
+
+    def get_chunks(self, chunk_ids: list[str]) -> list[Chunk]:
+        found = {r["id"]: _row_to_chunk(r)
+                 for r in self._read(f"SELECT {_CHUNK_COLS} FROM chunks WHERE id = ANY(%s)", (list(chunk_ids),))}
+        return [found[i] for i in chunk_ids if i in found]
+
+    def check_consistency(self) -> list[str]:
+        problems = []
+        with self._write() as c:
+            for row in c.execute(
+                    """SELECT d.id, d.n_chunks, COUNT(c.id) AS n FROM documents d
+                       LEFT JOIN chunks c ON c.document_id = d.id GROUP BY d.id HAVING COUNT(c.id) != d.n_chunks"""):
+                problems.append(f"document {row[0]}: {row[2]} chunks stored, {row[1]} expected")
+            bad = c.execute("""SELECT COUNT(*) FROM chunks c JOIN documents d ON d.id = c.document_id
+                               WHERE c.collection != d.collection""").fetchone()[0]
+            if bad:
+                problems.append(f"{bad} chunks whose collection differs from their document's")
+        return problems
+
+    def close(self) -> None:
+        self.db.close()
