@@ -1,0 +1,70 @@
+"""Split/rolling conformal intervals from out-of-sample forecast residuals.
+
+Residuals are ``log(actual) - log(forecast)`` collected on rolling-origin backtests (only
+residuals whose actual was known at the forecast origin are used). They are kept per horizon for
+ordinary days, and pooled over horizons for special days (공휴일, 명절, events), whose errors are
+larger and fewer. The interval for coverage ``1 - a`` takes the ``a/2`` and ``1 - a/2``
+finite-sample conformal quantiles of the signed residuals, so a biased model gets a shifted
+(not only a wider) interval.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+LEVELS = (0.8, 0.95)
+
+
+def conformal_quantile(res: np.ndarray, q: float) -> float:
+    """The ``ceil((n+1) q) / n`` empirical quantile (finite-sample valid), clipped to [0, 1]."""
+    n = len(res)
+    if n == 0:
+        return float("nan")
+    level = min(1.0, max(0.0, math.ceil((n + 1) * q) / n)) if q > 0.5 else max(0.0, math.floor((n + 1) * q) / n)
+    return float(np.quantile(res, min(1.0, level), method="higher" if q > 0.5 else "lower"))
+
+
+@dataclass
+class ResidualBuffer:
+    horizon: int
+    window: int = 1500  # residuals kept per group (most recent)
+    normal: list[deque[float]] = field(default_factory=list)
+    special: deque[float] = field(default_factory=deque)
+
+    def __post_init__(self) -> None:
+        if not self.normal:
+            self.normal = [deque(maxlen=self.window) for _ in range(self.horizon)]
+        self.special = deque(self.special, maxlen=self.window)
+
+    def add(self, h: int, residual: float, special: bool) -> None:
+        if not math.isfinite(residual):
+            return
+        (self.special if special else self.normal[h - 1]).append(float(residual))
+
+    def count(self) -> int:
+        return sum(len(d) for d in self.normal) + len(self.special)
+
+    def bounds(self, h: int, special: bool, level: float) -> tuple[float, float]:
+        """(low, high) log offsets for coverage ``level`` at horizon ``h``."""
+        res = np.fromiter(self.special if special and len(self.special) >= 30 else self.normal[h - 1], float)
+        if len(res) < 10:  # too few: fall back to all horizons pooled
+            res = np.fromiter((r for d in self.normal for r in d), float)
+        if len(res) == 0:
+            return float("nan"), float("nan")
+        a = 1.0 - level
+        return conformal_quantile(res, a / 2), conformal_quantile(res, 1 - a / 2)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"horizon": self.horizon, "window": self.window, "normal": [list(d) for d in self.normal],
+                "special": list(self.special)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> ResidualBuffer:
+        h = int(d["horizon"])  # type: ignore[arg-type]
+        w = int(d.get("window", 1500))  # type: ignore[arg-type]
+        normal = [deque(x, maxlen=w) for x in d["normal"]]  # type: ignore[union-attr]
+        return cls(h, w, normal, deque(d["special"], maxlen=w))  # type: ignore[arg-type]
