@@ -46,6 +46,7 @@ class BacktestResult:
     fits: int = 0
     fit_seconds: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    start: date | None = None  # date of panel index 0
 
     def _metrics(self, rows: list[Scored]) -> dict[str, Any]:
         if not rows:
@@ -112,7 +113,7 @@ def rolling_backtest(panel: Panel, *, eval_from: int, eval_to: int | None = None
     vals = panel.values
     first = max(eval_from - 1 - calibration_days, 120)
     res = BacktestResult(horizon, panel.date_at(eval_from), panel.date_at(eval_to), panel.places,
-                         in_sample_scale(vals, eval_from - 1))
+                         in_sample_scale(vals, eval_from - 1), start=panel.start)
     bufs = [ResidualBuffer(horizon, window=window) for _ in panel.places]
     pending: list[tuple[int, int, int, float, bool]] = []  # (target, p, h, residual, special)
     model: CrowdModel | None = None
