@@ -28,7 +28,7 @@ CATEGORICAL = ("place", "dow", "hol_kind")
 DEFAULT_PARAMS: dict[str, object] = {
     "objective": "l1", "learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": 30,
     "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
-    "num_threads": 2, "verbose": -1, "seed": 7, "deterministic": True, "force_row_wise": True,
+    "num_threads": 1, "verbose": -1, "seed": 7, "deterministic": True, "force_row_wise": True,
 }
 
 
@@ -218,7 +218,7 @@ class CrowdModel:
         p = np.repeat(pl, self.horizon)
         h = np.tile(np.arange(1, self.horizon + 1), len(pl))
         o = np.full(len(p), origin)
-        rel = self.booster.predict(feats.rows(p, o, h), num_threads=2)
+        rel = self.booster.predict(feats.rows(p, o, h), num_threads=1)
         out = (rel + feats.b28[p, o]).reshape(len(pl), self.horizon)
         # An event the model has (almost) never seen in training: apply the event's expected rise.
         if self.event_days_seen < 10:

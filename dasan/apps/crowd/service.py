@@ -87,16 +87,20 @@ def dashboard(store: object, place: str | None = None) -> dict[str, Any]:
     """What the web page draws: per place the history, the latest forecast with its bands and
     intraday crowding, the thresholds and current alerts, and the latest backtest."""
     cs = CrowdStore.from_store(store)
-    runs = cs.runs("forecast", limit=1)
-    run = runs[0] if runs else {"places": {}, "thresholds": {}}
-    names = sorted(run.get("places", {}))
+    latest: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}  # place -> (its newest run, place data)
+    for run in cs.runs("forecast", limit=20):
+        for name, p in run.get("places", {}).items():
+            latest.setdefault(name, (run, p))
+    names = sorted(latest)
     if place and place not in names:
         raise NotFoundError(f"'{place}'의 예측이 없습니다. 'dasan crowd forecast'를 먼저 실행하세요.")
-    out: dict[str, Any] = {"places": names, "created": run.get("created"), "facts": run.get("facts"), "place": {}}
+    newest = max((r for r, _ in latest.values()), key=lambda r: r["run_id"], default={})
+    out: dict[str, Any] = {"places": names, "created": newest.get("created"), "facts": newest.get("facts"),
+                           "place": {}}
     for name in [place] if place else names:
-        p = run["places"][name]
-        out["place"][name] = {**p, "thresholds": run.get("thresholds", {}).get(name),
-                              "alerts": cs.alerts(name)}
+        run, p = latest[name]
+        out["place"][name] = {**p, "created": run.get("created"),
+                              "thresholds": run.get("thresholds", {}).get(name), "alerts": cs.alerts(name)}
     bt = cs.runs("backtest", limit=1)
     out["backtest"] = bt[0] if bt else None
     return out
