@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from dasan.apps.crowd import calendar as cal
-from dasan.apps.crowd.conformal import LEVELS, ResidualBuffer
+from dasan.apps.crowd.conformal import LEVELS, place_buffers
 from dasan.apps.crowd.model import HORIZON, CrowdModel, Features, Panel, seasonal_naive
 
 
@@ -33,6 +33,8 @@ class Scored:
     lo: dict[float, float]
     hi: dict[float, float]
     special: bool
+    holiday: bool = False
+    event: bool = False
 
 
 @dataclass
@@ -77,6 +79,8 @@ class BacktestResult:
         out["mase_ratio"] = m.get("mase_ratio")
         out["seasonal_naive_smape"] = m.get("seasonal_naive_smape")
         out["special_days"] = self._metrics([r for r in self.rows if r.special])
+        out["holidays"] = self._metrics([r for r in self.rows if r.holiday])
+        out["event_days"] = self._metrics([r for r in self.rows if r.event])
         out["ordinary_days"] = self._metrics([r for r in self.rows if not r.special])
         out["per_horizon"] = {str(h): {k: v for k, v in self._metrics([r for r in self.rows if r.h == h]).items()
                                        if k in ("n", "mase", "seasonal_naive_mase", "coverage_80", "coverage_95")}
@@ -114,7 +118,7 @@ def rolling_backtest(panel: Panel, *, eval_from: int, eval_to: int | None = None
     first = max(eval_from - 1 - calibration_days, 120)
     res = BacktestResult(horizon, panel.date_at(eval_from), panel.date_at(eval_to), panel.places,
                          in_sample_scale(vals, eval_from - 1), start=panel.start)
-    bufs = [ResidualBuffer(horizon, window=window) for _ in panel.places]
+    bufs = place_buffers(len(panel.places), horizon, window)
     pending: list[tuple[int, int, int, float, bool]] = []  # (target, p, h, residual, special)
     model: CrowdModel | None = None
     P = len(panel.places)
@@ -154,6 +158,7 @@ def rolling_backtest(panel: Panel, *, eval_from: int, eval_to: int | None = None
                 for lv in LEVELS:
                     a, b = bufs[p].bounds(h, sp, lv)
                     lo[lv], hi[lv] = pred * math.exp(a), pred * math.exp(b)
-                res.rows.append(Scored(p, origin, h, float(actual), pred, naive, lo, hi, sp))
+                res.rows.append(Scored(p, origin, h, float(actual), pred, naive, lo, hi, sp,
+                                       cal.holiday_name(d) is not None, bool(panel.events.on(panel.places[p], d))))
     res.seconds = time.monotonic() - t0
     return res

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import click
@@ -124,7 +124,8 @@ def alerts_cmd(ctx: Any, place: str | None, include_inactive: bool, as_json: boo
         click.echo(f"[{a['level']}] {a['explanation']}")
 
 
-def _load_panel(history: str, actual: str | None, events: tuple[str, ...]) -> tuple[Any, int | None]:
+def _load_panel(history: str, actual: str | None, events: tuple[str, ...],
+                weather: tuple[str, ...] = ()) -> tuple[Any, int | None]:
     from dasan.apps.crowd import calendar as cal
     from dasan.apps.crowd.ingest import daily_series, read_file
     from dasan.apps.crowd.model import Panel
@@ -146,7 +147,13 @@ def _load_panel(history: str, actual: str | None, events: tuple[str, ...]) -> tu
     evs = []
     for e in events:
         evs += read_file(e).events
-    panel = Panel.from_points(series, unit, events=cal.EventCalendar(evs))
+    temps: dict[Any, dict[str, float]] = {}
+    for w in weather:
+        for pt in read_file(w).points:
+            if pt.metric in ("temp", "rain") and pt.freq == "day":
+                temps.setdefault(date.fromisoformat(pt.ts), {})[pt.metric] = pt.value
+    wx = {d: (v.get("temp", float("nan")), v.get("rain", float("nan"))) for d, v in temps.items()}
+    panel = Panel.from_points(series, unit, events=cal.EventCalendar(evs), weather=wx)
     return panel, (panel.index_of(hist_end + timedelta(days=1)) if actual else None)
 
 
@@ -160,16 +167,18 @@ def _load_panel(history: str, actual: str | None, events: tuple[str, ...]) -> tu
 @click.option("--refit-every", default=28, show_default=True, type=click.IntRange(1, 365), help="다시 학습하는 간격(일)")
 @click.option("--events", multiple=True, type=click.Path(dir_okay=False, exists=True),
               help="행사 일정 또는 행사 이력 파일 (여러 번 지정 가능)")
+@click.option("--weather", multiple=True, type=click.Path(dir_okay=False, exists=True),
+              help="날씨 파일 (daily_total_weather 형식 또는 place,time,value,metric=temp|rain)")
 @click.option("--save/--no-save", default=True, show_default=True, help="결과를 저장해 웹 화면에 그림으로 보이기")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def backtest_cmd(ctx: Any, history: str, actual: str | None, horizon: int, eval_days: int, refit_every: int,
-                 events: tuple[str, ...], save: bool, as_json: bool) -> None:
+                 events: tuple[str, ...], weather: tuple[str, ...], save: bool, as_json: bool) -> None:
     """이동 기점(rolling-origin) 평가: 같은 실행 안에서 계절 단순예측(지난주 같은 요일)과 비교합니다."""
     from dasan.apps.crowd.backtest import rolling_backtest
 
     t0 = time.monotonic()
-    panel, start = _load_panel(history, actual, events)
+    panel, start = _load_panel(history, actual, events, weather)
     if start is not None and start >= panel.days:
         raise DasanError(f"{actual}: 이력 뒤 날짜의 실제값이 없습니다. 이력 마지막 날 이후의 값을 주세요.")
     eval_from = start if start is not None else panel.days - eval_days
@@ -191,10 +200,11 @@ def backtest_cmd(ctx: Any, history: str, actual: str | None, horizon: int, eval_
                f"학습 {out['fits']}회, {out['seconds']}초")
     click.echo(f"MASE {out['mase']:.3f} (계절 단순예측 {out['seasonal_naive_mase']:.3f}, 비율 {ratio:.2f}), "
                f"sMAPE {out['smape']:.2f}%, 구간 포함률 80%: {out['coverage_80']:.3f}, 95%: {out['coverage_95']:.3f}")
-    sp = out["special_days"]
-    if sp.get("n"):
-        click.echo(f"공휴일·행사일 {sp['n']}개: MASE {sp['mase']:.3f} (계절 단순예측 {sp['seasonal_naive_mase']:.3f}, "
-                   f"비율 {sp['mase_ratio']:.2f})")
+    for key, label in (("special_days", "공휴일·행사일"), ("holidays", "  그중 공휴일"), ("event_days", "  그중 행사일")):
+        sp = out[key]
+        if sp.get("n"):
+            click.echo(f"{label} {sp['n']}개: MASE {sp['mase']:.3f} (계절 단순예측 {sp['seasonal_naive_mase']:.3f}, "
+                       f"비율 {sp['mase_ratio']:.2f})")
     for name, m in out["per_place"].items():
         if m.get("n"):
             click.echo(f"  {name}: MASE {m['mase']:.3f} / 단순 {m['seasonal_naive_mase']:.3f}, "

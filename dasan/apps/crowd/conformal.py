@@ -58,13 +58,15 @@ class ResidualBuffer:
         a = 1.0 - level
         return conformal_quantile(res, a / 2), conformal_quantile(res, 1 - a / 2)
 
-    def to_dict(self) -> dict[str, object]:
-        return {"horizon": self.horizon, "window": self.window, "normal": [list(d) for d in self.normal],
-                "special": list(self.special)}
 
-    @classmethod
-    def from_dict(cls, d: dict[str, object]) -> ResidualBuffer:
-        h = int(d["horizon"])  # type: ignore[arg-type]
-        w = int(d.get("window", 1500))  # type: ignore[arg-type]
-        normal = [deque(x, maxlen=w) for x in d["normal"]]  # type: ignore[union-attr]
-        return cls(h, w, normal, deque(d["special"], maxlen=w))  # type: ignore[arg-type]
+def place_buffers(places: int, horizon: int, window: int = 365, special_window: int = 1500) -> list[ResidualBuffer]:
+    """One buffer per place for ordinary days (per horizon); special days (공휴일, events) share
+    one pool over all places and horizons (log residuals are comparable across places, and each
+    place alone has too few holidays for a 95 % quantile)."""
+    shared: deque[float] = deque(maxlen=special_window)
+    out = []
+    for _ in range(places):
+        b = ResidualBuffer(horizon, window=window)
+        b.special = shared
+        out.append(b)
+    return out

@@ -14,7 +14,7 @@ import numpy as np
 
 from dasan.apps.crowd import calendar as cal
 from dasan.apps.crowd.backtest import is_special
-from dasan.apps.crowd.conformal import LEVELS, ResidualBuffer
+from dasan.apps.crowd.conformal import LEVELS, place_buffers
 from dasan.apps.crowd.ingest import Profile
 from dasan.apps.crowd.model import HORIZON, CrowdModel, Features, Panel
 
@@ -55,7 +55,7 @@ def fit_and_forecast(panel: Panel, horizon: int = HORIZON, calibration_days: int
     P = len(panel.places)
     last = [int(np.flatnonzero(np.isfinite(vals[p]))[-1]) for p in range(P)]
     end = max(last)
-    bufs = [ResidualBuffer(horizon, window=365) for _ in range(P)]
+    bufs = place_buffers(P, horizon)
     model: CrowdModel | None = None
     fits = 0
     start = max(end - calibration_days, 120)

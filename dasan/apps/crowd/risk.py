@@ -144,8 +144,9 @@ def threshold_alerts(pf: dict[str, Any], th: PlaceThresholds, intraday: list[dic
         unit = th.unit(pf.get("unit", ""))
         when = best[1]
         effects = ", ".join(day["effects"])
-        text = (f"{pf['place']} {day['date']} {when}: 예측 {best[2]['forecast']:,} {unit}, {pct}% 예측구간 상한 "
-                f"{best[2]['upper']:,} {unit}이(가) '{level}' 기준 {th.levels[level]:,} {unit}을(를) 넘습니다 "
+        f = _formatter(th.kind, unit)
+        text = (f"{pf['place']} {day['date']} {when}: 예측 {f(best[2]['forecast'])}, {pct}% 예측구간 상한 "
+                f"{f(best[2]['upper'])} — '{level}' 기준 {f(th.levels[level])} 이상 "
                 f"({day['h']}일 앞 예측, {pf['origin']} 기준). 달력·행사 요인: {effects}.")
         out.append({"id": alert_id("threshold", pf["place"], day["date"], level, pf["origin"]), "kind": "threshold",
                     "place": pf["place"], "level": level, "target": day["date"], "when": when,
@@ -153,6 +154,14 @@ def threshold_alerts(pf: dict[str, Any], th: PlaceThresholds, intraday: list[dic
                     "threshold": th.levels[level], "unit": unit, "horizon": day["h"], "origin": pf["origin"],
                     "effects": day["effects"], "explanation": text})
     return out
+
+
+def _formatter(kind: str, unit: str) -> Any:
+    if kind == "train":
+        return lambda v: f"혼잡도 {v:.0f}%"
+    if kind == "area":
+        return lambda v: f"{v:.2f}명/㎡"
+    return lambda v: f"{v:,.0f} {unit}".strip()
 
 
 def anomaly_alerts(place: str, unit: str, issued: list[dict[str, Any]], actual: dict[str, float]) -> list[dict[str, Any]]:

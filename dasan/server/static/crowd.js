@@ -16,6 +16,8 @@ function s(tag, attrs = {}, text) {
 }
 
 const fmt = (v) => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('ko-KR') : (Math.round(v * 10) / 10).toString());
+/** Axis labels: 10,000 and up in 만 (200,000 -> 20만) so they fit a phone's width. */
+const axisFmt = (v) => (Math.abs(v) >= 10000 ? `${Math.round(v / 1000) / 10}만` : fmt(v));
 const dayMs = (d) => Date.parse(`${d}T00:00:00Z`);
 
 function niceTicks(lo, hi, n) {
@@ -34,7 +36,18 @@ function drawChart(box, spec) {
   const W = Math.max(300, Math.round(box.clientWidth || 800));
   const narrow = W < 520;
   const H = Math.round(Math.min(380, Math.max(240, W * 0.5)));
-  const m = { l: narrow ? 52 : 64, r: 12, t: 26, b: 34 };
+  const legendRows = [];
+  {
+    let lx = narrow ? 44 : 56; let row = 0;
+    for (const item of spec.legend || []) {
+      const w = 26 + item.label.length * (narrow ? 13 : 11);
+      if (lx + w > W - 8 && lx > 60) { row += 1; lx = narrow ? 44 : 56; }
+      legendRows.push({ ...item, x: lx, row });
+      lx += w;
+    }
+  }
+  const rows = legendRows.length ? legendRows[legendRows.length - 1].row + 1 : 0;
+  const m = { l: narrow ? 44 : 56, r: 12, t: 10 + rows * 18, b: 34 };
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': spec.label });
   svg.append(s('title', {}, spec.label));
   const xs = []; const ys = [];
@@ -50,14 +63,15 @@ function drawChart(box, spec) {
   const Y = (y) => H - m.b - ((y - y0) / (y1 - y0 || 1)) * (H - m.t - m.b);
   for (const t of niceTicks(y0, y1, narrow ? 4 : 6)) {
     svg.append(s('line', { class: 'grid', x1: m.l, x2: W - m.r, y1: Y(t), y2: Y(t) }));
-    svg.append(s('text', { class: 'tick', x: m.l - 6, y: Y(t) + 4, 'text-anchor': 'end' }, spec.yfmt ? spec.yfmt(t) : fmt(t)));
+    svg.append(s('text', { class: 'tick', x: m.l - 6, y: Y(t) + 4, 'text-anchor': 'end' }, spec.yfmt ? spec.yfmt(t) : axisFmt(t)));
   }
   const nx = narrow ? 3 : 6;
-  for (let i = 0; i <= nx; i++) {
-    const x = x0 + ((x1 - x0) * i) / nx;
-    svg.append(s('text', { class: 'tick', x: X(x), y: H - m.b + 16, 'text-anchor': i === 0 ? 'start' : i === nx ? 'end' : 'middle' },
-      spec.xLabel(x)));
-  }
+  const xt = spec.xTicks ? spec.xTicks(narrow).filter((x) => x >= x0 && x <= x1)
+    : Array.from({ length: nx + 1 }, (_, i) => x0 + ((x1 - x0) * i) / nx);
+  xt.forEach((x, i) => {
+    const anchor = X(x) - m.l < 20 ? 'start' : W - m.r - X(x) < 20 ? 'end' : 'middle';
+    svg.append(s('text', { class: 'tick', x: X(x), y: H - m.b + 16, 'text-anchor': anchor }, spec.xLabel(x, i)));
+  });
   svg.append(s('line', { class: 'axis', x1: m.l, x2: W - m.r, y1: H - m.b, y2: H - m.b }));
   svg.append(s('line', { class: 'axis', x1: m.l, x2: m.l, y1: m.t, y2: H - m.b }));
   for (const b of spec.bands || []) {
@@ -76,13 +90,9 @@ function drawChart(box, spec) {
     const d = ser.points.map(([x, y], i) => `${i ? 'L' : 'M'}${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join('');
     svg.append(s('path', { class: ser.cls, d }));
   }
-  // legend
-  let lx = m.l;
-  for (const item of spec.legend || []) {
-    svg.append(s('rect', { x: lx, y: 6, width: 14, height: 10, class: item.cls }));
-    const t = s('text', { class: 'legend', x: lx + 18, y: 15 }, item.label);
-    svg.append(t);
-    lx += 26 + item.label.length * (narrow ? 12 : 11);
+  for (const item of legendRows) {
+    svg.append(s('rect', { x: item.x, y: 4 + item.row * 18, width: 14, height: 10, class: item.cls }));
+    svg.append(s('text', { class: 'legend', x: item.x + 18, y: 13 + item.row * 18 }, item.label));
   }
   box.append(svg);
 }
@@ -136,6 +146,7 @@ function drawIntraday() {
   drawChart(box, {
     label: `${view.place} ${view.day} 30분 단위 혼잡도 예측 (%)`, series, bands, hlines, zero: true,
     xLabel: slotLabel, yfmt: (v) => `${Math.round(v)}%`,
+    xTicks: (narrow) => (narrow ? [6, 12, 18, 24] : [6, 9, 12, 15, 18, 21, 24]).map((hh) => hh * 60),
     legend: rows.map((r, i) => ({ cls: `line-${i % 4}`, label: `${r.line} ${r.direction}` })),
   });
   $('#intraday-caption').textContent = `${rows[0].day_type} 프로필(2023 서울교통공사 혼잡도) × 일별 예측 비율 ${rows[0].scale} · 띠: 80% 예측구간 · 가로 점선: 위험 단계 기준`;
@@ -163,7 +174,7 @@ function drawBacktest() {
     bands: [{ cls: 'band80', points: rows.map((r) => [dayMs(r[0]), r[3], r[4]]) }],
     xLabel: dateLabel,
     legend: [{ cls: 'line-0', label: '실제' }, { cls: 'thr-심각', label: '7일 앞 예측' }, { cls: 'band80', label: '80%' },
-      { cls: 'line-3', label: '단순예측' }],
+      { cls: 'legend-naive', label: '단순예측' }],
   });
   $('#backtest-caption').textContent = '파란 선: 실제, 빨간 선: 7일 앞 예측(띠: 80% 구간), 회색 점선: 지난주 같은 요일';
 }
@@ -174,8 +185,13 @@ function drawAlerts() {
   const alerts = p.alerts || [];
   $('#alerts-count').textContent = `(${alerts.length}건)`;
   if (!alerts.length) ul.append(h('li', { class: 'muted' }, '현재 경보가 없습니다.'));
-  for (const a of alerts) {
-    ul.append(h('li', { dataset: { level: a.level } }, h('span', { class: 'level-badge' }, a.level), a.explanation));
+  const item = (a) => h('li', { dataset: { level: a.level } }, h('span', { class: 'level-badge' }, a.level), a.explanation);
+  const order = { 심각: 0, 경계: 1, 주의: 2, 관심: 3, 이상: 4 };
+  const sorted = alerts.slice().sort((x, y) => (order[x.level] ?? 9) - (order[y.level] ?? 9) || (x.target < y.target ? -1 : 1));
+  for (const a of sorted.slice(0, 4)) ul.append(item(a));
+  if (sorted.length > 4) {
+    const more = h('ul', { class: 'crowd-alerts' }, sorted.slice(4).map(item));
+    ul.append(h('li', { class: 'more' }, h('details', {}, h('summary', {}, `경보 ${sorted.length - 4}건 더 보기`), more)));
   }
 }
 
