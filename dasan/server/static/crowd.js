@@ -102,7 +102,7 @@ const dateLabel = (ms) => { const d = new Date(ms); return `${d.getUTCMonth() + 
 function drawDaily() {
   const p = view.data.place[view.place];
   const fc = p.forecast;
-  const hist = p.history.map((r) => [dayMs(r.date), r.value]);
+  const hist = p.history.slice(-56).map((r) => [dayMs(r.date), r.value]); // 8 weeks: the 14 forecast days stay readable
   const last = hist.length ? hist[hist.length - 1] : null;
   const days = fc.days;
   const fcLine = (last ? [last] : []).concat(days.map((d) => [dayMs(d.date), d.value]));
