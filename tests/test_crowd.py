@@ -275,3 +275,23 @@ def test_crowd_api_needs_a_key_and_serves_alerts_and_dashboard(forecasted: tuple
     from dasan.security.audit import AuditLog
 
     assert any(e.action == "crowd.dashboard" and e.actor == "crowdviewer" for e in AuditLog(data).tail(50))
+
+
+def test_area_thresholds_use_persons_per_square_metre(tmp_path: Path) -> None:
+    from dasan.apps.crowd.risk import PlaceThresholds, threshold_alerts
+
+    th = PlaceThresholds("서울광장", "area", {"관심": 1, "주의": 2.5, "경계": 3.5, "심각": 5}, area_m2=13207, bound="hi95")
+    day = {"date": "2025-05-05", "h": 1, "value": 30000, "lo80": 28000, "hi80": 33000, "lo95": 26000, "hi95": 36000,
+           "effects": ["어린이날(공휴일)"]}
+    [alert] = threshold_alerts({"place": "서울광장", "unit": "명", "origin": "2025-05-04", "days": [day]}, th, [])
+    assert alert["level"] == "주의" and alert["upper"] == round(36000 / 13207, 2)  # 2.73 persons/m²
+    assert "명/㎡" in alert["explanation"] and "어린이날" in alert["explanation"]
+    # citydata snapshots (every 5 minutes) count as the day's peak when forecast daily
+    from dasan.apps.crowd.series_store import CrowdStore
+    from dasan.store import open_store
+
+    run("crowd", "ingest", str(EXAMPLES / "citydata_sample.json"), data=tmp_path / "d")
+    store = open_store(tmp_path / "d")
+    series, unit = CrowdStore.from_store(store).daily("population")
+    store.close()
+    assert series == {"서울광장": {date(2025, 5, 5): 27000.0}} and unit == "명"

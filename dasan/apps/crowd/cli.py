@@ -71,9 +71,12 @@ def places_cmd(ctx: Any, as_json: bool) -> None:
 @click.option("--horizon", default=14, show_default=True, type=click.IntRange(1, 28), help="며칠 앞까지")
 @click.option("--thresholds", type=click.Path(dir_okay=False, exists=True),
               help="장소별 위험 단계 기준 JSON (예: examples/crowd/thresholds.json)")
+@click.option("--metric", default="ridership", show_default=True,
+              help="예측할 계열 (예: population — 5분 단위 실시간 도시데이터는 하루 최대값으로)")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def forecast_cmd(ctx: Any, places: tuple[str, ...], horizon: int, thresholds: str | None, as_json: bool) -> None:
+def forecast_cmd(ctx: Any, places: tuple[str, ...], horizon: int, thresholds: str | None, metric: str,
+                 as_json: bool) -> None:
     """일별 예측(1–14일)과 80·95% 예측구간, 30분 단위 혼잡도, 위험 경보를 만듭니다."""
     from dasan.apps.crowd.service import forecast
     from dasan.security.access import require
@@ -81,7 +84,7 @@ def forecast_cmd(ctx: Any, places: tuple[str, ...], horizon: int, thresholds: st
     require(ctx.principal, "search")
     with ctx.audited("crowd.forecast", ",".join(places), horizon=horizon, thresholds=thresholds or "") as rec:
         out = forecast(ctx.store, horizon=horizon, thresholds=thresholds, places=list(places) or None,
-                       audit=ctx.audit, actor=ctx.actor)
+                       metric=metric, audit=ctx.audit, actor=ctx.actor)
         rec.update(run_id=out["run_id"], new_alerts=len(out["new_alerts"]))
     if as_json:
         _echo_json(out)

@@ -94,15 +94,17 @@ class CrowdStore:
         return int(self._conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
     def daily(self, metric: str = "ridership", places: Iterable[str] | None = None) -> tuple[dict[str, dict[date, float]], str]:
+        """Daily values per place; a place whose series is intraday (e.g. 실시간 도시데이터
+        ``population`` every 5 minutes) gives its daily peak (the maximum of the day)."""
         want = set(places) if places else None
         out: dict[str, dict[date, float]] = {}
-        for place, ts, value in self._conn.execute(
-                "SELECT p.place, p.ts, p.value FROM crowd_points p JOIN crowd_series s ON s.place = p.place "
-                "AND s.metric = p.metric WHERE p.metric = ? AND s.freq = 'day' ORDER BY p.place, p.ts", (metric,)):
+        for place, day, value in self._conn.execute(
+                "SELECT p.place, substr(p.ts, 1, 10), MAX(p.value) "
+                "FROM crowd_points p JOIN crowd_series s ON s.place = p.place AND s.metric = p.metric "
+                "WHERE p.metric = ? GROUP BY p.place, substr(p.ts, 1, 10) ORDER BY p.place, 2", (metric,)):
             if want is None or place in want:
-                out.setdefault(place, {})[date.fromisoformat(ts)] = float(value)
-        unit = self._conn.execute("SELECT unit FROM crowd_series WHERE metric = ? AND freq = 'day' LIMIT 1",
-                                  (metric,)).fetchone()
+                out.setdefault(place, {})[date.fromisoformat(day)] = float(value)
+        unit = self._conn.execute("SELECT unit FROM crowd_series WHERE metric = ? LIMIT 1", (metric,)).fetchone()
         return out, (unit[0] if unit else "")
 
     def weather(self) -> dict[date, tuple[float, float]]:
