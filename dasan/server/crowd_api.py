@@ -19,12 +19,12 @@ router = APIRouter(tags=["밀집위험"])
 @router.get("/v1/crowd/alerts", summary="밀집위험 경보 (예측 상한의 단계 초과, 예측구간 이탈) 과 설명", responses=ERRORS)
 def crowd_alerts(request: Request, state: ReadyState, principal: CurrentPrincipal,
                  place: str | None = Query(None, max_length=200, description="이 장소의 경보만"),
-                 all: bool = Query(False, description="해제된 경보도")) -> dict[str, Any]:
+                 include_inactive: bool = Query(False, alias="all", description="해제된 경보도")) -> dict[str, Any]:
     from dasan.apps.crowd.service import alerts
 
     with audit_scope(state, principal, request, "crowd.alerts", place or "") as rec:
         require(principal, "search")
-        rows = alerts(state.store, place, include_inactive=all)
+        rows = alerts(state.store, place, include_inactive=include_inactive)
         rec.update(count=len(rows))
     return {"alerts": rows}
 

@@ -52,7 +52,9 @@ class CrowdStore:
 
     # -- ingest ----------------------------------------------------------------------------
     def put(self, res: IngestResult) -> dict[str, int]:
-        """Upsert one file's series, profiles and events; returns counts of rows that were new."""
+        """Upsert one file's series, profiles and events; returns how many points and events were
+        new (a changed value of an existing point is updated in place) and how many profile cells
+        were written."""
         now = _now()
         new = {"points": 0, "profiles": 0, "events": 0}
         with self._write() as c:
@@ -67,7 +69,6 @@ class CrowdStore:
             new["points"] = c.total_changes - before
             c.executemany("UPDATE crowd_points SET value = ? WHERE place = ? AND metric = ? AND ts = ? AND value != ?",
                           [(p.value, p.place, p.metric, p.ts, p.value) for p in res.points])
-            before = c.total_changes
             c.executemany("INSERT OR REPLACE INTO crowd_profiles(place, line, direction, day_type, slot, value) "
                           "VALUES (?,?,?,?,?,?)",
                           [(p.place, p.line, p.direction, p.day_type, p.slot, p.value) for p in res.profiles])

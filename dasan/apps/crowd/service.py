@@ -42,7 +42,7 @@ def forecast(store: object, *, horizon: int = 14, thresholds: str | Path | None 
     if not series:
         raise DasanError(f"예측할 일별 '{metric}' 계열이 없습니다 (장소마다 {MIN_DAYS}일 이상 필요). "
                          "'dasan crowd ingest 파일'로 먼저 넣으세요.")
-    th = load_thresholds(thresholds) if thresholds else load_thresholds(None)
+    th = load_thresholds(thresholds)
     panel = Panel.from_points(series, unit, events=cal.EventCalendar(cs.events()), weather=cs.weather())
     forecasts, facts = fit_and_forecast(panel, horizon)
     previous = cs.runs("forecast", limit=5)
