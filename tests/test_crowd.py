@@ -262,6 +262,8 @@ def test_crowd_api_needs_a_key_and_serves_alerts_and_dashboard(forecasted: tuple
         assert r.status_code == 200, r.text
         alerts = r.json()["alerts"]
         assert alerts and {a["place"] for a in alerts} == {"강남"} and all(a["explanation"] for a in alerts)
+        everything = c.get("/v1/crowd/alerts", params={"all": "true"}, headers=auth).json()["alerts"]
+        assert len(everything) >= len(alerts) and "강남" in {a["place"] for a in everything}
         r = c.get("/v1/crowd/dashboard", params={"place": "강남"}, headers=auth)
         body = r.json()
         assert r.status_code == 200 and body["places"] == ["강남", "홍대입구"]

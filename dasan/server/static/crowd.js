@@ -108,8 +108,13 @@ function drawDaily() {
   const fcLine = (last ? [last] : []).concat(days.map((d) => [dayMs(d.date), d.value]));
   const band = (lo, hi) => days.map((d) => [dayMs(d.date), d[lo], d[hi]]);
   const th = p.thresholds;
-  const hlines = th && th.kind === 'daily' ? LEVELS.filter((l) => l in th.levels)
-    .map((l) => ({ level: l, y: th.levels[l], label: `${l} ${fmt(th.levels[l])}` })) : [];
+  let hlines = [];
+  if (th && th.kind === 'daily') {
+    hlines = LEVELS.filter((l) => l in th.levels).map((l) => ({ level: l, y: th.levels[l], label: `${l} ${fmt(th.levels[l])}` }));
+  } else if (th && th.kind === 'area' && th.area_m2) { // persons/m² bands as persons over the walkable area
+    hlines = LEVELS.filter((l) => l in th.levels)
+      .map((l) => ({ level: l, y: th.levels[l] * th.area_m2, label: `${l} ${th.levels[l]}명/㎡` }));
+  }
   drawChart($('#chart-daily'), {
     label: `${view.place} 일별 기록과 ${days.length}일 예측 (${fc.unit})`,
     series: [{ cls: 'hist', points: hist }, { cls: 'fc', points: fcLine }],
