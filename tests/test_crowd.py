@@ -297,3 +297,14 @@ def test_area_thresholds_use_persons_per_square_metre(tmp_path: Path) -> None:
     series, unit = CrowdStore.from_store(store).daily("population")
     store.close()
     assert series == {"서울광장": {date(2025, 5, 5): 27000.0}} and unit == "명"
+
+
+def test_an_unreadable_file_does_not_stop_the_others(tmp_path: Path) -> None:
+    odd = tmp_path / "odd.csv"
+    odd.write_text("a,b\n1,2\n", encoding="utf-8")
+    good = tmp_path / "good.csv"
+    good.write_text("place,time,value,unit\n시청앞,2025-05-06,3,명\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "d"), "crowd", "ingest", str(odd), str(good)])
+    assert res.exit_code == 2
+    assert "넣지 못했습니다" in res.output and "알 수 없는 열 구성" in res.output
+    assert "good.csv (plain): 값 1개" in res.output

@@ -34,10 +34,16 @@ def ingest_cmd(ctx: Any, files: tuple[str, ...], as_json: bool) -> None:
     with ctx.audited("crowd.ingest", ",".join(files)[:500], files=list(files)) as rec:
         out = ingest(ctx.store, list(files))
         rec.update(points=sum(o["points"] for o in out), bad_rows=sum(len(o["bad_rows"]) for o in out))
+    failed = [o for o in out if o.get("error")]
     if as_json:
         _echo_json(out)
+        if failed:
+            raise SystemExit(2)
         return
     for o in out:
+        if o.get("error"):
+            click.echo(f"{o['path']}: 넣지 못했습니다 — {o['error']}", err=True)
+            continue
         new = o["new"]
         click.echo(f"{o['path']} ({o['kind']}): 값 {o['points']:,}개 (새로 {new['points']:,}개), 혼잡도 프로필 "
                    f"{o['profiles']:,}칸, 행사 {o['events']:,}건 (새로 {new['events']:,}건), 장소 {len(o['places'])}곳")
@@ -45,6 +51,8 @@ def ingest_cmd(ctx: Any, files: tuple[str, ...], as_json: bool) -> None:
             click.echo(f"  건너뜀: {b['line']}행 — {b['reason']}")
         if len(o["bad_rows"]) > 50:
             click.echo(f"  … 잘못된 행 {len(o['bad_rows']) - 50}개 더")
+    if failed:
+        raise SystemExit(2)
 
 
 @crowd.command("places")

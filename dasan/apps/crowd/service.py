@@ -11,7 +11,7 @@ from dasan.apps.crowd.ingest import read_file
 from dasan.apps.crowd.model import Panel
 from dasan.apps.crowd.risk import anomaly_alerts, load_thresholds, threshold_alerts
 from dasan.apps.crowd.series_store import CrowdStore
-from dasan.errors import DasanError, NotFoundError
+from dasan.errors import DasanError, NotFoundError, ReadError
 
 MIN_DAYS = 120
 
@@ -20,7 +20,12 @@ def ingest(store: object, paths: list[str]) -> list[dict[str, Any]]:
     cs = CrowdStore.from_store(store)
     out = []
     for p in paths:
-        res = read_file(p)
+        try:
+            res = read_file(p)
+        except ReadError as e:  # one unreadable file does not stop the others
+            out.append({"path": p, "kind": None, "error": e.message, "points": 0, "profiles": 0, "events": 0,
+                        "places": [], "bad_rows": [], "new": {"points": 0, "profiles": 0, "events": 0}})
+            continue
         summary = res.summary()
         summary["new"] = cs.put(res)
         out.append(summary)
