@@ -308,3 +308,12 @@ def test_an_unreadable_file_does_not_stop_the_others(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert "넣지 못했습니다" in res.output and "알 수 없는 열 구성" in res.output
     assert "good.csv (plain): 값 1개" in res.output
+
+
+def test_event_calendar_rise_cuts_event_day_error() -> None:
+    from dasan.apps.crowd.backtest import event_effect_check
+
+    out = event_effect_check(read_file(metro("event_days_2023.csv")).events)
+    # 2023 행사·야구·시위 days at 올림픽공원, 종합운동장, 혜화 …: the median rise of earlier events of the
+    # same kind at the same station predicts the day far better than the station's average
+    assert out["n"] > 600 and out["ratio"] < 0.7

@@ -162,3 +162,25 @@ def rolling_backtest(panel: Panel, *, eval_from: int, eval_to: int | None = None
                                        cal.holiday_name(d) is not None, bool(panel.events.on(panel.places[p], d))))
     res.seconds = time.monotonic() - t0
     return res
+
+
+def event_effect_check(events: list[cal.Event], min_past: int = 3) -> dict[str, Any]:
+    """How much the event calendar's expected rise helps on event days, in % of the station's
+    average day: each event day's rise against (a) no event knowledge (forecast = the average,
+    error = |rise|) and (b) the median rise of the *earlier* events of the same category at the
+    same place (as :meth:`EventCalendar.expected_rise` uses it), when there are ``min_past`` of them."""
+    past: dict[tuple[str, str], list[float]] = {}
+    without, with_cal = [], []
+    for e in sorted((e for e in events if e.rise_pct is not None), key=lambda e: e.day):
+        key = (e.place, e.category)
+        prev = past.setdefault(key, [])
+        if len(prev) >= min_past:
+            med = float(np.median(prev))
+            without.append(abs(e.rise_pct or 0.0))
+            with_cal.append(abs((e.rise_pct or 0.0) - med))
+        prev.append(float(e.rise_pct or 0.0))
+    if not without:
+        return {"n": 0}
+    a, b = float(np.mean(without)), float(np.mean(with_cal))
+    return {"n": len(without), "error_without_calendar_pct": a, "error_with_calendar_pct": b,
+            "ratio": b / a if a else None}

@@ -186,7 +186,7 @@ def _load_panel(history: str, actual: str | None, events: tuple[str, ...],
 def backtest_cmd(ctx: Any, history: str, actual: str | None, horizon: int, eval_days: int, refit_every: int,
                  events: tuple[str, ...], weather: tuple[str, ...], save: bool, as_json: bool) -> None:
     """이동 기점(rolling-origin) 평가: 같은 실행 안에서 계절 단순예측(지난주 같은 요일)과 비교합니다."""
-    from dasan.apps.crowd.backtest import rolling_backtest
+    from dasan.apps.crowd.backtest import event_effect_check, rolling_backtest
 
     t0 = time.monotonic()
     panel, start = _load_panel(history, actual, events, weather)
@@ -197,6 +197,8 @@ def backtest_cmd(ctx: Any, history: str, actual: str | None, horizon: int, eval_
         raise DasanError("평가 전 학습 이력이 너무 짧습니다 (최소 240일). --eval-days를 줄이세요.")
     res = rolling_backtest(panel, eval_from=eval_from, horizon=horizon, refit_every=refit_every)
     out = res.to_dict()
+    if panel.events.events:
+        out["event_effect"] = event_effect_check(panel.events.events)
     out["seconds"] = round(time.monotonic() - t0, 2)
     out["history"], out["actual"] = history, actual
     if save:
@@ -216,6 +218,10 @@ def backtest_cmd(ctx: Any, history: str, actual: str | None, horizon: int, eval_
         if sp.get("n"):
             click.echo(f"{label} {sp['n']}개: MASE {sp['mase']:.3f} (계절 단순예측 {sp['seasonal_naive_mase']:.3f}, "
                        f"비율 {sp['mase_ratio']:.2f})")
+    ee = out.get("event_effect") or {}
+    if ee.get("n"):
+        click.echo(f"행사 효과 점검 (행사일 {ee['n']}개, 평균 대비 오차): 행사 일정 없이 {ee['error_without_calendar_pct']:.1f}%, "
+                   f"행사 일정의 예상 상승률로 {ee['error_with_calendar_pct']:.1f}% (비율 {ee['ratio']:.2f})")
     for name, m in out["per_place"].items():
         if m.get("n"):
             click.echo(f"  {name}: MASE {m['mase']:.3f} / 단순 {m['seasonal_naive_mase']:.3f}, "
