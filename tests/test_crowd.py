@@ -175,7 +175,7 @@ def test_backtest_through_actuals_refits_as_they_arrive(tmp_path: Path, files: d
     assert out["fits"] >= 5  # calibration stretch plus refits inside the actual period
     assert out["mase"] < out["seasonal_naive_mase"]
     text = run("crowd", "backtest", "--history", str(files["history"]), "--actual", str(files["actual"]),
-               "--horizon", "3", "--refit-every", "120", "--no-save", data=tmp_path / "d")
+               "--horizon", "3", "--refit-every", "365", "--no-save", data=tmp_path / "d")
     assert "계절 단순예측" in text and "포함률" in text
 
 

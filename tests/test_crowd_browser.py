@@ -45,7 +45,7 @@ def test_crowd_page_in_chromium(tmp_path: Path) -> None:
     examples = ROOT / "examples" / "crowd"
     out = json.loads(_cli(env, "crowd", "forecast", "--thresholds", str(examples / "thresholds.json"), "--json"))
     assert out["new_alerts"], "the example thresholds raise no alert on this history"
-    _cli(env, "crowd", "backtest", "--history", str(hist), "--eval-days", "56", "--refit-every", "56",
+    _cli(env, "crowd", "backtest", "--history", str(hist), "--eval-days", "42", "--refit-every", "240",
          "--horizon", "14")
     _cli(env, "users", "add", "viewer", "--clearance", "공개", "--role", "user")
     key = json.loads(_cli(env, "keys", "create", "--user", "viewer", "--json"))["key"]
