@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from dasan.apps.crowd import calendar as cal
-from dasan.apps.crowd.conformal import LEVELS, place_buffers
+from dasan.apps.crowd.conformal import GAMMA, LEVELS, AdaptiveAlpha, place_buffers
 from dasan.apps.crowd.model import HORIZON, CrowdModel, Features, Panel, seasonal_naive
 
 
@@ -107,9 +107,18 @@ def in_sample_scale(values: np.ndarray, upto: int) -> list[float]:
     return out
 
 
+def settle(aci: AdaptiveAlpha, residual: float, special: bool, offsets: dict[float, tuple[float, float]]) -> None:
+    """A forecast's actual is known: steer the adaptive miscoverage by whether it was covered."""
+    if not math.isfinite(residual):
+        return
+    for lv, (a, b) in offsets.items():
+        if math.isfinite(a) and math.isfinite(b):
+            aci.update(lv, special, a <= residual <= b)
+
+
 def rolling_backtest(panel: Panel, *, eval_from: int, eval_to: int | None = None, horizon: int = HORIZON,
                      refit_every: int = 28, calibration_days: int = 182, rounds: int = 300,
-                     origin_step: int = 1, window: int = 365) -> BacktestResult:
+                     origin_step: int = 1, window: int = 365, gamma: float = GAMMA) -> BacktestResult:
     """Evaluate forecasts for targets in ``[eval_from, eval_to]`` (panel indices)."""
     t0 = time.monotonic()
     eval_to = panel.days - 1 if eval_to is None else eval_to
@@ -119,7 +128,9 @@ def rolling_backtest(panel: Panel, *, eval_from: int, eval_to: int | None = None
     res = BacktestResult(horizon, panel.date_at(eval_from), panel.date_at(eval_to), panel.places,
                          in_sample_scale(vals, eval_from - 1), start=panel.start)
     bufs = place_buffers(len(panel.places), horizon, window)
-    pending: list[tuple[int, int, int, float, bool]] = []  # (target, p, h, residual, special)
+    acis = [AdaptiveAlpha(gamma) for _ in panel.places]
+    # (target, place, h, residual, special, {level: issued (low, high) log offsets})
+    pending: list[tuple[int, int, int, float, bool, dict[float, tuple[float, float]]]] = []
     model: CrowdModel | None = None
     P = len(panel.places)
     for origin in range(first, eval_to, origin_step):
@@ -128,6 +139,7 @@ def rolling_backtest(panel: Panel, *, eval_from: int, eval_to: int | None = None
         for item in pending:
             if item[0] <= origin:
                 bufs[item[1]].add(item[2], item[3], item[4])
+                settle(acis[item[1]], item[3], item[4], item[5])
             else:
                 still.append(item)
         pending = still
@@ -148,16 +160,16 @@ def rolling_backtest(panel: Panel, *, eval_from: int, eval_to: int | None = None
                 d = panel.date_at(t)
                 sp = is_special(panel, p, d)
                 pred = math.exp(logp[p, h - 1])
-                pending.append((t, p, h, math.log(actual) - logp[p, h - 1] if actual > 0 else float("nan"), sp))
+                offsets = {lv: bufs[p].bounds(h, sp, lv, acis[p].get(lv, sp)) for lv in LEVELS}
+                pending.append((t, p, h, math.log(actual) - logp[p, h - 1] if actual > 0 else float("nan"), sp,
+                                offsets))
                 if t < eval_from or origin < eval_from - 1:
                     continue
                 naive = seasonal_naive(vals, p, origin, h)
                 if not np.isfinite(naive):
                     continue
-                lo, hi = {}, {}
-                for lv in LEVELS:
-                    a, b = bufs[p].bounds(h, sp, lv)
-                    lo[lv], hi[lv] = pred * math.exp(a), pred * math.exp(b)
+                lo = {lv: pred * math.exp(a) for lv, (a, _) in offsets.items()}
+                hi = {lv: pred * math.exp(b) for lv, (_, b) in offsets.items()}
                 res.rows.append(Scored(p, origin, h, float(actual), pred, naive, lo, hi, sp,
                                        cal.holiday_name(d) is not None, bool(panel.events.on(panel.places[p], d))))
     res.seconds = time.monotonic() - t0

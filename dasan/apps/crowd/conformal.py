@@ -5,7 +5,9 @@ residuals whose actual was known at the forecast origin are used). They are kept
 ordinary days, and pooled over horizons for special days (공휴일, 명절, events), whose errors are
 larger and fewer. The interval for coverage ``1 - a`` takes the ``a/2`` and ``1 - a/2``
 finite-sample conformal quantiles of the signed residuals, so a biased model gets a shifted
-(not only a wider) interval.
+(not only a wider) interval. ``a`` itself is steered by adaptive conformal inference
+(:class:`AdaptiveAlpha`): a stretch of misses widens the next intervals, a stretch of hits
+narrows them, so coverage holds when the series drifts.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 LEVELS = (0.8, 0.95)
+#: Step of the adaptive miscoverage per realised forecast (each day realises one per horizon);
+#: chosen on the 2023-07 … 2024-06 window and a 2025-H1 run through actuals (0.005 left the 95 %
+#: intervals at 0.93–0.94 coverage, 0.002 at 0.94–0.95).
+GAMMA = 0.002
 
 
 def conformal_quantile(res: np.ndarray, q: float) -> float:
@@ -48,14 +54,15 @@ class ResidualBuffer:
     def count(self) -> int:
         return sum(len(d) for d in self.normal) + len(self.special)
 
-    def bounds(self, h: int, special: bool, level: float) -> tuple[float, float]:
-        """(low, high) log offsets for coverage ``level`` at horizon ``h``."""
+    def bounds(self, h: int, special: bool, level: float, alpha: float | None = None) -> tuple[float, float]:
+        """(low, high) log offsets for coverage ``level`` at horizon ``h`` (or for miscoverage
+        ``alpha`` when given, as :class:`AdaptiveAlpha` steers it)."""
         res = np.fromiter(self.special if special and len(self.special) >= 30 else self.normal[h - 1], float)
         if len(res) < 10:  # too few: fall back to all horizons pooled
             res = np.fromiter((r for d in self.normal for r in d), float)
         if len(res) == 0:
             return float("nan"), float("nan")
-        a = 1.0 - level
+        a = 1.0 - level if alpha is None else alpha
         return conformal_quantile(res, a / 2), conformal_quantile(res, 1 - a / 2)
 
 
@@ -70,3 +77,21 @@ def place_buffers(places: int, horizon: int, window: int = 365, special_window: 
         b.special = shared
         out.append(b)
     return out
+
+
+@dataclass
+class AdaptiveAlpha:
+    """Adaptive conformal inference (Gibbs & Candès, 2021): the miscoverage used for the next
+    interval moves by ``gamma * (target - miss)`` after each realised forecast, so coverage over
+    time stays near the target when the residual distribution drifts (a new level, a calmer or
+    busier season). One track per coverage level, for ordinary and for special days."""
+
+    gamma: float = GAMMA
+    state: dict[tuple[float, bool], float] = field(default_factory=dict)
+
+    def get(self, level: float, special: bool) -> float:
+        return self.state.get((level, special), 1.0 - level)
+
+    def update(self, level: float, special: bool, inside: bool) -> None:
+        a = self.get(level, special) + self.gamma * ((1.0 - level) - (0.0 if inside else 1.0))
+        self.state[(level, special)] = min(0.5, max(0.002, a))

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from dasan.apps.crowd import calendar as cal
-from dasan.apps.crowd.backtest import is_special
-from dasan.apps.crowd.conformal import LEVELS, place_buffers
+from dasan.apps.crowd.backtest import is_special, settle
+from dasan.apps.crowd.conformal import GAMMA, LEVELS, AdaptiveAlpha, place_buffers
 from dasan.apps.crowd.ingest import Profile
 from dasan.apps.crowd.model import HORIZON, CrowdModel, Features, Panel
 
@@ -47,7 +47,7 @@ class PlaceForecast:
 
 
 def fit_and_forecast(panel: Panel, horizon: int = HORIZON, calibration_days: int = 182, refit_every: int = 91,
-                     rounds: int = 300) -> tuple[list[PlaceForecast], dict[str, Any]]:
+                     rounds: int = 300, gamma: float = GAMMA) -> tuple[list[PlaceForecast], dict[str, Any]]:
     """Forecasts for every place from its last observed day; returns them and fit facts."""
     t0 = time.monotonic()
     feats = Features(panel, horizon)
@@ -56,10 +56,20 @@ def fit_and_forecast(panel: Panel, horizon: int = HORIZON, calibration_days: int
     last = [int(np.flatnonzero(np.isfinite(vals[p]))[-1]) for p in range(P)]
     end = max(last)
     bufs = place_buffers(P, horizon)
+    acis = [AdaptiveAlpha(gamma) for _ in range(P)]
+    pending: list[tuple[int, int, float, bool, dict[float, tuple[float, float]], int]] = []
     model: CrowdModel | None = None
     fits = 0
     start = max(end - calibration_days, 120)
     for origin in range(start, end):
+        still = []
+        for t, p, r, sp, offsets, h in pending:  # actuals known by this origin
+            if t <= origin:
+                bufs[p].add(h, r, sp)
+                settle(acis[p], r, sp, offsets)
+            else:
+                still.append((t, p, r, sp, offsets, h))
+        pending = still
         if model is None or origin - (model.fitted_to or 0) >= refit_every:
             model = CrowdModel(horizon, rounds=rounds).fit(feats, origin)
             fits += 1
@@ -71,7 +81,12 @@ def fit_and_forecast(panel: Panel, horizon: int = HORIZON, calibration_days: int
                     break
                 a = vals[p, t]
                 if np.isfinite(a) and a > 0:
-                    bufs[p].add(h, math.log(a) - logp[p, h - 1], is_special(panel, p, panel.date_at(t)))
+                    sp = is_special(panel, p, panel.date_at(t))
+                    offsets = {lv: bufs[p].bounds(h, sp, lv, acis[p].get(lv, sp)) for lv in LEVELS}
+                    pending.append((t, p, math.log(a) - logp[p, h - 1], sp, offsets, h))
+    for _t, p, r, sp, offsets, h in pending:  # the rest are known at the final origin
+        bufs[p].add(h, r, sp)
+        settle(acis[p], r, sp, offsets)
     final = CrowdModel(horizon, rounds=rounds).fit(feats, end)
     fits += 1
     out = []
@@ -84,7 +99,7 @@ def fit_and_forecast(panel: Panel, horizon: int = HORIZON, calibration_days: int
             lo, hi = {}, {}
             sp = is_special(panel, p, d)
             for lv in LEVELS:
-                a, b = bufs[p].bounds(h, sp, lv)
+                a, b = bufs[p].bounds(h, sp, lv, acis[p].get(lv, sp))
                 lo[lv], hi[lv] = v * math.exp(a), v * math.exp(b)
             events = panel.events.on(place, d)
             effects = cal.describe_day(d, events)
@@ -94,7 +109,9 @@ def fit_and_forecast(panel: Panel, horizon: int = HORIZON, calibration_days: int
                     effects.append(f"행사 효과 예상 {r:+.0f}%")
             pf.days.append(DayForecast(d, h, v, lo, hi, effects))
         out.append(pf)
-    facts = {"fits": fits, "seconds": round(time.monotonic() - t0, 2), "calibration_days": calibration_days,
+    facts = {"adaptive_alpha": {panel.places[p]: {f"{lv}{'/special' if sp else ''}": round(a, 4)
+                                                  for (lv, sp), a in acis[p].state.items()} for p in range(P)},
+             "fits": fits, "seconds": round(time.monotonic() - t0, 2), "calibration_days": calibration_days,
              "residuals": {panel.places[p]: bufs[p].count() for p in range(P)}, "model": "lightgbm",
              "horizon": horizon}
     return out, facts
