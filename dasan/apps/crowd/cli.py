@@ -104,6 +104,10 @@ def forecast_cmd(ctx: Any, places: tuple[str, ...], horizon: int, thresholds: st
         click.echo(f"\n■ {name} ({fc['unit']}, 기준일 {fc['origin']})")
         click.echo("  날짜        예측        80% 구간                95% 구간                요인")
         for d in fc["days"]:
+            if d["lo80"] is None:
+                click.echo(f"  {d['date']}  {d['value']:>10,.0f}  (예측구간 없음: 표본 예측 오차가 부족)  "
+                           f"{', '.join(d['effects'])}")
+                continue
             click.echo(f"  {d['date']}  {d['value']:>10,.0f}  [{d['lo80']:>9,.0f}, {d['hi80']:>9,.0f}]  "
                        f"[{d['lo95']:>9,.0f}, {d['hi95']:>9,.0f}]  {', '.join(d['effects'])}")
     if out["new_alerts"]:

@@ -23,6 +23,8 @@ LEVELS = (0.8, 0.95)
 #: chosen on the 2023-07 … 2024-06 window and a 2025-H1 run through actuals (0.005 left the 95 %
 #: intervals at 0.93–0.94 coverage, 0.002 at 0.94–0.95).
 GAMMA = 0.002
+#: Fewest out-of-sample residuals an interval is computed from (else: no interval).
+MIN_RESIDUALS = 30
 
 
 def conformal_quantile(res: np.ndarray, q: float) -> float:
@@ -58,9 +60,9 @@ class ResidualBuffer:
         """(low, high) log offsets for coverage ``level`` at horizon ``h`` (or for miscoverage
         ``alpha`` when given, as :class:`AdaptiveAlpha` steers it)."""
         res = np.fromiter(self.special if special and len(self.special) >= 30 else self.normal[h - 1], float)
-        if len(res) < 10:  # too few: fall back to all horizons pooled
+        if len(res) < MIN_RESIDUALS:  # too few: fall back to all horizons pooled
             res = np.fromiter((r for d in self.normal for r in d), float)
-        if len(res) == 0:
+        if len(res) < MIN_RESIDUALS:  # no honest interval from so few
             return float("nan"), float("nan")
         a = 1.0 - level if alpha is None else alpha
         return conformal_quantile(res, a / 2), conformal_quantile(res, 1 - a / 2)

@@ -29,9 +29,10 @@ class DayForecast:
     effects: list[str]
 
     def as_dict(self) -> dict[str, Any]:
+        r = lambda v: round(v, 1) if math.isfinite(v) else None  # noqa: E731 - no interval: None
         return {"date": self.day.isoformat(), "h": self.h, "value": round(self.value, 1),
-                "lo80": round(self.lo[0.8], 1), "hi80": round(self.hi[0.8], 1),
-                "lo95": round(self.lo[0.95], 1), "hi95": round(self.hi[0.95], 1), "effects": self.effects}
+                "lo80": r(self.lo[0.8]), "hi80": r(self.hi[0.8]), "lo95": r(self.lo[0.95]), "hi95": r(self.hi[0.95]),
+                "effects": self.effects}
 
 
 @dataclass
@@ -60,7 +61,7 @@ def fit_and_forecast(panel: Panel, horizon: int = HORIZON, calibration_days: int
     pending: list[tuple[int, int, float, bool, dict[float, tuple[float, float]], int]] = []
     model: CrowdModel | None = None
     fits = 0
-    start = max(end - calibration_days, 120)
+    start = max(min(last) - calibration_days, 120)  # every place gets its own calibration stretch
     for origin in range(start, end):
         still = []
         for t, p, r, sp, offsets, h in pending:  # actuals known by this origin
@@ -155,10 +156,13 @@ def intraday(pf: PlaceForecast, profiles: list[Profile], series: dict[date, floa
             out.append({"date": dfc.day.isoformat(), "line": line, "direction": direction, "day_type": dtype,
                         "scale": round(scale, 3),
                         "slots": [{"time": s.slot, "value": round(s.value * scale, 1),
-                                   "hi80": round(s.value * dfc.hi[0.8] / ref, 1),
-                                   "hi95": round(s.value * dfc.hi[0.95] / ref, 1),
-                                   "lo80": round(s.value * dfc.lo[0.8] / ref, 1)} for s in slots]})
+                                   "hi80": _r(s.value * dfc.hi[0.8] / ref), "hi95": _r(s.value * dfc.hi[0.95] / ref),
+                                   "lo80": _r(s.value * dfc.lo[0.8] / ref)} for s in slots]})
     return out
+
+
+def _r(v: float) -> float | None:
+    return round(v, 1) if math.isfinite(v) else None
 
 
 def next_days(start: date, n: int) -> list[date]:

@@ -127,9 +127,13 @@ def threshold_alerts(pf: dict[str, Any], th: PlaceThresholds, intraday: list[dic
         if th.kind == "train":
             for prof in (x for x in intraday if x["date"] == day["date"]):
                 for s in prof["slots"]:
+                    if s[bound] is None:
+                        continue
                     if best is None or s[bound] > best[0]:
                         best = (s[bound], f"{prof['line']} {prof['direction']} {s['time']}",
                                 {"forecast": s["value"], "upper": s[bound]})
+        elif day[bound] is None:
+            continue
         elif th.kind == "area":
             if th.area_m2:
                 best = (day[bound] / th.area_m2, "일 최대", {"forecast": round(day["value"] / th.area_m2, 2),
@@ -169,7 +173,7 @@ def anomaly_alerts(place: str, unit: str, issued: list[dict[str, Any]], actual: 
     out = []
     for day in issued:
         a = actual.get(day["date"])
-        if a is None or day["lo95"] <= a <= day["hi95"]:
+        if a is None or day["lo95"] is None or day["hi95"] is None or day["lo95"] <= a <= day["hi95"]:
             continue
         side = "높습니다" if a > day["hi95"] else "낮습니다"
         text = (f"{place} {day['date']}: 실제 {a:,.0f} {unit}이(가) 예측 {day['value']:,.0f} {unit}의 95% 구간 "

@@ -106,7 +106,7 @@ function drawDaily() {
   const last = hist.length ? hist[hist.length - 1] : null;
   const days = fc.days;
   const fcLine = (last ? [last] : []).concat(days.map((d) => [dayMs(d.date), d.value]));
-  const band = (lo, hi) => days.map((d) => [dayMs(d.date), d[lo], d[hi]]);
+  const band = (lo, hi) => days.filter((d) => d[lo] !== null && d[hi] !== null).map((d) => [dayMs(d.date), d[lo], d[hi]]);
   const th = p.thresholds;
   let hlines = [];
   if (th && th.kind === 'daily') {
@@ -126,8 +126,9 @@ function drawDaily() {
   $('#daily-caption').textContent = `단위: ${fc.unit || '—'} · 기준일 ${fc.origin} · 점선 세로줄: 마지막 기록일`;
   const tb = clear($('#forecast-table tbody'));
   for (const d of days) {
-    tb.append(h('tr', {}, h('td', {}, d.date), h('td', {}, fmt(d.value)), h('td', {}, `${fmt(d.lo80)} ~ ${fmt(d.hi80)}`),
-      h('td', {}, `${fmt(d.lo95)} ~ ${fmt(d.hi95)}`), h('td', {}, d.effects.join(', '))));
+    const iv = (lo, hi) => (lo === null || hi === null ? '구간 없음' : `${fmt(lo)} ~ ${fmt(hi)}`);
+    tb.append(h('tr', {}, h('td', {}, d.date), h('td', {}, fmt(d.value)), h('td', {}, iv(d.lo80, d.hi80)),
+      h('td', {}, iv(d.lo95, d.hi95)), h('td', {}, d.effects.join(', '))));
   }
 }
 
@@ -147,7 +148,7 @@ function drawIntraday() {
   const hlines = th && th.kind === 'train' ? LEVELS.filter((l) => l in th.levels)
     .map((l) => ({ level: l, y: th.levels[l], label: `${l} ${th.levels[l]}%` })) : [];
   const series = rows.map((r, i) => ({ cls: `line-${i % 4}`, points: r.slots.map((x) => [slotX(x.time), x.value]) }));
-  const bands = rows.map((r) => ({ cls: 'band80', points: r.slots.map((x) => [slotX(x.time), x.lo80, x.hi80]) }));
+  const bands = rows.map((r) => ({ cls: 'band80', points: r.slots.filter((x) => x.lo80 !== null && x.hi80 !== null).map((x) => [slotX(x.time), x.lo80, x.hi80]) }));
   drawChart(box, {
     label: `${view.place} ${view.day} 30분 단위 혼잡도 예측 (%)`, series, bands, hlines, zero: true,
     xLabel: slotLabel, yfmt: (v) => `${Math.round(v)}%`,
