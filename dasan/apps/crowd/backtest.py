@@ -166,7 +166,7 @@ def rolling_backtest(panel: Panel, *, eval_from: int, eval_to: int | None = None
                 if t < eval_from or origin < eval_from - 1:
                     continue
                 naive = seasonal_naive(vals, p, origin, h)
-                if not np.isfinite(naive):
+                if not np.isfinite(naive) or not res.scale[p] > 0:  # no baseline or no in-sample scale
                     continue
                 lo = {lv: pred * math.exp(a) for lv, (a, _) in offsets.items()}
                 hi = {lv: pred * math.exp(b) for lv, (_, b) in offsets.items()}
