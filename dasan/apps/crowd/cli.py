@@ -89,7 +89,7 @@ def forecast_cmd(ctx: Any, places: tuple[str, ...], horizon: int, thresholds: st
     from dasan.apps.crowd.service import forecast
     from dasan.security.access import require
 
-    require(ctx.principal, "search")
+    require(ctx.principal, "ingest")  # it writes forecast runs and alerts into the store
     with ctx.audited("crowd.forecast", ",".join(places), horizon=horizon, thresholds=thresholds or "") as rec:
         out = forecast(ctx.store, horizon=horizon, thresholds=thresholds, places=list(places) or None,
                        metric=metric, audit=ctx.audit, actor=ctx.actor)
