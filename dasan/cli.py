@@ -759,6 +759,7 @@ def _register_security() -> None:
 
     for group in (users, departments, keys):
         _audit_changes(group, group.name or "")
+    from dasan.apps.crowd.cli import crowd
     from dasan.apps.field.cli import field, records
     from dasan.apps.press.cli import press
     from dasan.apps.youth.cli import youth
@@ -767,7 +768,7 @@ def _register_security() -> None:
     from dasan.learn.cli import models, train_cmd
     from dasan.server.serve import serve
 
-    for group in (users, departments, keys, audit, pii, serve, press, train_cmd, models, records, field, youth):
+    for group in (users, departments, keys, audit, pii, serve, press, train_cmd, models, records, field, youth, crowd):
         cli.add_command(group)
     bench.add_command(pii_bench_cmd)
     bench.add_command(load)

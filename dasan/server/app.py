@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from dasan import __version__
 from dasan.rag.retrieve import RetrievalConfig
-from dasan.server import admin_api, api, documents, field_api, openai_api, press_api, youth_api
+from dasan.server import admin_api, api, crowd_api, documents, field_api, openai_api, press_api, youth_api
 from dasan.server import errors as server_errors
 from dasan.server.state import ServerState
 
@@ -41,6 +41,7 @@ TAGS = [
     {"name": "감사", "description": "변조 탐지 감사 기록 (감사자, 관리자)"},
     {"name": "기록", "description": "사고 기록(표) 질의: 조건·건수·묶음을 구조화 질의로 계산"},
     {"name": "청년 혜택", "description": "공개 청년 정책 판정·추천 (키 불필요, 공개 정책만)"},
+    {"name": "밀집위험", "description": "장소별 혼잡 예측(예측구간), 위험 단계 경보, 대시보드 자료"},
 ]
 
 
@@ -151,7 +152,8 @@ def create_app(data_dir: Path, *, backends: dict[str, Any] | None = None, ingest
     app.state.dasan = state
     server_errors.install(app)
     for router in (api.router, documents.router, openai_api.router, admin_api.router, admin_api.audit_router,
-                   press_api.router, field_api.router, youth_api.router):
+                   press_api.router, field_api.router, youth_api.router,
+                   crowd_api.router):
         app.include_router(router)
     _mount_ui(app)
     app.add_middleware(BodyLimit)
