@@ -237,11 +237,17 @@ class ServerState:
             self.audit.close()
 
 
+#: ``examples/`` folders that hold a service's settings or data shapes, not documents to search:
+#: crowd thresholds and event calendars, a site's term lists.
+NOT_DOCUMENTS = frozenset({"crowd", "site"})
+
+
 def ingest_examples(store: Store) -> Any:
-    """The sample corpus (``examples/`` sub-folders) into collection ``examples``."""
+    """The sample corpus (``examples/`` sub-folders but :data:`NOT_DOCUMENTS`) into collection
+    ``examples``."""
     from dasan import config
     from dasan.ingest.pipeline import ingest_paths
 
     ex = config.examples_dir()
-    folders = sorted(p for p in ex.iterdir() if p.is_dir()) if ex.is_dir() else []
+    folders = sorted(p for p in ex.iterdir() if p.is_dir() and p.name not in NOT_DOCUMENTS) if ex.is_dir() else []
     return ingest_paths(store, folders, collection="examples", recursive=True)
