@@ -85,7 +85,7 @@ def test_chat_completion_with_citations(server: Server) -> None:
     assert resp.choices[0].finish_reason == "stop" and "[1]" in text and "대피" in text
     extra = resp.model_extra or {}
     cites = extra["citations"]
-    assert cites[0]["marker"] == 1 and cites[0]["chunk_id"] and "대피" in cites[0]["citation"]
+    assert cites[0]["marker"] == 1 and cites[0]["chunk_id"] and "대피" in cites[0]["quote"]
     assert cites[0]["quote"] and cites[0]["quote"].splitlines()[0] in text
     assert extra["dasan"]["backend"] == "extractive" and extra["dasan"]["refused"] is False
     assert resp.usage is not None and resp.usage.total_tokens > 0
