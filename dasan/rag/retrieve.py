@@ -413,7 +413,7 @@ class Retriever:
         nobody holds and no collection."""
         levels = np.array([max(level_rank(r["classification"]), level_rank(r["collection_level"])) for r in rows],
                           dtype=np.int8)
-        embargo = np.array([embargo_ts(r["meta"]) for r in rows], dtype=np.float64)
+        embargo = np.array([embargo_ts(m) if "embargo" in (m := r["meta"]) else 0.0 for r in rows], dtype=np.float64)
         shared: dict[str, str] = {}  # one str object per distinct value, not one per row
         collections = np.array([shared.setdefault(r["collection"], r["collection"]) for r in rows], dtype=object)
         if store_rows is None:
