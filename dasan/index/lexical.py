@@ -50,12 +50,13 @@ def _term_freqs(docs: Sequence[Sequence[str]], vocab: dict[str, int], row0: int 
 class Bm25Matrix:
     """An in-memory BM25 index over token lists: rows = documents, columns = terms.
 
-    The matrix holds raw term frequencies in one or more row segments (a base and, after
-    :meth:`append`, one small delta); the BM25 weights are computed at query time for the query's
-    columns only, from the document lengths and the idf of the *live* rows. That makes an
-    appended or tombstoned row change N, avgdl and df exactly as a rebuild would, with no
-    rewrite of the base: scores equal those of a :class:`Bm25Matrix` built over the live rows
-    alone (same float operations per row and term)."""
+    Term frequencies are kept in one or more row segments (a base and, after :meth:`append`, one
+    small delta), and beside them the BM25 term weights without idf, ``tf·(k1+1) / (tf + k1·(1 −
+    b + b·len/avgdl))``, recomputed from the frequencies whenever avgdl changes (one pass over
+    the entries). The idf is applied per query column at query time. An appended or tombstoned
+    row thus changes N, avgdl and df exactly as a rebuild over the live rows would: every score
+    equals that of a :class:`Bm25Matrix` built over the live rows alone (the same float
+    operations per row and term)."""
 
     def __init__(self, docs: Sequence[Sequence[str]], params: Bm25Params | None = None) -> None:
         self.params = params or Bm25Params()
@@ -63,14 +64,14 @@ class Bm25Matrix:
         rows, cols, tfs, lengths = _term_freqs(docs, vocab)
         n = len(docs)
         seg = sparse.csc_matrix((tfs, (rows, cols)), shape=(n, max(len(vocab), 1)), dtype=np.float32)
-        self._set(vocab, [(0, seg)], lengths, None)
+        self._set(vocab, [(0, _tf(seg))], lengths, None)
 
     @classmethod
     def from_arrays(cls, matrix: sparse.csc_matrix, vocab: dict[str, int], lengths: np.ndarray) -> Bm25Matrix:
         """From a term-frequency matrix (documents × terms) and the documents' token counts."""
         self = cls.__new__(cls)
         self.params = Bm25Params()
-        self._set(vocab, [(0, matrix)], np.asarray(lengths, dtype=np.float32), None)
+        self._set(vocab, [(0, _tf(matrix))], np.asarray(lengths, dtype=np.float32), None)
         return self
 
     def _set(self, vocab: dict[str, int], segments: list[tuple[int, sparse.csc_matrix]], lengths: np.ndarray,
@@ -92,17 +93,24 @@ class Bm25Matrix:
         total = float(lengths.sum(dtype=np.float64) if self.live is None else lengths[self.live].sum(dtype=np.float64))
         avgdl = total / n_live if n_live else 1.0
         k1, b = self.params.k1, self.params.b
-        self._norm = (k1 * (1 - b + b * lengths / max(avgdl, 1e-9))).astype(np.float32)  # per row
-        self._matrix = segments[0][1] if len(segments) == 1 else None
+        norm = (k1 * (1 - b + b * lengths / max(avgdl, 1e-9))).astype(np.float32)  # per row
+        k1p = np.float32(k1 + 1)
+        self._weights = []
+        for off, m in segments:
+            tf = m.data.astype(np.float32)
+            w = tf * k1p / (tf + norm[off + m.indices])
+            self._weights.append((off, sparse.csc_matrix((w, m.indices, m.indptr), shape=m.shape)))
+        self._matrix = self._weights[0][1] if len(segments) == 1 else None
 
     @property
     def matrix(self) -> sparse.csc_matrix:
-        """Term frequencies, documents × terms (every segment; tombstoned rows included)."""
+        """BM25 term weights without idf, documents × terms (every segment; tombstoned rows
+        included: their scores are zeroed)."""
         if self._matrix is None:
             width = max(len(self.vocab), 1)
             self._matrix = sparse.vstack(
                 [sparse.csc_matrix((m.data, m.indices, np.concatenate([m.indptr, np.full(width - m.shape[1], m.nnz)])),
-                                   shape=(m.shape[0], width)) for _, m in self.segments], format="csc")
+                                   shape=(m.shape[0], width)) for _, m in self._weights], format="csc")
         return self._matrix
 
     @property
@@ -125,12 +133,12 @@ class Bm25Matrix:
                 coo = m.tocoo()
                 rows = np.concatenate([coo.row.astype(np.int64) + off, rows])
                 cols = np.concatenate([coo.col.astype(np.int64), cols])
-                tfs = np.concatenate([coo.data, tfs])
+                tfs = np.concatenate([coo.data.astype(np.float32), tfs])
             else:
                 off = self.n
             seg = sparse.csc_matrix((tfs, (rows - off, cols)), shape=(self.n + len(docs) - off, max(len(vocab), 1)),
                                     dtype=np.float32)
-            delta = [(off, seg)]
+            delta = [(off, _tf(seg))]
         live = np.ones(self.n + len(docs), dtype=bool)
         if self.live is not None:
             live[: self.n] = self.live
@@ -141,22 +149,23 @@ class Bm25Matrix:
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every document (zeros where no query term occurs, and for tombstones)."""
         q = Counter(t for t in query_tokens if t in self.vocab)
-        out = np.zeros(self.n, dtype=np.float32)
         if not q or self.n == 0:
-            return out
-        k1 = np.float32(self.params.k1 + 1)
-        for term, qtf in q.items():  # the columns in the order of the query (as a rebuild would)
-            j = self.vocab[term]
-            w = np.float32(qtf) * self.idf[j]
-            for off, m in self.segments:
-                if j >= m.shape[1]:
-                    continue
-                a, b = m.indptr[j], m.indptr[j + 1]
-                if a == b:
-                    continue
-                rows = m.indices[a:b] + off
-                tf = m.data[a:b]
-                out[rows] += tf * k1 / (tf + self._norm[rows]) * w
+            return np.zeros(self.n, dtype=np.float32)
+        idx = np.fromiter((self.vocab[t] for t in q), dtype=np.int64)  # in the order of the query
+        weights = np.fromiter(q.values(), dtype=np.float32) * self.idf[idx]
+        if len(self._weights) == 1:
+            out = np.asarray(self._weights[0][1][:, idx] @ weights).ravel()
+        else:
+            (_, base), deltas = self._weights[0], self._weights[1:]
+            out = np.zeros(self.n, dtype=np.float32)
+            inside = idx < base.shape[1]
+            if inside.any():
+                out[: base.shape[0]] = np.asarray(base[:, idx[inside]] @ weights[inside]).ravel()
+            for off, m in deltas:  # small: its posting lists directly (the same float operations)
+                for j, w in zip(idx.tolist(), weights.tolist(), strict=True):
+                    if j < m.shape[1] and m.indptr[j] < m.indptr[j + 1]:
+                        a, b = m.indptr[j], m.indptr[j + 1]
+                        out[off + m.indices[a:b]] += m.data[a:b] * np.float32(w)
         if self.live is not None:
             out[~self.live] = 0.0
         return out
@@ -174,6 +183,13 @@ class Bm25Matrix:
         off, m = next((off, m) for off, m in reversed(self.segments) if row >= off)
         present = np.array([j < m.shape[1] and m[row - off, j] > 0 for j in cols])
         return float(weights[present].sum()) / total
+
+
+def _tf(m: sparse.csc_matrix) -> sparse.csc_matrix:
+    """Term frequencies stored compactly (uint16; a chunk never repeats a term 65,535 times)."""
+    m = m.tocsc()
+    m.sum_duplicates()
+    return sparse.csc_matrix((np.minimum(m.data, 65535).astype(np.uint16), m.indices, m.indptr), shape=m.shape)
 
 
 def top_k(scores: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
@@ -329,7 +345,7 @@ class LexicalIndex:
     def _save(self, fp: str) -> None:
         assert self.bm25 is not None
         npz, meta = self._paths()
-        m = self.bm25.matrix
+        [(_, m)] = self.bm25.segments  # saved after a full build: one segment of term frequencies
         tmp = npz.with_suffix(".tmp.npz")
         np.savez(tmp, data=m.data, indices=m.indices, indptr=m.indptr, shape=np.array(m.shape),
                  lengths=self.bm25.lengths)
