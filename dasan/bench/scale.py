@@ -419,6 +419,25 @@ def _insert_doc(folder: Path, i: int, rng: random.Random, sentences: list[str]) 
     return path, marker
 
 
+class _ThreadStores:
+    """The store opened once per thread. On one shared SQLite connection, statements of several
+    threads that keep overlapping keep one read transaction open, and with it an old snapshot of
+    the database: the refresh could miss a commit for seconds (seen in this bench)."""
+
+    def __init__(self, ddir: Path) -> None:
+        import threading
+
+        self._ddir, self._local = ddir, threading.local()
+
+    def __getattr__(self, name: str) -> Any:
+        s = getattr(self._local, "store", None)
+        if s is None:
+            from dasan.store import open_store
+
+            s = self._local.store = open_store(self._ddir)
+        return getattr(s, name)
+
+
 def measure_inserts(ddir: Path, questions: list[dict[str, Any]], inserts: int, *, log: Log = lambda s: None,
                     seed: int = 0) -> dict[str, Any]:
     """Ingest ``inserts`` documents one at a time into the store while a thread searches, as the
@@ -435,10 +454,10 @@ def measure_inserts(ddir: Path, questions: list[dict[str, Any]], inserts: int, *
     from dasan.server.state import GuardedRetriever
     from dasan.store import open_store
 
-    store = open_store(ddir)
+    store = _ThreadStores(ddir)
     for d in store.list_documents(INSERT_COLLECTION):  # left over by an interrupted run
         store.remove_document(d.id)
-    r = GuardedRetriever(store, ddir, RetrievalConfig(model=None))
+    r = GuardedRetriever(store, ddir, RetrievalConfig(model=None))  # type: ignore[arg-type]
     dense = r.dense
     t = time.perf_counter()
     r.update()
@@ -496,7 +515,7 @@ def measure_inserts(ddir: Path, questions: list[dict[str, Any]], inserts: int, *
                 found = any(marker in h.chunk.text for h in hits)
                 rec = {"ingest_s": round(t1 - t0, 3), "searchable_s": round(t2 - t1, 3),
                        "build": r.last_build, "found": found, "max_query_ms": round(worst(t1, t2), 1),
-                       "swap_ms": round(swaps[-1], 2) if swaps else None}
+                       "swap_ms": round(swaps[-1], 2) if swaps else None, "error": r.last_refresh_error}
                 per.append(rec)
                 log(f"  insert {i}: " + ", ".join(f"{k} {v}" for k, v in rec.items()))
                 time.sleep(1.0)

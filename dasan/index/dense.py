@@ -15,6 +15,10 @@ scan whenever the true top-k is among the candidates (always, in the tests and b
 for the scan). Filters are applied before the top-k cut in both modes: the scan masks the
 scores; HNSW search widens its candidate list until enough permitted chunks are found and
 falls back to a scan of the permitted subset when that subset is small.
+
+Incremental updates (:meth:`DenseIndex.append`): new rows are appended (float32 file, int8
+codes quantised against the existing centre, a copy of the HNSW graph with the new vectors
+inserted) and removed rows tombstoned in ``live``, which every search applies before its cut.
 """
 
 from __future__ import annotations

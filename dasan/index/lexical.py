@@ -4,6 +4,9 @@ Tokenising Korean is the expensive part, so tokens are cached per chunk id (cont
 in ``lexical.db``; adding documents tokenises only the new chunks, removing documents drops
 theirs. The BM25 weight matrix is derived from the cached tokens and saved beside them,
 keyed by a fingerprint of the chunk set, so a search after an unchanged store loads it as is.
+Between rebuilds, :meth:`LexicalIndex.append` adds new chunks as rows of a small delta segment
+and tombstones removed ones (:class:`Bm25Matrix`); that state is not saved (a restart rebuilds
+the matrix from the cached tokens).
 """
 
 from __future__ import annotations
