@@ -450,7 +450,7 @@ def measure_inserts(ddir: Path, questions: list[dict[str, Any]], inserts: int, *
 
     from dasan.index.embed.cache import CachedEmbedder
     from dasan.ingest.pipeline import ingest_paths
-    from dasan.rag.retrieve import RetrievalConfig
+    from dasan.rag.retrieve import RetrievalConfig, SearchFilter
     from dasan.server.state import GuardedRetriever
     from dasan.store import open_store
 
@@ -511,10 +511,13 @@ def measure_inserts(ddir: Path, questions: list[dict[str, Any]], inserts: int, *
                 t1 = time.perf_counter()
                 r.update()
                 t2 = time.perf_counter()
-                hits = r.search(f"{marker} 확인 절차", k=5)
+                new_ids = [c.id for d in writer.list_documents(INSERT_COLLECTION) if d.source_path.endswith(path.name)
+                           for c in writer.chunks_of(d.id)]
+                indexed = bool(new_ids) and all(r._row(cid) is not None for cid in new_ids)
+                hits = r.search(f"{marker} 확인 절차", k=10, flt=SearchFilter(collection=INSERT_COLLECTION))
                 found = any(marker in h.chunk.text for h in hits)
                 rec = {"ingest_s": round(t1 - t0, 3), "searchable_s": round(t2 - t1, 3),
-                       "build": r.last_build, "found": found, "max_query_ms": round(worst(t1, t2), 1),
+                       "build": r.last_build, "indexed": indexed, "found": found, "max_query_ms": round(worst(t1, t2), 1),
                        "swap_ms": round(swaps[-1], 2) if swaps else None, "error": r.last_refresh_error}
                 per.append(rec)
                 log(f"  insert {i}: " + ", ".join(f"{k} {v}" for k, v in rec.items()))
@@ -532,7 +535,7 @@ def measure_inserts(ddir: Path, questions: list[dict[str, Any]], inserts: int, *
     return {
         "chunks": r.size, "first_refresh_s": round(first_s, 2), "hnsw": dense.hnsw_active, "inserts": per,
         "incremental": {
-            "count": len(inc), "all_found": all(p["found"] for p in inc),
+            "count": len(inc), "all_indexed": all(p["indexed"] for p in inc), "all_found": all(p["found"] for p in inc),
             "searchable_p50_s": round(float(np.percentile(sv, 50)), 3) if sv else None,
             "searchable_p95_s": round(float(np.percentile(sv, 95)), 3) if sv else None,
             "searchable_max_s": round(max(sv), 3) if sv else None,
