@@ -53,6 +53,11 @@ class IdList(Sequence[str]):
         return self._get(int(i))
 
     def __iter__(self) -> Iterator[str]:
+        if self._width and self._n:
+            text = self._buf.decode("utf-8", "surrogatepass")
+            if len(text) == len(self._buf):  # ASCII (hex chunk ids): one decode, then slices
+                w = self._width
+                return iter([text[a : a + w] for a in range(0, len(text), w)])
         return (self._get(i) for i in range(self._n))
 
     def extended(self, items: Iterable[str]) -> IdList:

@@ -411,7 +411,9 @@ class Retriever:
         collection. ``store_rows[i]``: the index row of ``rows[i]`` when the index rows are not in
         store order (after incremental updates); rows of no store row (tombstones) get a level
         nobody holds and no collection."""
-        levels = np.array([max(level_rank(r["classification"]), level_rank(r["collection_level"])) for r in rows],
+        ranks: dict[tuple[str, str], int] = {}
+        levels = np.array([ranks.get(k) if (k := (r["classification"], r["collection_level"])) in ranks
+                           else ranks.setdefault(k, max(level_rank(k[0]), level_rank(k[1]))) for r in rows],
                           dtype=np.int8)
         embargo = np.array([embargo_ts(m) if "embargo" in (m := r["meta"]) else 0.0 for r in rows], dtype=np.float64)
         shared: dict[str, str] = {}  # one str object per distinct value, not one per row
