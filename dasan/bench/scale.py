@@ -520,9 +520,12 @@ def measure_inserts(ddir: Path, questions: list[dict[str, Any]], inserts: int, *
                 windows.append((t1, t2))
                 rec = {"ingest_s": round(t1 - t0, 3), "searchable_s": round(t2 - t1, 3),
                        "build": r.last_build, "indexed": indexed, "found": found, "max_query_ms": round(worst(t1, t2), 1),
-                       "swap_ms": round(swaps[-1], 2) if swaps else None, "error": r.last_refresh_error}
+                       "swap_ms": round(swaps[-1], 2) if swaps else None, "error": r.last_refresh_error,
+                       "phases_ms": {k: round(v) for k, v in r.build_ms.items()}}
                 per.append(rec)
-                log(f"  insert {i}: " + ", ".join(f"{k} {v}" for k, v in rec.items()))
+                log(f"  insert {i}: " + ", ".join(
+                    f"{k} {' '.join(f'{a}={b}' for a, b in v.items()) if isinstance(v, dict) else v}"
+                    for k, v in rec.items()))
                 time.sleep(1.0)
         finally:
             stop.set()

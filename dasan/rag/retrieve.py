@@ -149,6 +149,7 @@ class Retriever:
         self._store_rows: np.ndarray | None = None  # store row -> index row (None: the same)
         self._doc_ids = None  # document code -> document id
         self.last_build = ""  # "full", "incremental" or "access": what the latest build did
+        self.build_ms: dict[str, float] = {}  # the latest build's phases (milliseconds)
 
     @property
     def dense(self):
@@ -202,10 +203,12 @@ class Retriever:
         """A complete new index state for the store as it is now (nothing published): the
         current one with the store's new chunks appended and its removed ones tombstoned
         (:meth:`_build_incremental`) when that is possible, else a full rebuild."""
+        t0 = time.perf_counter()
         gen = self.store.generation()
         rows = self.store.index_rows(with_text=False)  # texts only for chunks new to an index (below)
         ids = [r["id"] for r in rows]
         fp = LexicalIndex.fingerprint_of(ids)
+        self.build_ms = {"rows": (time.perf_counter() - t0) * 1000}
         if fp == self._fp:  # levels can change without any chunk changing
             self.last_build = "access"
             return _Built(gen, fp, self._access_columns(rows, self._store_rows, len(self._ids)))
@@ -249,6 +252,12 @@ class Retriever:
                 np.sort(np.random.default_rng(0).choice(n, FLOOR_SAMPLE, replace=False))
             c["floor_rows"], c["floor_matrix"] = floor_rows, dense.vectors(floor_rows)  # exact float32 sample
         return _Built(gen, fp, access, c, lexical, dense)
+
+    def _lap(self, name: str, since: float) -> float:
+        """Record the milliseconds of a build phase in :attr:`build_ms`; returns now."""
+        now = time.perf_counter()
+        self.build_ms[name] = (now - (self._t if name == "diff" else since)) * 1000
+        return now
 
     def _row_columns(self, rows, row0: int, family_codes: dict[str, int], article_row: dict[str, int],
                      group0: int, docs: dict[str, int]) -> dict[str, Any]:
@@ -295,6 +304,7 @@ class Retriever:
         built yet, the legs out of step, a large change (``INCREMENTAL_SHARE`` of the chunks), or
         tombstones or appended rows past ``COMPACT_SHARE`` of the rows (compaction = a rebuild,
         built off the request path and published like any other state)."""
+        self._t = time.perf_counter()
         n0 = len(self._ids)
         bm, dense = self.lexical.bm25, self.dense
         if (not n0 or bm is None or bm.n != n0 or self._doc_ids is None or self.lexical.fingerprint != self._fp
@@ -327,12 +337,15 @@ class Retriever:
             return None
         pairs = [(cid, texts[cid]) for cid in add_ids]
         del texts
+        t = self._lap("diff", time.perf_counter())
         lexical = self.lexical.append(pairs, removed, fp)
+        t = self._lap("lexical", t)
         dense_new = None
         if dense is not None:
             dense_new = dense.append(pairs, removed, fp, progress)
             if dense_new is None:
                 return None
+        t = self._lap("dense", t)
         store_rows = np.fromiter((row_of.get(cid, -1) for cid in ids), dtype=np.int64, count=len(ids))
         store_rows[added] = np.arange(n0, total)
         del row_of
@@ -369,7 +382,9 @@ class Retriever:
                 new = np.arange(n0, total)[rng.random(total - n0) < FLOOR_SAMPLE / max(int(live.sum()), 1)]
                 floor_rows = np.concatenate([keep, new])
             c["floor_rows"], c["floor_matrix"] = floor_rows, dense_new.vectors(floor_rows)
+        t = self._lap("columns", t)
         access = self._access_columns(rows, store_rows, total)
+        self._lap("access", t)
         gone = [self._ids[int(r)] for r in removed]
         if gone:  # caches keep only the store's chunks (a restart rebuilds from them)
             self.lexical.forget(gone)
