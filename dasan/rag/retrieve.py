@@ -308,7 +308,8 @@ class Retriever:
         n0 = len(self._ids)
         bm, dense = self.lexical.bm25, self.dense
         if (not n0 or bm is None or bm.n != n0 or self._doc_ids is None or self.lexical.fingerprint != self._fp
-                or (dense is not None and (dense.size != n0 or dense.fingerprint != self._fp))):
+                or (dense is not None and (dense.size != n0 or dense.fingerprint != self._fp
+                                           or not hasattr(dense, "append")))):  # e.g. a store's own vector index
             return None
         live0 = self._live
         row_of = {cid: i for i, cid in enumerate(self._ids) if live0 is None or live0[i]}
