@@ -219,3 +219,21 @@ def test_large_changes_and_many_tombstones_rebuild_in_full(store_dir: Path, tmp_
     r.refresh()
     assert r.last_build == "full" and r._live is None and r.lexical.bm25.delta_rows == 0
     _assert_same_as_full(r, store, tmp_path, "full", False)
+
+
+def test_two_indexes_on_one_directory_never_append_over_each_other(store_dir: Path, tmp_path: Path) -> None:
+    """Two processes (here: two retrievers) on one index directory: the row-ordered vector file
+    is appended to only by a state that owns all of it; the other rebuilds in full."""
+    store = open_store(store_dir)
+    a, b = _retriever(store, store_dir), _retriever(open_store(store_dir), store_dir)
+    a.refresh()
+    b.refresh()
+    _add(store, tmp_path, 1)
+    a.refresh()
+    b.refresh()
+    assert a.last_build == "incremental" and b.last_build == "full"
+    _add(store, tmp_path, 2)
+    a.refresh()  # its file was replaced by b's rebuild
+    assert a.last_build == "full"
+    _assert_same_as_full(a, store, tmp_path, "full-a", False)
+    _assert_same_as_full(b, store, tmp_path, "full-b", False)

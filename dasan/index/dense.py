@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import fcntl
 import os
 import sqlite3
 import threading
@@ -205,8 +206,17 @@ class DenseIndex:
         if todo:
             self._embed_all(todo, progress)
             fetch()
-        fd = os.open(self._flat_file, os.O_WRONLY)
+        # Only this state's own file, and only when nobody appended past its rows (another process
+        # on the same index directory, or an append not published): else a full rebuild.
         try:
+            fd = os.open(self._flat_file, os.O_WRONLY)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            st = os.fstat(fd)
+            if st.st_ino != os.fstat(self._fd).st_ino or st.st_size != n0 * dim * 4:
+                return None
             os.pwrite(fd, vecs.tobytes(), n0 * dim * 4)
         finally:
             os.close(fd)
