@@ -50,7 +50,8 @@ def test_a_failing_sync_keeps_the_previous_index_serving(store_dir: Path, tmp_pa
     def broken(*_a, **_k):
         raise RuntimeError("embedding server down")
 
-    monkeypatch.setattr(target, "sync", broken)
+    monkeypatch.setattr(target, "sync", broken)  # a full rebuild
+    monkeypatch.setattr(target, "append", broken)  # an incremental update
     ingest_paths(store, [_secret(tmp_path, 1)], collection="secret", classification="민감")
     after = r.rank("청년정책조정위원회의 구성", k=5)  # refresh fails inside; search goes on
     assert r.last_refresh_error and "embedding server down" in r.last_refresh_error
@@ -119,19 +120,21 @@ def test_searches_go_on_while_a_new_index_is_built(store_dir: Path, tmp_path: Pa
     r = GuardedRetriever(store, store_dir, RetrievalConfig(embedder=None, model=None))
     r.update()
     size = r.size
-    slow = threading.Event()
-    original = r.lexical.prepare
+    started = threading.Event()
 
-    def slow_prepare(*a, **k):
-        slow.set()
-        time.sleep(1.5)
-        return original(*a, **k)
+    def slow(original):
+        def slowed(*a, **k):
+            started.set()
+            time.sleep(1.5)
+            return original(*a, **k)
+        return slowed
 
-    monkeypatch.setattr(r.lexical, "prepare", slow_prepare)
+    monkeypatch.setattr(r.lexical, "prepare", slow(r.lexical.prepare))  # a full rebuild
+    monkeypatch.setattr(r.lexical, "append", slow(r.lexical.append))  # an incremental update
     ingest_paths(store, [_secret(tmp_path, 7)], collection="secret", classification="민감")
     builder = threading.Thread(target=r.update)
     builder.start()
-    assert slow.wait(10)
+    assert started.wait(10)
     t0 = time.monotonic()
     hits = r.search("청년정책조정위원회의 구성", k=3)  # served by the old state, not waiting
     assert time.monotonic() - t0 < 1.0 and hits and r.size == size

@@ -71,3 +71,22 @@ def test_scale_cli_small_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 def test_scale_cli_rejects_bad_sizes(args: list[str]) -> None:
     res = CliRunner().invoke(scale, args)
     assert res.exit_code != 0 and ("이상" in res.output or "작은" in res.output)
+
+
+def test_scale_cli_insert_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--insert N``: documents ingested while a thread searches become searchable through
+    incremental updates; the last one is rebuilt in full for comparison; the store is left as it was."""
+    monkeypatch.setenv("DASAN_HOME", str(tmp_path / "home"))
+    corpus = shared_path("data", "laws", "청년기본법")
+    questions = shared_path("bench", "law_qa_dev.jsonl")
+    args = ["--corpus", str(corpus), "--questions", str(questions), "--chunks", "400", "--pool", "20", "--limit", "4"]
+    res = CliRunner().invoke(scale, [*args, "--insert", "2", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output[res.output.index("{"):])
+    inc = out["incremental"]
+    assert inc["count"] == 2 and inc["all_indexed"] and inc["all_found"]
+    assert inc["searchable_p95_s"] > 0 and inc["max_swap_ms"] >= 0
+    assert out["full_rebuild"]["build"] == "full" and out["full_rebuild"]["indexed"]
+    assert out["queries_outside_inserts"]["count"] > 0
+    store = open_store(Path(out["store"]["data_dir"]))
+    assert not store.list_documents("insert-bench")

@@ -405,6 +405,172 @@ def bench_scale(corpus: Path, sizes: list[int | None], qpaths: list[Path], *, se
     return out
 
 
+# -- incremental updates (issue 14 item 2) -------------------------------------------------
+INSERT_COLLECTION = "insert-bench"
+
+
+def _insert_doc(folder: Path, i: int, rng: random.Random, sentences: list[str]) -> tuple[Path, str]:
+    """A small text document (about 6 chunks) with a marker word no other chunk holds."""
+    marker = f"증분색인표식{i:03d}호"
+    paras = [" ".join(rng.sample(sentences, min(6, len(sentences)))) for _ in range(6)]
+    paras[rng.randrange(len(paras))] += f" 이 조항은 {marker} 확인 절차를 정한다."
+    path = folder / f"insert-{i:03d}.txt"
+    path.write_text("\n\n".join(paras) + "\n", encoding="utf-8")
+    return path, marker
+
+
+class _ThreadStores:
+    """The store opened once per thread. On one shared SQLite connection, statements of several
+    threads that keep overlapping keep one read transaction open, and with it an old snapshot of
+    the database: the refresh could miss a commit for seconds (seen in this bench)."""
+
+    def __init__(self, ddir: Path) -> None:
+        import threading
+
+        self._ddir, self._local = ddir, threading.local()
+
+    def __getattr__(self, name: str) -> Any:
+        s = getattr(self._local, "store", None)
+        if s is None:
+            from dasan.store import open_store
+
+            s = self._local.store = open_store(self._ddir)
+        return getattr(s, name)
+
+
+def measure_inserts(ddir: Path, questions: list[dict[str, Any]], inserts: int, *, log: Log = lambda s: None,
+                    seed: int = 0) -> dict[str, Any]:
+    """Ingest ``inserts`` documents one at a time into the store while a thread searches, as the
+    server does (its ingestion worker commits, then refreshes the shared
+    :class:`~dasan.server.state.GuardedRetriever`); then one more with a full rebuild forced.
+    Per insert: time from the commit to the new state being published (searchable), and the
+    longest query that overlapped that interval. The inserted documents are removed at the end."""
+    import tempfile
+    import threading
+
+    from dasan.index.embed.cache import CachedEmbedder
+    from dasan.ingest.pipeline import ingest_paths
+    from dasan.rag.retrieve import RetrievalConfig, SearchFilter
+    from dasan.server.state import GuardedRetriever
+    from dasan.store import open_store
+
+    store = _ThreadStores(ddir)
+    for d in store.list_documents(INSERT_COLLECTION):  # left over by an interrupted run
+        store.remove_document(d.id)
+    r = GuardedRetriever(store, ddir, RetrievalConfig(model=None))  # type: ignore[arg-type]
+    dense = r.dense
+    t = time.perf_counter()
+    r.update()
+    first_s = time.perf_counter() - t
+    log(f"  {r.size} chunks: first refresh {first_s:.1f}s (hnsw {dense.hnsw_active})")
+    inner = dense.embedder.inner if isinstance(dense.embedder, CachedEmbedder) else dense.embedder
+    dense.embedder = inner  # queries and the new passages are embedded by the model
+    texts = [t for t in store.chunk_texts([r.chunk_id(i) for i in range(0, r.size, max(1, r.size // 400))]).values()]
+    sentences = [x.strip() + "." for t in texts for x in t.split(".") if 20 <= len(x.strip()) <= 120][:2000]
+    for q in questions[:3]:
+        r.rank(q["question"], 10)
+    spans: list[tuple[float, float]] = []
+    stop = threading.Event()
+
+    def ask() -> None:
+        i = 0
+        while not stop.is_set():
+            q = questions[i % len(questions)]["question"]
+            a = time.perf_counter()
+            r.rank(q, 10)
+            spans.append((a, time.perf_counter()))
+            i += 1
+
+    def worst(a: float, b: float) -> float:
+        return max([(e - s) * 1000 for s, e in spans if e >= a and s <= b] or [0.0])
+
+    swaps: list[float] = []  # how long each publish held the write lock (queries wait at most this)
+    publish = r.publish
+
+    def timed_publish(built) -> None:
+        a = time.perf_counter()
+        publish(built)
+        swaps.append((time.perf_counter() - a) * 1000)
+
+    r.publish = timed_publish
+    rng = random.Random(seed)
+    writer = open_store(ddir)  # the ingestion worker's own connection
+    per: list[dict[str, Any]] = []
+    windows: list[tuple[float, float]] = []  # (commit, published) of each insert
+    asker = threading.Thread(target=ask, daemon=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        asker.start()
+        time.sleep(2.0)
+        try:
+            for i in range(inserts + 1):
+                full = i == inserts
+                if full:
+                    r.INCREMENTAL_SHARE = -1.0  # the same insert, rebuilt in full
+                path, marker = _insert_doc(Path(tmp), i, rng, sentences)
+                t0 = time.perf_counter()
+                ingest_paths(writer, [path], collection=INSERT_COLLECTION)
+                t1 = time.perf_counter()
+                r.update()
+                t2 = time.perf_counter()
+                new_ids = [c.id for d in writer.list_documents(INSERT_COLLECTION) if d.source_path.endswith(path.name)
+                           for c in writer.chunks_of(d.id)]
+                indexed = bool(new_ids) and all(r._row(cid) is not None for cid in new_ids)
+                hits = r.search(f"{marker} 확인 절차", k=10, flt=SearchFilter(collection=INSERT_COLLECTION))
+                found = any(h.chunk.id in new_ids for h in hits)
+                windows.append((t1, t2))
+                rec = {"ingest_s": round(t1 - t0, 3), "searchable_s": round(t2 - t1, 3),
+                       "build": r.last_build, "indexed": indexed, "found": found, "max_query_ms": round(worst(t1, t2), 1),
+                       "swap_ms": round(swaps[-1], 2) if swaps else None, "error": r.last_refresh_error,
+                       "phases_ms": {k: round(v) for k, v in r.build_ms.items()}}
+                per.append(rec)
+                log(f"  insert {i}: " + ", ".join(
+                    f"{k} {' '.join(f'{a}={b}' for a, b in v.items()) if isinstance(v, dict) else v}"
+                    for k, v in rec.items()))
+                time.sleep(1.0)
+        finally:
+            stop.set()
+            asker.join(60)
+            r.INCREMENTAL_SHARE = type(r).INCREMENTAL_SHARE
+            for d in writer.list_documents(INSERT_COLLECTION):
+                writer.remove_document(d.id)
+            writer.close()
+    inc = [p for p in per[:-1] if p["build"] == "incremental"]
+    quiet = [(e - s) * 1000 for s, e in spans if not any(e >= a and s <= b for a, b in windows)]
+    sv = [p["searchable_s"] for p in inc]
+    return {
+        "chunks": r.size, "first_refresh_s": round(first_s, 2), "hnsw": dense.hnsw_active, "inserts": per,
+        "incremental": {
+            "count": len(inc), "all_indexed": all(p["indexed"] for p in inc), "all_found": all(p["found"] for p in inc),
+            "searchable_p50_s": round(float(np.percentile(sv, 50)), 3) if sv else None,
+            "searchable_p95_s": round(float(np.percentile(sv, 95)), 3) if sv else None,
+            "searchable_max_s": round(max(sv), 3) if sv else None,
+            "max_query_ms": max((p["max_query_ms"] for p in inc), default=None),
+            "max_swap_ms": max((p["swap_ms"] or 0 for p in inc), default=None),
+            "ingest_p50_s": round(float(np.percentile([p["ingest_s"] for p in inc], 50)), 3) if inc else None,
+        },
+        "full_rebuild": per[-1],
+        "queries_outside_inserts": {"count": len(quiet), "p50_ms": round(float(np.percentile(quiet, 50)), 1),
+                    "p99_ms": round(float(np.percentile(quiet, 99)), 1), "max_ms": round(max(quiet), 1)},
+    }
+
+
+def bench_insert(corpus: Path, size: int, qpaths: list[Path], inserts: int, *, seed: int = 0, pool_size: int = 3000,
+                 noise: float = 0.01, limit: int | None = None, log: Log = lambda s: None) -> dict[str, Any]:
+    """``dasan bench scale --insert N``: the store of ``size`` chunks as for the scale bench,
+    then :func:`measure_inserts` in a fresh process."""
+    b = prepare(corpus, size, seed=seed, pool_size=pool_size, noise=noise, log=log)
+    log(f"measuring inserts at {b['chunks']} chunks ...")
+    args = json.dumps({"ddir": b["data_dir"], "questions": [str(p) for p in qpaths], "limit": limit,
+                       "insert": inserts, "seed": seed})
+    proc = subprocess.run([sys.executable, "-m", "dasan.bench.scale", args], capture_output=True, text=True)
+    for line in proc.stderr.splitlines():
+        if line.startswith("  "):
+            log(line)
+    if proc.returncode != 0:
+        raise click.ClickException(f"측정 프로세스가 실패했습니다 (종료 코드 {proc.returncode}):\n{proc.stderr[-2000:]}")
+    return {"machine": machine(), "store": b, **json.loads(proc.stdout.strip().splitlines()[-1])}
+
+
 @click.command("scale")
 @click.option("--chunks", "size", type=int, default=100_000, show_default=True, help="큰 저장소의 청크 수")
 @click.option("--small", type=int, default=0, show_default=True,
@@ -420,9 +586,11 @@ def bench_scale(corpus: Path, sizes: list[int | None], qpaths: list[Path], *, se
 @click.option("--hnsw/--no-hnsw", default=True, show_default=True, help="가장 큰 저장소에서 HNSW 경로도 측정")
 @click.option("--backend", type=click.Choice(["sqlite", "postgresql"]), default=None,
               help="저장소 백엔드 비교 (합성 벡터, 필터 재현율; postgresql은 DASAN_DATABASE_URL의 빈 DB)")
+@click.option("--insert", "inserts", type=int, default=0, show_default=True,
+              help="N>0: 검색 중에 문서 N개를 하나씩 넣어 증분 색인 반영 시간을 잽니다 (지연/메모리 측정 대신)")
 @click.option("--json", "as_json", is_flag=True)
 def scale(size: int, small: int, corpus: str | None, questions: tuple[str, ...], limit: int | None, seed: int,
-          pool_size: int, noise: float, hnsw: bool, backend: str | None, as_json: bool) -> None:
+          pool_size: int, noise: float, hnsw: bool, backend: str | None, inserts: int, as_json: bool) -> None:
     """합성 법령 저장소(N청크)에서 검색 지연시간과 색인 메모리를 잽니다."""
     if not 1 <= size <= MAX_CHUNKS:
         raise click.BadParameter(f"1 이상 {MAX_CHUNKS:,} 이하로 지정하세요 (받은 값: {size}).", param_hint="--chunks")
@@ -449,6 +617,17 @@ def scale(size: int, small: int, corpus: str | None, questions: tuple[str, ...],
         p for p in (config.shared_dir() / "bench" / n for n in ("law_qa_dev.jsonl", "law_defs.jsonl")) if p.exists()]
     if not qpaths:
         raise click.ClickException("질문 파일이 없습니다. --questions로 지정하세요.")
+    if inserts > 0:
+        res = bench_insert(root, size, qpaths, inserts, seed=seed, pool_size=pool_size, noise=noise, limit=limit,
+                           log=lambda m: click.echo(m, err=True))
+        if as_json:
+            click.echo(json.dumps(res, ensure_ascii=False, indent=1))
+            return
+        inc, full = res["incremental"], res["full_rebuild"]
+        click.echo(f"{res['chunks']:>9,} chunks  insert → searchable p50 {inc['searchable_p50_s']} / p95 "
+                   f"{inc['searchable_p95_s']} s, max query {inc['max_query_ms']} ms ({inc['count']} inserts)")
+        click.echo(f"{'':>17}full rebuild: searchable {full['searchable_s']} s, max query {full['max_query_ms']} ms")
+        return
     result = bench_scale(root, [small or None, size], qpaths, seed=seed, pool_size=pool_size, noise=noise,
                          hnsw=hnsw, limit=limit, log=lambda m: click.echo(m, err=True))
     if as_json:
@@ -476,6 +655,10 @@ def _worker() -> None:
         print(m, file=sys.stderr, flush=True)
 
     qs = _questions([Path(p) for p in args["questions"]], args["limit"])
+    if args.get("insert"):
+        print(json.dumps(measure_inserts(Path(args["ddir"]), qs, args["insert"], log=log, seed=args["seed"]),
+                         ensure_ascii=False))
+        return
     res = measure(Path(args["ddir"]), qs, hnsw=args["hnsw"], log=log)
     print(json.dumps(res, ensure_ascii=False))
 

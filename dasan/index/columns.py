@@ -53,10 +53,27 @@ class IdList(Sequence[str]):
         return self._get(int(i))
 
     def __iter__(self) -> Iterator[str]:
+        if self._width and self._n:
+            text = self._buf.decode("utf-8", "surrogatepass")
+            if len(text) == len(self._buf):  # ASCII (hex chunk ids): one decode, then slices
+                w = self._width
+                return iter([text[a : a + w] for a in range(0, len(text), w)])
         return (self._get(i) for i in range(self._n))
+
+    def extended(self, items: Iterable[str]) -> IdList:
+        """A new list: these strings followed by ``items`` (this one unchanged)."""
+        return IdList(list(self) + list(items)) if not self._width else _concat(self, IdList(items))
 
     def nbytes(self) -> int:
         return len(self._buf) + (0 if self._off is None else self._off.nbytes)
+
+
+def _concat(a: IdList, b: IdList) -> IdList:
+    if len(b) and b._width != a._width:
+        return IdList(list(a) + list(b))
+    out = IdList()
+    out._n, out._buf, out._width = a._n + b._n, a._buf + b._buf, a._width
+    return out
 
 
 def date_key(text: str, *, high: bool = False) -> int:

@@ -15,12 +15,17 @@ scan whenever the true top-k is among the candidates (always, in the tests and b
 for the scan). Filters are applied before the top-k cut in both modes: the scan masks the
 scores; HNSW search widens its candidate list until enough permitted chunks are found and
 falls back to a scan of the permitted subset when that subset is small.
+
+Incremental updates (:meth:`DenseIndex.append`): new rows are appended (float32 file, int8
+codes quantised against the existing centre, a copy of the HNSW graph with the new vectors
+inserted) and removed rows tombstoned in ``live``, which every search applies before its cut.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import fcntl
 import os
 import sqlite3
 import threading
@@ -96,6 +101,7 @@ class DenseIndex:
         self._hnsw = None
         self._fd: int | None = None  # the row-ordered float32 vector file, for exact rescoring
         self._flat_file: Path | None = None
+        self.live: np.ndarray | None = None  # per row: not tombstoned (None: no tombstones)
 
     @property
     def chunk_ids(self) -> IdList:
@@ -120,7 +126,7 @@ class DenseIndex:
             known = {r[0] for r in self._db.execute("SELECT chunk_id FROM vectors")}
         return {i for i in ids if i not in known}
 
-    _STATE = ("ids", "codes", "scale", "center", "fingerprint", "_hnsw", "_fd", "_flat_file")
+    _STATE = ("ids", "codes", "scale", "center", "fingerprint", "_hnsw", "_fd", "_flat_file", "live")
 
     def prepare(self, chunks: Sequence[tuple[str, str]], progress: Callable[[int], None] | None = None) -> DenseIndex:
         """A new state of this index for ``chunks``, built without touching the one searches use
@@ -161,8 +167,80 @@ class DenseIndex:
             with self._lock, self._db:
                 self._db.executemany("DELETE FROM vectors WHERE chunk_id = ?", [(s,) for s in stale])
         self._load(ids, fp)
+        self.live = None
         self.fingerprint = fp
         self._hnsw = self._build_hnsw(fp) if len(ids) > self.hnsw_threshold else None
+
+    def append(self, chunks: Sequence[tuple[str, str]], removed: Sequence[int], fingerprint: str,
+               progress: Callable[[int], None] | None = None) -> DenseIndex | None:
+        """A new state: ``chunks`` = [(chunk_id, index_text)] embedded (through the cache) and
+        appended as rows ``size, size+1, ...``, the rows ``removed`` tombstoned. The state in use
+        is not touched: its float32 file only grows past its last row (which it never reads),
+        int8 codes are quantised against the same centre and concatenated, and the HNSW graph is
+        copied before the new vectors are inserted. None when an append cannot keep the state
+        right (the graph should appear or go at this size): the caller rebuilds instead."""
+        n0, n = self.size, self.size + len(chunks)
+        if self._fd is None or self._flat_file is None or (n > self.hnsw_threshold) != (self._hnsw is not None):
+            return None
+        ids = [cid for cid, _ in chunks]
+        dim = self.embedder.dim
+        vecs = np.zeros((len(ids), dim), dtype=np.float32)
+        pos = {cid: i for i, cid in enumerate(ids)}
+
+        def fetch() -> set[str]:
+            found = set()
+            for a in range(0, len(ids), 500):
+                part = ids[a : a + 500]
+                with self._lock:
+                    got = self._db.execute(
+                        f"SELECT chunk_id, vec FROM vectors WHERE chunk_id IN ({','.join('?' * len(part))})",
+                        part).fetchall()
+                for cid, blob in got:
+                    if len(blob) == dim * 4:
+                        vecs[pos[cid]] = np.frombuffer(blob, dtype=np.float32)
+                        found.add(cid)
+            return found
+
+        have = fetch()
+        todo = sorted(((cid, t) for cid, t in chunks if cid not in have), key=lambda x: len(x[1]))
+        if todo:
+            self._embed_all(todo, progress)
+            fetch()
+        # Only this state's own file, and only when nobody appended past its rows (another process
+        # on the same index directory, or an append not published): else a full rebuild.
+        try:
+            fd = os.open(self._flat_file, os.O_WRONLY)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            st = os.fstat(fd)
+            if st.st_ino != os.fstat(self._fd).st_ino or st.st_size != n0 * dim * 4:
+                return None
+            os.pwrite(fd, vecs.tobytes(), n0 * dim * 4)
+        finally:
+            os.close(fd)
+        new = copy.copy(self)
+        codes, scale = quantize(vecs, self.center) if len(vecs) else (vecs.astype(np.int8), np.zeros(0, np.float32))
+        new.codes = np.concatenate([self.codes, codes])
+        new.scale = np.concatenate([self.scale, scale])
+        new.ids = self.ids.extended(ids)
+        live = np.ones(n, dtype=bool)
+        if self.live is not None:
+            live[:n0] = self.live
+        live[np.asarray(removed, dtype=np.int64)] = False
+        new.live = None if live.all() else live
+        if self._hnsw is not None and len(ids):
+            graph = self._hnsw.copy()
+            graph.add(np.arange(n0, n, dtype=np.uint64), vecs)
+            new._hnsw = graph
+        new.fingerprint = fingerprint
+        return new
+
+    def forget(self, chunk_ids: Sequence[str]) -> None:
+        """Drop cached vectors of chunks no longer in the store."""
+        with self._lock, self._db:
+            self._db.executemany("DELETE FROM vectors WHERE chunk_id = ?", [(c,) for c in chunk_ids])
 
     def _embed_all(self, todo: list[tuple[str, str]], progress: Callable[[int], None] | None) -> None:
         """Embed ``todo`` in calls of ``batch`` texts and store the vectors.
@@ -347,6 +425,8 @@ class DenseIndex:
         n = self.size
         if n == 0 or k <= 0:
             return []
+        if self.live is not None:  # tombstoned rows are never candidates
+            mask = self.live if mask is None else mask & self.live
         allowed = n if mask is None else int(mask.sum())
         if allowed == 0:
             return []
@@ -377,6 +457,7 @@ class DenseIndex:
             fetch = min(n, fetch)
             self._hnsw.expansion_search = max(self.hnsw_expansion, 2 * fetch)
             keys = np.asarray(self._hnsw.search(q, fetch).keys, dtype=np.int64)
+            keys = keys[(keys >= 0) & (keys < n)]
             if mask is not None:
                 keys = keys[mask[keys]]
             if len(keys) >= want or fetch >= n:

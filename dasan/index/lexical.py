@@ -4,6 +4,9 @@ Tokenising Korean is the expensive part, so tokens are cached per chunk id (cont
 in ``lexical.db``; adding documents tokenises only the new chunks, removing documents drops
 theirs. The BM25 weight matrix is derived from the cached tokens and saved beside them,
 keyed by a fingerprint of the chunk set, so a search after an unchanged store loads it as is.
+Between rebuilds, :meth:`LexicalIndex.append` adds new chunks as rows of a small delta segment
+and tombstones removed ones (:class:`Bm25Matrix`); that state is not saved (a restart rebuilds
+the matrix from the cached tokens).
 """
 
 from __future__ import annotations
@@ -33,52 +36,163 @@ class Bm25Params:
     b: float = 0.75
 
 
+def _term_freqs(docs: Sequence[Sequence[str]], vocab: dict[str, int], row0: int = 0):
+    """(rows, cols, tfs, lengths) of ``docs``, new terms added to ``vocab``."""
+    rows, cols, tfs = [], [], []
+    lengths = np.zeros(len(docs), dtype=np.float32)
+    for i, toks in enumerate(docs):
+        lengths[i] = len(toks)
+        for term, tf in Counter(toks).items():
+            rows.append(row0 + i)
+            cols.append(vocab.setdefault(term, len(vocab)))
+            tfs.append(tf)
+    return (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64),
+            np.asarray(tfs, dtype=np.float32), lengths)
+
+
 class Bm25Matrix:
-    """An in-memory BM25 index over token lists: rows = documents, columns = terms."""
+    """An in-memory BM25 index over token lists: rows = documents, columns = terms.
+
+    Term frequencies are kept in one or more row segments (a base and, after :meth:`append`, one
+    small delta), and beside them the BM25 term weights without idf, ``tf·(k1+1) / (tf + k1·(1 −
+    b + b·len/avgdl))``, recomputed from the frequencies whenever avgdl changes (one pass over
+    the entries). The idf is applied per query column at query time. An appended or tombstoned
+    row thus changes N, avgdl and df exactly as a rebuild over the live rows would: every score
+    equals that of a :class:`Bm25Matrix` built over the live rows alone (the same float
+    operations per row and term)."""
 
     def __init__(self, docs: Sequence[Sequence[str]], params: Bm25Params | None = None) -> None:
         self.params = params or Bm25Params()
         vocab: dict[str, int] = {}
-        rows, cols, tfs = [], [], []
-        lengths = np.zeros(len(docs), dtype=np.float32)
-        for i, toks in enumerate(docs):
-            lengths[i] = len(toks)
-            for term, tf in Counter(toks).items():
-                j = vocab.setdefault(term, len(vocab))
-                rows.append(i)
-                cols.append(j)
-                tfs.append(tf)
-        self.vocab = vocab
+        rows, cols, tfs, lengths = _term_freqs(docs, vocab)
         n = len(docs)
-        tf_arr = np.asarray(tfs, dtype=np.float32)
-        col_arr = np.asarray(cols, dtype=np.int64)
-        row_arr = np.asarray(rows, dtype=np.int64)
-        df = np.bincount(col_arr, minlength=len(vocab)).astype(np.float32) if len(vocab) else np.zeros(0)
-        self.idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        avgdl = float(lengths.mean()) if n else 1.0
-        k1, b = self.params.k1, self.params.b
-        denom = tf_arr + k1 * (1 - b + b * lengths[row_arr] / max(avgdl, 1e-9))
-        w = tf_arr * (k1 + 1) / denom * self.idf[col_arr] if len(vocab) else tf_arr
-        self.matrix = sparse.csc_matrix(
-            (w, (row_arr, col_arr)), shape=(n, max(len(vocab), 1)), dtype=np.float32
-        )
-        self.n = n
+        seg = sparse.csc_matrix((tfs, (rows, cols)), shape=(n, max(len(vocab), 1)), dtype=np.float32)
+        self._set(vocab, [(0, _tf(seg))], lengths, None)
 
     @classmethod
-    def from_arrays(cls, matrix: sparse.csc_matrix, vocab: dict[str, int], idf: np.ndarray) -> Bm25Matrix:
+    def from_arrays(cls, matrix: sparse.csc_matrix, vocab: dict[str, int], lengths: np.ndarray) -> Bm25Matrix:
+        """From a term-frequency matrix (documents × terms) and the documents' token counts."""
         self = cls.__new__(cls)
         self.params = Bm25Params()
-        self.matrix, self.vocab, self.idf, self.n = matrix, vocab, idf, matrix.shape[0]
+        self._set(vocab, [(0, _tf(matrix))], np.asarray(lengths, dtype=np.float32), None)
         return self
 
+    def _set(self, vocab: dict[str, int], segments: list[tuple[int, sparse.csc_matrix]], lengths: np.ndarray,
+             live: np.ndarray | None) -> None:
+        self.vocab, self.segments, self.lengths = vocab, segments, lengths
+        self.live = None if live is None or live.all() else live  # None: no tombstones
+        self.n = len(lengths)  # rows, tombstoned ones included (row numbers never move)
+        self.n_live = self.n if self.live is None else int(self.live.sum())
+        df = np.zeros(len(vocab), dtype=np.int64)
+        for off, m in segments:
+            present = np.ones(m.nnz, dtype=np.int64) if self.live is None else \
+                self.live[off : off + m.shape[0]][m.indices].astype(np.int64)
+            c = np.concatenate([[0], np.cumsum(present)])
+            df[: m.shape[1]] += c[m.indptr[1:]] - c[m.indptr[:-1]]
+        self.df = df
+        n_live = self.n_live
+        rare = np.log1p((n_live - 1 + 0.5) / (1 + 0.5))  # a term only tombstoned rows had: like the rarest
+        self.idf = np.where(df > 0, np.log1p((n_live - df + 0.5) / (df + 0.5)), rare).astype(np.float32)
+        total = float(lengths.sum(dtype=np.float64) if self.live is None else lengths[self.live].sum(dtype=np.float64))
+        avgdl = total / n_live if n_live else 1.0
+        k1, b = self.params.k1, self.params.b
+        norm = (k1 * (1 - b + b * lengths / max(avgdl, 1e-9))).astype(np.float32)  # per row
+        k1p = np.float32(k1 + 1)
+        self._weights = []
+        for off, m in segments:
+            tf = m.data.astype(np.float32)
+            w = tf * k1p / (tf + norm[off + m.indices])
+            self._weights.append((off, sparse.csc_matrix((w, m.indices, m.indptr), shape=m.shape)))
+        self._matrix = self._weights[0][1] if len(segments) == 1 else None
+
+    @property
+    def matrix(self) -> sparse.csc_matrix:
+        """BM25 term weights without idf, documents × terms (every segment; tombstoned rows
+        included: their scores are zeroed)."""
+        if self._matrix is None:
+            width = max(len(self.vocab), 1)
+            self._matrix = sparse.vstack(
+                [sparse.csc_matrix((m.data, m.indices, np.concatenate([m.indptr, np.full(width - m.shape[1], m.nnz)])),
+                                   shape=(m.shape[0], width)) for _, m in self._weights], format="csc")
+        return self._matrix
+
+    @property
+    def delta_rows(self) -> int:
+        """Rows appended since the base was built."""
+        return sum(m.shape[0] for off, m in self.segments if off)
+
+    def append(self, docs: Sequence[Sequence[str]], removed: Sequence[int] = ()) -> Bm25Matrix:
+        """A new matrix: this one with ``docs`` appended as rows ``n, n+1, ...`` and the rows
+        ``removed`` tombstoned (``self`` is left as it is: searches using it go on)."""
+        new = Bm25Matrix.__new__(Bm25Matrix)
+        new.params = self.params
+        vocab = dict(self.vocab) if docs else self.vocab
+        rows, cols, tfs, lengths = _term_freqs(docs, vocab, self.n)
+        base = self.segments[0]
+        delta = [(off, m) for off, m in self.segments[1:]]
+        if len(docs):
+            if delta:  # one delta segment: the previous delta and the new rows merged
+                off, m = delta[0]
+                coo = m.tocoo()
+                rows = np.concatenate([coo.row.astype(np.int64) + off, rows])
+                cols = np.concatenate([coo.col.astype(np.int64), cols])
+                tfs = np.concatenate([coo.data.astype(np.float32), tfs])
+            else:
+                off = self.n
+            seg = sparse.csc_matrix((tfs, (rows - off, cols)), shape=(self.n + len(docs) - off, max(len(vocab), 1)),
+                                    dtype=np.float32)
+            delta = [(off, _tf(seg))]
+        live = np.ones(self.n + len(docs), dtype=bool)
+        if self.live is not None:
+            live[: self.n] = self.live
+        live[np.asarray(removed, dtype=np.int64)] = False
+        new._set(vocab, [base, *delta], np.concatenate([self.lengths, lengths]), live)
+        return new
+
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
-        """BM25 score of every document (zeros where no query term occurs)."""
+        """BM25 score of every document (zeros where no query term occurs, and for tombstones)."""
         q = Counter(t for t in query_tokens if t in self.vocab)
         if not q or self.n == 0:
             return np.zeros(self.n, dtype=np.float32)
-        idx = np.fromiter((self.vocab[t] for t in q), dtype=np.int64)
-        weights = np.fromiter(q.values(), dtype=np.float32)
-        return np.asarray(self.matrix[:, idx] @ weights).ravel()
+        idx = np.fromiter((self.vocab[t] for t in q), dtype=np.int64)  # in the order of the query
+        weights = np.fromiter(q.values(), dtype=np.float32) * self.idf[idx]
+        if len(self._weights) == 1:
+            out = np.asarray(self._weights[0][1][:, idx] @ weights).ravel()
+        else:
+            (_, base), deltas = self._weights[0], self._weights[1:]
+            out = np.zeros(self.n, dtype=np.float32)
+            inside = idx < base.shape[1]
+            if inside.any():
+                out[: base.shape[0]] = np.asarray(base[:, idx[inside]] @ weights[inside]).ravel()
+            for off, m in deltas:  # small: its posting lists directly (the same float operations)
+                for j, w in zip(idx.tolist(), weights.tolist(), strict=True):
+                    if j < m.shape[1] and m.indptr[j] < m.indptr[j + 1]:
+                        a, b = m.indptr[j], m.indptr[j + 1]
+                        out[off + m.indices[a:b]] += m.data[a:b] * np.float32(w)
+        if self.live is not None:
+            out[~self.live] = 0.0
+        return out
+
+    def coverage(self, tokens: Sequence[str], row: int) -> float:
+        """The share of the idf mass of the distinct ``tokens`` (those of live rows) present in
+        ``row`` (see :func:`dasan.index.fusion.lexical_coverage`)."""
+        cols = [j for j in dict.fromkeys(self.vocab[t] for t in tokens if t in self.vocab) if self.df[j] > 0]
+        if not cols or row < 0:
+            return 0.0
+        weights = self.idf[cols]
+        total = float(weights.sum())
+        if total <= 0:
+            return 0.0
+        off, m = next((off, m) for off, m in reversed(self.segments) if row >= off)
+        present = np.array([j < m.shape[1] and m[row - off, j] > 0 for j in cols])
+        return float(weights[present].sum()) / total
+
+
+def _tf(m: sparse.csc_matrix) -> sparse.csc_matrix:
+    """Term frequencies stored compactly (uint16; a chunk never repeats a term 65,535 times)."""
+    m = m.tocsc()
+    m.sum_duplicates()
+    return sparse.csc_matrix((np.minimum(m.data, 65535).astype(np.uint16), m.indices, m.indptr), shape=m.shape)
 
 
 def top_k(scores: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
@@ -138,6 +252,36 @@ class LexicalIndex:
 
     def publish(self, new: LexicalIndex) -> None:
         self.bm25, self.chunk_ids, self.fingerprint = new.bm25, new.chunk_ids, new.fingerprint
+
+    def append(self, chunks: Sequence[tuple[str, str]], removed: Sequence[int], fingerprint: str) -> LexicalIndex:
+        """A new state: ``chunks`` = [(chunk_id, index_text)] appended as new rows (tokenised
+        once, through the token cache) and the rows ``removed`` tombstoned; the BM25 statistics
+        become those of the live rows. The state searches use is not touched (see
+        :meth:`Bm25Matrix.append`). Not saved: a restart rebuilds the matrix from cached tokens."""
+        assert self.bm25 is not None
+        ids = [cid for cid, _ in chunks]
+        cached: dict[str, str] = {}
+        for a in range(0, len(ids), 500):
+            part = ids[a : a + 500]
+            cached.update(self._db.execute(
+                f"SELECT chunk_id, tokens FROM tokens WHERE chunk_id IN ({','.join('?' * len(part))})", part))
+        todo = [(cid, text) for cid, text in chunks if cid not in cached]
+        if todo:
+            toks = self.batch_tokenizer([t for _, t in todo])
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO tokens(chunk_id, tokens) VALUES (?, ?)",
+                                     [(cid, " ".join(tk)) for (cid, _), tk in zip(todo, toks, strict=True)])
+            cached.update((cid, " ".join(tk)) for (cid, _), tk in zip(todo, toks, strict=True))
+        docs = [cached[cid].split(" ") if cached[cid] else [] for cid, _ in chunks]
+        new = copy.copy(self)
+        new.bm25 = self.bm25.append(docs, removed)
+        new.fingerprint = fingerprint
+        return new
+
+    def forget(self, chunk_ids: Sequence[str]) -> None:
+        """Drop cached tokens of chunks no longer in the store."""
+        with self._db:
+            self._db.executemany("DELETE FROM tokens WHERE chunk_id = ?", [(c,) for c in chunk_ids])
 
     def sync(
         self,
@@ -204,25 +348,24 @@ class LexicalIndex:
     def _save(self, fp: str) -> None:
         assert self.bm25 is not None
         npz, meta = self._paths()
-        m = self.bm25.matrix
+        [(_, m)] = self.bm25.segments  # saved after a full build: one segment of term frequencies
         tmp = npz.with_suffix(".tmp.npz")
-        np.savez(
-            tmp, data=m.data, indices=m.indices, indptr=m.indptr, shape=np.array(m.shape), idf=self.bm25.idf
-        )
+        np.savez(tmp, data=m.data, indices=m.indices, indptr=m.indptr, shape=np.array(m.shape),
+                 lengths=self.bm25.lengths)
         tmp.replace(npz)
         tmpm = meta.with_suffix(".tmp")
-        tmpm.write_text(json.dumps({"fingerprint": fp, "vocab": self.bm25.vocab}, ensure_ascii=False))
+        tmpm.write_text(json.dumps({"fingerprint": fp, "format": "tf", "vocab": self.bm25.vocab}, ensure_ascii=False))
         tmpm.replace(meta)
 
     def _load(self, fp: str) -> bool:
         npz, meta = self._paths()
         try:
             info = json.loads(meta.read_text())
-            if info.get("fingerprint") != fp:
+            if info.get("fingerprint") != fp or info.get("format") != "tf":  # older files held weights
                 return False
             z = np.load(npz)
             m = sparse.csc_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
-            self.bm25 = Bm25Matrix.from_arrays(m, info["vocab"], z["idf"])
+            self.bm25 = Bm25Matrix.from_arrays(m, info["vocab"], z["lengths"])
             self.fingerprint = fp
             return True
         except (OSError, ValueError, KeyError, json.JSONDecodeError):

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from dasan.index.fusion import adaptive_alpha, convex, lexical_coverage, rrf
+from dasan.index.fusion import adaptive_alpha, convex, rrf
 from dasan.index.lexical import LexicalIndex, top_k
 from dasan.korean.legal_terms import Expansion, default_thesaurus
 from dasan.korean.tokenize import kiwi
@@ -38,6 +38,7 @@ from dasan.store.base import Store
 from dasan.types import LEVELS, Chunk, Hit, article_key
 
 Mode = Literal["hybrid", "lexical", "dense"]
+FLOOR_SAMPLE = 4096  # rows whose cosines estimate the dense floor
 Ranked = tuple[int, float, dict[str, float]]  # (row, score, per-leg scores)
 _log = logging.getLogger("dasan.search")
 
@@ -112,6 +113,8 @@ class RetrievalConfig:
 
 class Retriever:
     REFRESH_RETRY_S = 5.0  # a failed refresh is retried at most this often (not on every request)
+    INCREMENTAL_SHARE = 0.1  # a change of more chunks than this share of the store is rebuilt in full
+    COMPACT_SHARE = 0.2  # tombstones or appended rows past this share of the rows: rebuilt in full
 
     def __init__(self, store: Store, data_dir: Path, config: RetrievalConfig | None = None, *,
                  models_home: Path | None = None) -> None:
@@ -142,6 +145,11 @@ class Retriever:
         self._embargo = np.zeros(0, dtype=np.float64)
         self._collections = np.zeros(0, dtype=object)
         self._models_home = models_home or data_dir
+        self._live: np.ndarray | None = None  # per row: not tombstoned (None: no tombstones)
+        self._store_rows: np.ndarray | None = None  # store row -> index row (None: the same)
+        self._doc_ids = None  # document code -> document id
+        self.last_build = ""  # "full", "incremental" or "access": what the latest build did
+        self.build_ms: dict[str, float] = {}  # the latest build's phases (milliseconds)
 
     @property
     def dense(self):
@@ -194,14 +202,24 @@ class Retriever:
         return built
 
     def build(self, progress=None) -> _Built:
-        """A complete new index state for the store as it is now (nothing published)."""
+        """A complete new index state for the store as it is now (nothing published): the
+        current one with the store's new chunks appended and its removed ones tombstoned
+        (:meth:`_build_incremental`) when that is possible, else a full rebuild."""
+        t0 = time.perf_counter()
         gen = self.store.generation()
         rows = self.store.index_rows(with_text=False)  # texts only for chunks new to an index (below)
         ids = [r["id"] for r in rows]
         fp = LexicalIndex.fingerprint_of(ids)
-        access = self._access_columns(rows)  # levels can change without any chunk changing
-        if fp == self._fp:
-            return _Built(gen, fp, access)
+        self.build_ms = {"rows": (time.perf_counter() - t0) * 1000}
+        if fp == self._fp:  # levels can change without any chunk changing
+            self.last_build = "access"
+            return _Built(gen, fp, self._access_columns(rows, self._store_rows, len(self._ids)))
+        built = self._build_incremental(gen, fp, rows, ids, progress)
+        if built is not None:
+            self.last_build = "incremental"
+            return built
+        self.last_build = "full"
+        access = self._access_columns(rows)
         need = set(ids) if rows and rows[0]["text"] is None else set()
         if need:
             need -= self.lexical.known_ids()
@@ -218,17 +236,44 @@ class Retriever:
         del pairs
         # Compact per-row columns: ids packed in one buffer (shared with the lexical index),
         # strings shared per distinct value, dates and article groups as integers, no per-row dicts.
-        from dasan.index.columns import NO_DATE, IdList, date_key
+        from dasan.index.columns import IdList
 
         c: dict[str, Any] = {"ids": dense.ids if dense is not None else IdList(ids)}
         del ids
+        docs: dict[str, int] = {}
+        c["family_index"] = {}
+        c["article_row"] = {}
+        c.update(self._row_columns(rows, 0, c["family_index"], c["article_row"], 0, docs))
+        c["doc_ids"] = IdList(docs)
+        c["live"], c["store_rows"] = None, None
+        n = len(rows)
+        del docs, rows
+        c["floor_rows"], c["floor_matrix"] = self._floor_rows, self._floor_matrix
+        if dense is not None:
+            floor_rows = np.arange(n) if n <= FLOOR_SAMPLE else \
+                np.sort(np.random.default_rng(0).choice(n, FLOOR_SAMPLE, replace=False))
+            c["floor_rows"], c["floor_matrix"] = floor_rows, dense.vectors(floor_rows)  # exact float32 sample
+        return _Built(gen, fp, access, c, lexical, dense)
+
+    def _lap(self, name: str, since: float) -> float:
+        """Record the milliseconds of a build phase in :attr:`build_ms`; returns now."""
+        now = time.perf_counter()
+        self.build_ms[name] = (now - (self._t if name == "diff" else since)) * 1000
+        return now
+
+    def _row_columns(self, rows, row0: int, family_codes: dict[str, int], article_row: dict[str, int],
+                     group0: int, docs: dict[str, int]) -> dict[str, Any]:
+        """The per-row columns of ``rows`` (which become rows ``row0, row0+1, ...``): new statute
+        families, articles' first rows and documents are added to the dicts given; article
+        groups are numbered from ``group0``."""
+        from dasan.index.columns import NO_DATE, date_key
+
+        c: dict[str, Any] = {}
         shared: dict[str, str] = {}
         c["kinds"] = np.array([shared.setdefault(r["kind"], r["kind"]) for r in rows], dtype=object)
-        family_codes: dict[str, int] = {}
         c["family_code"] = np.array(
             [family_codes.setdefault(statute_family(r["title"]) if r["kind"] == "law" else "", len(family_codes))
              for r in rows], dtype=np.int32)
-        c["family_index"] = family_codes
         n = len(rows)
         addendum = np.zeros(n, dtype=bool)
         c["penal"] = penal = np.zeros(n, dtype=bool)
@@ -237,8 +282,6 @@ class Retriever:
         groups: dict[str, int] = {}
         c["group"] = group = np.empty(n, dtype=np.int32)  # group[row]: hashable article key
         c["article"] = article = np.empty(n, dtype=object)
-        c["article_row"] = article_row = {}
-        docs: dict[str, int] = {}
         c["doc"] = doc = np.empty(n, dtype=np.int32)  # doc[row]: document code
         for i, r in enumerate(rows):
             m = json.loads(r["meta"])
@@ -249,17 +292,108 @@ class Retriever:
             art = shared.setdefault(article_key(r["citation"]), article_key(r["citation"])) if r["kind"] == "law" else ""
             article[i] = art
             if art:
-                article_row.setdefault(art, i)
+                article_row.setdefault(art, row0 + i)
             key = f"{r['document_id']}|{art}" if r["kind"] == "law" else r["id"]
-            group[i] = groups.setdefault(key, len(groups))
+            group[i] = groups.setdefault(key, group0 + len(groups))
             doc[i] = docs.setdefault(r["document_id"], len(docs))
-        del groups, docs, rows
         c["prior"] = np.where(addendum, self.config.addendum_prior, 1.0).astype(np.float32)
-        c["floor_rows"], c["floor_matrix"] = self._floor_rows, self._floor_matrix
+        return c
+
+    def _build_incremental(self, gen: int, fp: str, rows, ids: list[str], progress=None) -> _Built | None:
+        """The current state with the store's new chunks appended as new rows (tokenised and
+        embedded once) and its removed chunks tombstoned: row numbers never move, so every
+        column is the old one plus a tail. None when a full rebuild is due instead: nothing
+        built yet, the legs out of step, a large change (``INCREMENTAL_SHARE`` of the chunks), or
+        tombstones or appended rows past ``COMPACT_SHARE`` of the rows (compaction = a rebuild,
+        built off the request path and published like any other state)."""
+        self._t = time.perf_counter()
+        n0 = len(self._ids)
+        bm, dense = self.lexical.bm25, self.dense
+        if (not n0 or bm is None or bm.n != n0 or self._doc_ids is None or self.lexical.fingerprint != self._fp
+                or (dense is not None and (dense.size != n0 or dense.fingerprint != self._fp
+                                           or not hasattr(dense, "append")))):  # e.g. a store's own vector index
+            return None
+        live0 = self._live
+        row_of = {cid: i for i, cid in enumerate(self._ids) if live0 is None or live0[i]}
+        store_ids = set(ids)
+        if len(store_ids) != len(ids):
+            return None
+        added = [i for i, cid in enumerate(ids) if cid not in row_of]
+        removed = np.array(sorted(row for cid, row in row_of.items() if cid not in store_ids), dtype=np.int64)
+        total = n0 + len(added)
+        dead = (n0 - bm.n_live) + len(removed)
+        if (len(added) + len(removed) > self.INCREMENTAL_SHARE * max(len(ids), 1)
+                or dead > self.COMPACT_SHARE * total or bm.delta_rows + len(added) > self.COMPACT_SHARE * total):
+            return None
+        live = np.ones(total, dtype=bool)
+        if live0 is not None:
+            live[:n0] = live0
+        live[removed] = False
+        new_rows = [rows[i] for i in added]
+        doc_ids = self._doc_ids
+        live_docs = {doc_ids[int(d)] for d in np.unique(self._doc[live[:n0]])}
+        if any(r["document_id"] in live_docs for r in new_rows):  # a document's rows stay one block
+            return None
+        add_ids = [ids[i] for i in added]
+        texts = {c.id: f"{c.context}\n{c.text}" if c.context else c.text for c in self.store.get_chunks(add_ids)}
+        if len(texts) != len(add_ids):  # the store changed meanwhile
+            return None
+        pairs = [(cid, texts[cid]) for cid in add_ids]
+        del texts
+        t = self._lap("diff", time.perf_counter())
+        lexical = self.lexical.append(pairs, removed, fp)
+        t = self._lap("lexical", t)
+        dense_new = None
         if dense is not None:
-            floor_rows = np.arange(n) if n <= 4096 else np.sort(np.random.default_rng(0).choice(n, 4096, replace=False))
-            c["floor_rows"], c["floor_matrix"] = floor_rows, dense.vectors(floor_rows)  # exact float32 sample
-        return _Built(gen, fp, access, c, lexical, dense)
+            dense_new = dense.append(pairs, removed, fp, progress)
+            if dense_new is None:
+                return None
+        t = self._lap("dense", t)
+        store_rows = np.fromiter((row_of.get(cid, -1) for cid in ids), dtype=np.int64, count=len(ids))
+        store_rows[added] = np.arange(n0, total)
+        del row_of
+        docs: dict[str, int] = {}
+        family_index = dict(self._family_index)
+        article_row = dict(self._article_row)
+        old_article = self._article
+        gone_rows = set(removed.tolist())
+        for art in {old_article[r] for r in gone_rows} - {""}:  # an article whose first row went
+            if article_row.get(art) in gone_rows:
+                del article_row[art]
+                rest = np.flatnonzero((old_article == art) & live[:n0])
+                if rest.size:
+                    article_row[art] = int(rest[0])
+        tail = self._row_columns(new_rows, n0, family_index, article_row,
+                                 int(self._group.max()) + 1 if n0 else 0, docs)
+        c: dict[str, Any] = {"family_index": family_index, "article_row": article_row, "live": None if live.all() else live,
+                             "store_rows": store_rows}
+        c["ids"] = dense_new.ids if dense_new is not None else self._ids.extended(add_ids)
+        tail["doc"] = tail["doc"] + len(doc_ids)
+        c["doc_ids"] = doc_ids.extended(docs)
+        old = {"kinds": self._kinds, "family_code": self._family_code, "penal": self._penal, "dates": self._dates,
+               "repealed": self._repealed, "group": self._group, "article": self._article, "doc": self._doc,
+               "prior": self._prior}
+        for name, col in old.items():
+            c[name] = np.concatenate([col, tail[name]])
+        c["floor_rows"], c["floor_matrix"] = self._floor_rows, self._floor_matrix
+        if dense_new is not None:
+            if total <= FLOOR_SAMPLE:
+                floor_rows = np.arange(total)
+            else:  # the sample keeps its live rows and takes each new row with the sample's odds
+                keep = self._floor_rows[live[self._floor_rows]]
+                rng = np.random.default_rng(gen)
+                new = np.arange(n0, total)[rng.random(total - n0) < FLOOR_SAMPLE / max(int(live.sum()), 1)]
+                floor_rows = np.concatenate([keep, new])
+            c["floor_rows"], c["floor_matrix"] = floor_rows, dense_new.vectors(floor_rows)
+        t = self._lap("columns", t)
+        access = self._access_columns(rows, store_rows, total)
+        self._lap("access", t)
+        gone = [self._ids[int(r)] for r in removed]
+        if gone:  # caches keep only the store's chunks (a restart rebuilds from them)
+            self.lexical.forget(gone)
+            if dense is not None:
+                dense.forget(gone)
+        return _Built(gen, fp, access, c, lexical, dense_new)
 
     def publish(self, b: _Built) -> None:
         """Swap in a built state: legs and columns first, generation last (the server calls this
@@ -279,23 +413,36 @@ class Retriever:
             self.catalog = StatuteCatalog(c["family_index"])
             self._penal, self._dates, self._repealed = c["penal"], c["dates"], c["repealed"]
             self._group, self._article, self._article_row, self._doc = c["group"], c["article"], c["article_row"], c["doc"]
+            self._doc_ids, self._live, self._store_rows = c["doc_ids"], c["live"], c["store_rows"]
             self._prior = c["prior"]
             self._floor_rows, self._floor_matrix = c["floor_rows"], c["floor_matrix"]
             self._fp = b.fp
-            release_free_memory()
+            if b.columns.get("store_rows") is None:
+                release_free_memory()
         self._levels, self._embargo, self._collections = b.access
         self._generation = b.gen
 
-    def _access_columns(self, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _access_columns(self, rows, store_rows: np.ndarray | None = None,
+                        n: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per-row access data: effective level (the higher of the chunk's and its collection's;
         unknown levels rank above 기밀 so nobody sees them), embargo time (epoch seconds) and
-        collection."""
-        levels = np.array([max(level_rank(r["classification"]), level_rank(r["collection_level"])) for r in rows],
+        collection. ``store_rows[i]``: the index row of ``rows[i]`` when the index rows are not in
+        store order (after incremental updates); rows of no store row (tombstones) get a level
+        nobody holds and no collection."""
+        ranks: dict[tuple[str, str], int] = {}
+        levels = np.array([ranks.get(k) if (k := (r["classification"], r["collection_level"])) in ranks
+                           else ranks.setdefault(k, max(level_rank(k[0]), level_rank(k[1]))) for r in rows],
                           dtype=np.int8)
-        embargo = np.array([embargo_ts(r["meta"]) for r in rows], dtype=np.float64)
+        embargo = np.array([embargo_ts(m) if "embargo" in (m := r["meta"]) else 0.0 for r in rows], dtype=np.float64)
         shared: dict[str, str] = {}  # one str object per distinct value, not one per row
         collections = np.array([shared.setdefault(r["collection"], r["collection"]) for r in rows], dtype=object)
-        return levels, embargo, collections
+        if store_rows is None:
+            return levels, embargo, collections
+        lv = np.full(n, np.iinfo(np.int8).max, dtype=np.int8)
+        em = np.zeros(n, dtype=np.float64)
+        co = np.full(n, "", dtype=object)
+        lv[store_rows], em[store_rows], co[store_rows] = levels, embargo, collections
+        return lv, em, co
 
     @property
     def size(self) -> int:
@@ -305,9 +452,10 @@ class Retriever:
         return self._ids[row]
 
     def _mask(self, flt: SearchFilter | None) -> np.ndarray | None:
+        live = self._live  # tombstoned rows are out of every leg, filter or not
         if flt is None or flt.is_empty():
-            return None
-        mask = np.ones(len(self._ids), dtype=bool)
+            return None if live is None else live
+        mask = np.ones(len(self._ids), dtype=bool) if live is None else live.copy()
         if flt.collection:
             mask &= self._collections == flt.collection
         if flt.kinds:
@@ -331,8 +479,9 @@ class Retriever:
 
     def _row(self, chunk_id: str) -> int | None:
         self.refresh()
-        if self._row_of is None or len(self._row_of) != len(self._ids):
-            self._row_of = {cid: i for i, cid in enumerate(self._ids)}
+        if self._row_of is None:
+            live = self._live
+            self._row_of = {cid: i for i, cid in enumerate(self._ids) if live is None or live[i]}
         return self._row_of.get(chunk_id)
 
     def level_of(self, chunk_id: str) -> int:
@@ -443,7 +592,7 @@ class Retriever:
     def _adaptive_alpha(self, query: str, tokens: list[str], lexical: list[tuple[int, float]],
                         cfg: RetrievalConfig) -> float:
         bm = self.lexical.bm25
-        coverage = lexical_coverage(bm.matrix, bm.vocab, bm.idf, tokens, lexical[0][0]) if bm and lexical else 0.0
+        coverage = bm.coverage(tokens, lexical[0][0]) if bm and lexical else 0.0
         return adaptive_alpha(cfg.lexical_weight, coverage, len(query), cfg.coverage_gain, cfg.length_gain)
 
     def rank(self, query: str, k: int = 10, flt: SearchFilter | None = None,

@@ -125,7 +125,10 @@ class GuardedRetriever(Retriever):
             finally:
                 _local.depth = depth
             return
-        self.update(wait=not len(self._ids))  # the first build is waited for; later ones are not
+        if not len(self._ids):
+            self.update()  # the first build is waited for
+        elif self.refresh_due() and not self._build_lock.locked():  # later ones run beside the search
+            threading.Thread(target=self.update, kwargs={"wait": False}, name="index-refresh", daemon=True).start()
         with self.rw.read():
             _local.depth = 1
             try:

@@ -1,0 +1,239 @@
+"""Incremental index updates (issue 14 item 2): adding or removing documents appends rows and
+tombstones old ones instead of rebuilding, and every search over the result equals a search
+over a full rebuild of the same chunks — lexical, dense and hybrid, with access filters."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import shared_path
+
+from dasan.index.dense import DenseIndex
+from dasan.ingest.pipeline import ingest_paths
+from dasan.rag.retrieve import RetrievalConfig, Retriever, SearchFilter
+from dasan.store import open_store
+
+QUERIES = ["청년정책조정위원회의 구성", "청년 고용 촉진", "비상 연락망 보관 절차", "철도 차량 정비 기록", "위원장 임기"]
+FILTERS = [None, SearchFilter(max_level="공개"), SearchFilter(collection="extra"), SearchFilter(kinds=("law",)),
+           SearchFilter(collections=frozenset({"laws"}), max_level="민감")]
+
+
+class HashEmbedder:
+    """Deterministic character-bigram vectors (no model): fast, and the same text gives the same vector."""
+
+    name = "hash-test"
+    dim = 64
+
+    def _one(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        for a, b in itertools.pairwise(text):
+            v[int.from_bytes(hashlib.md5((a + b).encode()).digest()[:2], "little") % self.dim] += 1.0
+        n = float(np.linalg.norm(v))
+        return v / n if n else v
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self._one(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self._one(t) for t in texts])
+
+
+def _doc(tmp_path: Path, n: int) -> Path:
+    p = tmp_path / "docs" / f"extra-{n}.txt"
+    p.parent.mkdir(exist_ok=True)
+    lines = [f"청년 정책 비상 연락망 제{n}호 보관 절차와 위원장 임기 {n}년.",
+             f"철도 차량 정비 기록 {n}건은 청년 고용 촉진 위원회가 검토한다.",
+             "청년정책조정위원회의 구성은 " + "위원 " * (n % 5 + 1) + "으로 한다."]
+    p.write_text("\n\n".join(lines[: 1 + n % 3]) + "\n", encoding="utf-8")
+    return p
+
+
+def _retriever(store, d: Path, *, hnsw: bool = False) -> Retriever:
+    r = Retriever(store, d, RetrievalConfig(embedder="hash", model=None))
+    r._dense = DenseIndex(d / "index", HashEmbedder(), hnsw_threshold=0 if hnsw else 1 << 40)
+    r.REFRESH_RETRY_S = 0.0
+    r.INCREMENTAL_SHARE = r.COMPACT_SHARE = 1.0  # always incremental unless a test says otherwise
+    return r
+
+
+def _results(r: Retriever, k: int = 10) -> list:
+    out = []
+    for q in QUERIES:
+        for flt in FILTERS:
+            for mode in ("lexical", "dense", "hybrid"):
+                ranked = [(round(s, 5), r.chunk_id(row)) for row, s, _ in r.rank(q, k, flt, mode)]
+                out.append(_untied(ranked, k))
+    return out
+
+
+def _untied(ranked: list[tuple[float, str]], k: int) -> list[tuple[float, str]]:
+    """Equal scores in chunk-id order (their order is row order, which differs between an updated
+    index and a rebuilt one); a group tied at the k-th score is left out (either may be cut)."""
+    if len(ranked) == k:
+        ranked = [x for x in ranked if x[0] != ranked[-1][0]]
+    return sorted(ranked, key=lambda x: (-x[0], x[1]))
+
+
+def _assert_same_as_full(r: Retriever, store, tmp_path: Path, name: str, hnsw: bool = False) -> None:
+    fresh = _retriever(store, tmp_path / name, hnsw=hnsw)
+    fresh.refresh()
+    assert fresh.last_build == "full"
+    assert _results(r) == _results(fresh)
+    assert r.lexical.bm25.n_live == fresh.lexical.bm25.n == fresh.size
+
+
+@pytest.fixture
+def store_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "store"
+    store = open_store(d)
+    report = ingest_paths(store, [shared_path("data", "laws", "청년기본법")], recursive=True, collection="laws")
+    assert not report.summary()["failed"]
+    store.close()
+    return d
+
+
+def _add(store, tmp_path: Path, n: int, level: str = "공개") -> str:
+    rep = ingest_paths(store, [_doc(tmp_path, n)], collection="extra", classification=level)
+    [doc_id] = [f.document_id for f in rep.results if f.document_id]
+    return doc_id
+
+
+@pytest.mark.parametrize("hnsw", [False, True])
+def test_adds_removes_and_relevels_match_a_full_rebuild(store_dir: Path, tmp_path: Path, hnsw: bool) -> None:
+    store = open_store(store_dir)
+    r = _retriever(store, store_dir, hnsw=hnsw)
+    r.refresh()
+    assert r.last_build == "full" and r.dense.hnsw_active == hnsw
+    base = r.size
+    docs = [_add(store, tmp_path, n, "민감" if n % 2 else "공개") for n in range(4)]
+    r.refresh()
+    assert r.last_build == "incremental" and r.size > base
+    _assert_same_as_full(r, store, tmp_path, "full-1", hnsw)
+    store.remove_document(docs[1])
+    store.set_document_level(docs[2], "기밀")
+    law = next(d.id for d in store.list_documents("laws"))
+    store.remove_document(law)  # a whole statute file gone: rows in the middle of the base
+    docs.append(_add(store, tmp_path, 7))
+    r.refresh()
+    assert r.last_build == "incremental" and r._live is not None and not r._live.all()
+    assert r.lexical.bm25.delta_rows > 0
+    _assert_same_as_full(r, store, tmp_path, "full-2", hnsw)
+    store.set_document_level(docs[0], "민감")  # a level change alone: no rows change
+    r.refresh()
+    assert r.last_build == "access"
+    _assert_same_as_full(r, store, tmp_path, "full-3", hnsw)
+    # a removed document added again comes back as new rows
+    store.remove_document(docs[3])
+    r.refresh()
+    _add(store, tmp_path, 3, "민감")
+    r.refresh()
+    assert r.last_build == "incremental"
+    _assert_same_as_full(r, store, tmp_path, "full-4", hnsw)
+
+
+def test_tombstoned_rows_are_never_returned(store_dir: Path, tmp_path: Path) -> None:
+    store = open_store(store_dir)
+    r = _retriever(store, store_dir)
+    r.refresh()
+    docs = [_add(store, tmp_path, n) for n in range(3)]
+    r.refresh()
+    gone = {c.id for d in docs[:2] for c in store.chunks_of(d)}
+    for d in docs[:2]:
+        store.remove_document(d)
+    r.refresh()
+    assert r.last_build == "incremental"
+    live = r.size - int((~r._live).sum())
+    for mode in ("lexical", "dense", "hybrid"):
+        for flt in (None, SearchFilter(collection="extra"), SearchFilter(max_level="기밀")):
+            ranked = r.rank("청년 정책 비상 연락망 보관 절차 위원장 임기", k=r.size + 50, flt=flt, mode=mode)
+            ids = {r.chunk_id(row) for row, _, _ in ranked}
+            assert ids and not ids & gone and len(ranked) <= live
+    assert all(r._row(cid) is None for cid in gone)
+    assert r.document_chunks([c.id for c in store.chunks_of(docs[2])])  # the live one reads whole
+    assert not r.article_chunks(sorted(gone))
+
+
+@pytest.mark.parametrize("leg", ["lexical", "dense"])
+def test_a_failing_incremental_update_keeps_the_old_snapshot(store_dir: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch, leg: str) -> None:
+    store = open_store(store_dir)
+    r = _retriever(store, store_dir)
+    r.refresh()
+    before, size, bm25 = _results(r), r.size, r.lexical.bm25
+
+    def broken(*_a, **_k):
+        raise RuntimeError("tokenizer crashed" if leg == "lexical" else "embedding server down")
+
+    if leg == "lexical":
+        monkeypatch.setattr(r.lexical, "batch_tokenizer", broken)
+    else:
+        monkeypatch.setattr(r.dense.embedder, "embed_passages", broken)
+    doc = _add(store, tmp_path, 5)
+    assert _results(r) == before  # the refresh fails inside; searches go on with the old state
+    assert r.last_refresh_error and ("crashed" in r.last_refresh_error or "down" in r.last_refresh_error)
+    assert r.size == size and r.lexical.bm25 is bm25 and r._live is None
+    assert len(r._levels) == len(r._group) == len(r.dense.ids) == r.size
+    monkeypatch.undo()
+    r.refresh()
+    assert r.last_refresh_error is None and r.last_build == "incremental"
+    assert {c.id for c in store.chunks_of(doc)} <= set(r._ids)
+    _assert_same_as_full(r, store, tmp_path, "full", False)
+
+
+def test_restart_after_incremental_updates_serves_the_same(store_dir: Path, tmp_path: Path) -> None:
+    store = open_store(store_dir)
+    r = _retriever(store, store_dir)
+    r.refresh()
+    docs = [_add(store, tmp_path, n) for n in range(3)]
+    r.refresh()
+    store.remove_document(docs[0])
+    r.refresh()
+    assert r.last_build == "incremental"
+    want = _results(r)
+    r.dense.close()
+    again = _retriever(open_store(store_dir), store_dir)  # same data dir: the on-disk caches
+    again.refresh()
+    assert again.last_build == "full" and _results(again) == want
+    embedded = []
+    again.dense.embedder.embed_passages = lambda texts: embedded.append(texts) or HashEmbedder().embed_passages(texts)
+    fresh = _retriever(open_store(store_dir), store_dir)
+    fresh._dense.embedder = again.dense.embedder
+    fresh.refresh()
+    assert not embedded  # everything came from the caches
+
+
+def test_large_changes_and_many_tombstones_rebuild_in_full(store_dir: Path, tmp_path: Path) -> None:
+    store = open_store(store_dir)
+    r = _retriever(store, store_dir)
+    r.INCREMENTAL_SHARE, r.COMPACT_SHARE = 0.1, 0.2
+    r.refresh()
+    _add(store, tmp_path, 1)
+    r.refresh()
+    assert r.last_build == "incremental"
+    for d in store.list_documents("laws")[:-1]:  # most of the store removed
+        store.remove_document(d.id)
+    r.refresh()
+    assert r.last_build == "full" and r._live is None and r.lexical.bm25.delta_rows == 0
+    _assert_same_as_full(r, store, tmp_path, "full", False)
+
+
+def test_two_indexes_on_one_directory_never_append_over_each_other(store_dir: Path, tmp_path: Path) -> None:
+    """Two processes (here: two retrievers) on one index directory: the row-ordered vector file
+    is appended to only by a state that owns all of it; the other rebuilds in full."""
+    store = open_store(store_dir)
+    a, b = _retriever(store, store_dir), _retriever(open_store(store_dir), store_dir)
+    a.refresh()
+    b.refresh()
+    _add(store, tmp_path, 1)
+    a.refresh()
+    b.refresh()
+    assert a.last_build == "incremental" and b.last_build == "full"
+    _add(store, tmp_path, 2)
+    a.refresh()  # its file was replaced by b's rebuild
+    assert a.last_build == "full"
+    _assert_same_as_full(a, store, tmp_path, "full-a", False)
+    _assert_same_as_full(b, store, tmp_path, "full-b", False)
