@@ -131,6 +131,19 @@ class SqliteStore:
 
         return Directory(self._conn, self._lock)
 
+    # -- application data -------------------------------------------------------
+    def policy_catalogue(self) -> Any:
+        """The youth-policy catalogue (:class:`dasan.store.base.PolicyCatalogue`)."""
+        from dasan.store.appdata_sqlite import SqlitePolicyCatalogue
+
+        return SqlitePolicyCatalogue(self._conn, self._lock)
+
+    def crowd_series(self) -> Any:
+        """The crowd series (:class:`dasan.store.base.SeriesStore`)."""
+        from dasan.store.appdata_sqlite import SqliteSeriesStore
+
+        return SqliteSeriesStore(self._conn, self._lock)
+
     # -- upload jobs ------------------------------------------------------------
     def save_job(self, job: JobRecord) -> None:
         with self._write() as conn:

@@ -147,6 +147,20 @@ class PostgresStore:
 
         return PgDirectory(self.db)
 
+    # -- application data -------------------------------------------------------------------
+    def policy_catalogue(self) -> Any:
+        """The youth-policy catalogue (:class:`dasan.store.base.PolicyCatalogue`); reads in the
+        current request's scope (row-level security by level)."""
+        from dasan.store.postgres.appdata import PgPolicyCatalogue
+
+        return PgPolicyCatalogue(self.db, _scope.get)
+
+    def crowd_series(self) -> Any:
+        """The crowd series (:class:`dasan.store.base.SeriesStore`)."""
+        from dasan.store.postgres.appdata import PgSeriesStore
+
+        return PgSeriesStore(self.db)
+
     # -- upload jobs ----------------------------------------------------------------------
     #: how long a job saved by a server stays its own (renewed by every save): a worker or
     #: another replica takes up an open job only after its holder stopped saving it this long
