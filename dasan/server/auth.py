@@ -85,6 +85,21 @@ class AuditTrail:
         self.who = {k: details[k] for k in ("via", "key", "client") if k in details}
         self.start_seq = log.append(action, actor, target, phase="start", **details).seq
 
+    def as_dict(self) -> dict[str, Any]:
+        """What a job keeps of its trail, so that whoever completes it can :meth:`resume` it."""
+        return {"actor": self.actor, "action": self.action, "target": self.target, "who": self.who,
+                "start_seq": self.start_seq}
+
+    @classmethod
+    def resume(cls, log: AuditLog, saved: dict[str, Any]) -> AuditTrail:
+        """The trail saved by :meth:`as_dict` (another process or a restart), its start entry
+        already written."""
+        trail = cls.__new__(cls)
+        trail.log, trail.actor, trail.action = log, saved["actor"], saved["action"]
+        trail.target, trail.who, trail.start_seq = saved.get("target", ""), dict(saved.get("who") or {}), \
+            saved["start_seq"]
+        return trail
+
     @classmethod
     def open(cls, state: ServerState, principal: Principal, request: Request | None, action: str,
              target: str = "", **details: Any) -> AuditTrail:

@@ -125,12 +125,15 @@ class Worker:
     def _audit(self, job: Any) -> None:
         from dasan.store.postgres.audit import open_audit
 
+        documents = [{"id": f.document_id, "status": f.status} for f in job.files if f.document_id]
+        failed = sum(1 for f in job.files if f.status == "failed")
         try:
             with open_audit(self.data_dir) as audit:
-                audit.append("job.done", self.name, job.id, owner=job.owner, collection=job.collection,
-                             documents=[{"id": f.document_id, "status": f.status} for f in job.files
-                                        if f.document_id],
-                             failed=sum(1 for f in job.files if f.status == "failed"))
+                if job.trail_saved:  # the upload's own outcome entry, written by whoever completes the job
+                    job.finish_trail(audit, documents=documents, failed=failed, worker=self.name)
+                else:
+                    audit.append("job.done", self.name, job.id, owner=job.owner, collection=job.collection,
+                                 documents=documents, failed=failed)
         except Exception:  # the job is done; the missing entry is reported, not hidden
             log.exception("job %s: the audit entry could not be written", job.id)
 

@@ -40,6 +40,9 @@ class JobRecord:
     updated: float = 0.0
     done: bool = False
     attempts: int = 0
+    #: the audit trail of the upload (actor, action, target, who, start_seq): its outcome is
+    #: written by whoever completes the job
+    trail: dict[str, Any] | None = None
 
 
 @dataclass
@@ -200,7 +203,13 @@ class Store(Protocol):
     def get_job(self, job_id: str) -> JobRecord | None: ...
 
     def open_jobs(self) -> list[JobRecord]:
-        """Jobs not done, oldest first (what a restarted server takes up again)."""
+        """Jobs not done, oldest first."""
+
+    def recover_jobs(self, node_lease_s: float) -> list[JobRecord]:
+        """Open jobs a restarted server takes up, oldest first: each is claimed for this process
+        in the same transaction (``attempts`` counted), so two processes restarting together
+        never both take the same job. ``node_lease_s``: how long the claim holds before another
+        process may take the job (stores with one process ignore it)."""
 
     def prune_jobs(self, keep: int) -> int:
         """Delete the oldest finished jobs beyond the newest ``keep``; returns how many."""

@@ -148,14 +148,16 @@ class SqliteStore:
     def save_job(self, job: JobRecord) -> None:
         with self._write() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO jobs(id, owner, collection, level, created, updated, done, attempts, files)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO jobs(id, owner, collection, level, created, updated, done, attempts, files,"
+                " trail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (job.id, job.owner, job.collection, job.level, job.created, time.time(), int(job.done), job.attempts,
-                 json.dumps(job.files, ensure_ascii=False)))
+                 json.dumps(job.files, ensure_ascii=False),
+                 json.dumps(job.trail, ensure_ascii=False) if job.trail is not None else None))
 
     def _job(self, row: sqlite3.Row) -> JobRecord:
         return JobRecord(row["id"], row["owner"], row["collection"], row["level"], json.loads(row["files"]),
-                         row["created"], row["updated"], bool(row["done"]), row["attempts"])
+                         row["created"], row["updated"], bool(row["done"]), row["attempts"],
+                         json.loads(row["trail"]) if row["trail"] else None)
 
     def get_job(self, job_id: str) -> JobRecord | None:
         row = self._conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -163,6 +165,14 @@ class SqliteStore:
 
     def open_jobs(self) -> list[JobRecord]:
         return [self._job(r) for r in self._conn.execute("SELECT * FROM jobs WHERE done = 0 ORDER BY created")]
+
+    def recover_jobs(self, node_lease_s: float) -> list[JobRecord]:
+        """Open jobs, ``attempts`` counted (one process runs the jobs of a SQLite store)."""
+        with self._write() as conn:
+            rows = conn.execute("SELECT id FROM jobs WHERE done = 0 ORDER BY created").fetchall()
+            conn.executemany("UPDATE jobs SET attempts = attempts + 1, updated = ? WHERE id = ?",
+                             [(time.time(), r[0]) for r in rows])
+            return [self._job(r) for r in conn.execute("SELECT * FROM jobs WHERE done = 0 ORDER BY created")]
 
     def prune_jobs(self, keep: int) -> int:
         with self._write() as conn:

@@ -166,28 +166,32 @@ class PostgresStore:
     #: another replica takes up an open job only after its holder stopped saving it this long
     SERVER_LEASE_S = 900.0
 
-    def save_job(self, job: JobRecord) -> None:
-        """Insert or update a job, leased to this node while open; a job another worker has
-        taken over (its lease) is not overwritten."""
+    def save_job(self, job: JobRecord, *, leased: bool = True) -> None:
+        """Insert or update a job, leased to this node while open (``leased=False``: left for
+        a ``dasan worker`` to claim); a job another worker has taken over (its lease) is not
+        overwritten."""
         now = time.time()
-        owner, until = (None, None) if job.done else (self.node, now + self.SERVER_LEASE_S)
+        owner, until = (None, None) if job.done or not leased else (self.node, now + self.SERVER_LEASE_S)
         with self._write() as c:
             c.execute(
                 """INSERT INTO jobs(id, owner, collection, level, created, updated, done, attempts, files,
-                                    lease_owner, lease_until)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                                    lease_owner, lease_until, trail)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                    ON CONFLICT (id) DO UPDATE SET owner = EXCLUDED.owner, collection = EXCLUDED.collection,
                        level = EXCLUDED.level, created = EXCLUDED.created, updated = EXCLUDED.updated,
                        done = EXCLUDED.done, attempts = EXCLUDED.attempts, files = EXCLUDED.files,
-                       lease_owner = EXCLUDED.lease_owner, lease_until = EXCLUDED.lease_until
+                       lease_owner = EXCLUDED.lease_owner, lease_until = EXCLUDED.lease_until,
+                       trail = COALESCE(EXCLUDED.trail, jobs.trail)
                    WHERE jobs.lease_owner IS NULL OR jobs.lease_owner = %s OR jobs.lease_until < %s""",
                 (job.id, job.owner, job.collection, job.level, job.created, now, bool(job.done),
-                 job.attempts, json.dumps(job.files, ensure_ascii=False), owner, until, self.node, now))
+                 job.attempts, json.dumps(job.files, ensure_ascii=False), owner, until,
+                 json.dumps(job.trail, ensure_ascii=False) if job.trail is not None else None, self.node, now))
 
     @staticmethod
     def _job(row: Any) -> JobRecord:
         return JobRecord(row["id"], row["owner"], row["collection"], row["level"], json.loads(row["files"]),
-                         row["created"], row["updated"], bool(row["done"]), row["attempts"])
+                         row["created"], row["updated"], bool(row["done"]), row["attempts"],
+                         json.loads(row["trail"]) if row["trail"] else None)
 
     def get_job(self, job_id: str) -> JobRecord | None:
         rows = self.db.read("SELECT * FROM jobs WHERE id = %s", (job_id,), SYSTEM)
@@ -200,6 +204,24 @@ class PostgresStore:
             return [self._job(r) for r in c.execute(
                 "SELECT * FROM jobs WHERE NOT done AND (lease_owner IS NULL OR lease_owner = %s OR lease_until < %s)"
                 " ORDER BY created, id", (self.node, time.time()))]
+
+    def recover_jobs(self, node_lease_s: float | None = None) -> list[JobRecord]:
+        """Open jobs this node takes up after a restart: its own, unheld ones and those whose
+        holder's lease ran out, each claimed for this node (``FOR UPDATE SKIP LOCKED`` and the
+        lease written in the same transaction, ``attempts`` counted): of replicas restarting
+        together, exactly one takes a dead node's job."""
+        now = time.time()
+        until = now + (node_lease_s or self.SERVER_LEASE_S)
+        with self._write() as c:
+            ids = [r[0] for r in c.execute(
+                "SELECT id FROM jobs WHERE NOT done AND (lease_owner IS NULL OR lease_owner = %s OR lease_until < %s)"
+                " ORDER BY created, id FOR UPDATE SKIP LOCKED", (self.node, now))]
+            if not ids:
+                return []
+            rows = c.execute(
+                "UPDATE jobs SET lease_owner = %s, lease_until = %s, attempts = attempts + 1, updated = %s"
+                " WHERE id = ANY(%s) RETURNING *", (self.node, until, now, ids)).fetchall()
+        return sorted((self._job(r) for r in rows), key=lambda j: (j.created, j.id))
 
     def prune_jobs(self, keep: int) -> int:
         with self._write() as c:
