@@ -241,9 +241,12 @@ class Originals:
         if not shas:
             return
         keep: set[str] = set()
-        for d in store.list_documents():
-            if d.content_hash in shas and store.collection_pii_policy(d.collection) != "mask_ingest":
-                keep.add(d.content_hash)
+        # the application's own view: inside a request, the principal's scope would hide the
+        # documents that user cannot see, and their originals would be removed
+        with store.system_scope():
+            for d in store.list_documents():
+                if d.content_hash in shas and store.collection_pii_policy(d.collection) != "mask_ingest":
+                    keep.add(d.content_hash)
         for sha in shas - keep:
             self.discard(sha)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -190,6 +191,11 @@ class Store(Protocol):
     def directory(self) -> Any:
         """The principals directory (users, departments, keys) kept in this store:
         :class:`dasan.security.principals.Directory`."""
+
+    def system_scope(self) -> contextlib.AbstractContextManager[None]:
+        """A block of the application's own work (index builds, originals cleanup, jobs): reads
+        see every row even inside a request whose principal may read fewer (PostgreSQL row-level
+        security); a no-op where the store has no row-level security."""
 
     def policy_catalogue(self) -> PolicyCatalogue:
         """The youth-policy catalogue kept in this store."""

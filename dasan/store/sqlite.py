@@ -131,6 +131,11 @@ class SqliteStore:
 
         return Directory(self._conn, self._lock)
 
+    @contextlib.contextmanager
+    def system_scope(self) -> Iterator[None]:
+        """The application's own work (no row-level security here: every read sees every row)."""
+        yield
+
     # -- application data -------------------------------------------------------
     def policy_catalogue(self) -> Any:
         """The youth-policy catalogue (:class:`dasan.store.base.PolicyCatalogue`)."""

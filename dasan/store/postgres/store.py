@@ -31,6 +31,43 @@ _DOC_COLS = ("id, collection, source_path, content_hash, pipeline_version, forma
 _scope: contextvars.ContextVar[Any] = contextvars.ContextVar("dasan_pg_scope", default=SYSTEM)
 
 
+class RequestScope:
+    """The scope of one server request, filled in once its principal is known (a mutable box
+    in the context variable: the request's worker threads copy the context, and so share it)."""
+
+    __slots__ = ("scope",)
+
+    def __init__(self, scope: Any) -> None:
+        self.scope = scope
+
+
+def _current() -> Any:
+    s = _scope.get()
+    return s.scope if isinstance(s, RequestScope) else s
+
+
+@contextlib.contextmanager
+def request_scope(initial: Any = None) -> Iterator[RequestScope]:
+    """Around one server request: the store reads in ``initial`` (default: nothing but what
+    needs no scope — no document, chunk or classified policy row) until :func:`narrow` sets the
+    principal's scope."""
+    box = RequestScope(AccessScope(0, frozenset()) if initial is None else initial)
+    token = _scope.set(box)
+    try:
+        yield box
+    finally:
+        _scope.reset(token)
+
+
+def narrow(scope: Any) -> bool:
+    """Set the current request's scope (see :func:`request_scope`); False outside a request."""
+    s = _scope.get()
+    if not isinstance(s, RequestScope):
+        return False
+    s.scope = scope
+    return True
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -101,15 +138,22 @@ class PostgresStore:
         finally:
             _scope.reset(token)
 
+    @contextlib.contextmanager
+    def system_scope(self) -> Iterator[None]:
+        """The application's own work inside a request (index builds, originals cleanup):
+        every row, whatever the request's principal may read."""
+        with self.scoped(SYSTEM):
+            yield
+
     def _tx(self) -> Any:
-        return self.db.tx(_scope.get())
+        return self.db.tx(_current())
 
     def _write(self) -> Any:
         return self.db.tx(SYSTEM)
 
     def _read(self, query: str, params: tuple[Any, ...] = ()) -> list[Any]:
         """One read in one round trip, in the current request's scope."""
-        return self.db.read(query, params, _scope.get())
+        return self.db.read(query, params, _current())
 
     # -- schema ---------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -153,7 +197,7 @@ class PostgresStore:
         current request's scope (row-level security by level)."""
         from dasan.store.postgres.appdata import PgPolicyCatalogue
 
-        return PgPolicyCatalogue(self.db, _scope.get)
+        return PgPolicyCatalogue(self.db, _current)
 
     def crowd_series(self) -> Any:
         """The crowd series (:class:`dasan.store.base.SeriesStore`)."""
