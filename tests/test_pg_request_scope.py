@@ -5,6 +5,7 @@ inside a request (index builds, originals cleanup) still sees every row."""
 from __future__ import annotations
 
 import io
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -122,3 +123,24 @@ def test_originals_cleanup_in_a_request_keeps_what_the_user_cannot_see(app) -> N
         assert state.store.get_document("secret") is None  # the user cannot see it …
         originals.keep_or_discard(state.store, {f.sha256})
     assert originals.path(f.sha256) is not None  # … and its original is kept
+
+
+@pytest.mark.parametrize("meta", [
+    {}, {"embargo": None}, {"embargo": ""}, {"embargo": False}, {"embargo": 0}, {"embargo": 5}, {"embargo": [1]},
+    {"embargo_hold": True}, {"embargo_hold": False}, {"embargo_hold": "false"}, {"embargo_hold": 0},
+    {"embargo_hold": None, "embargo": "2000-01-01"}, {"embargo": "2999-01-01"}, {"embargo": "2000-01-01"},
+    {"embargo": "2999-01-01T00:00:00Z"}, {"embargo": "2000-01-01T00:00:00+09:00"}, {"embargo": "2000-01-01 10:00"},
+    {"embargo": "2999-12-31T23:59:59-05:00"}, {"embargo": "다음 주"}, {"embargo": True},
+])
+def test_the_database_reads_embargoes_as_the_application_does(pg_url: str, tmp_path: Path, meta: dict) -> None:
+    import json
+
+    import psycopg
+
+    from dasan.security.levels import embargo_ts
+
+    want = embargo_ts(meta) > time.time()
+    open_store(tmp_path, url=pg_url).close()  # migrated
+    with psycopg.connect(pg_url) as c:
+        got = c.execute("SELECT dasan_embargoed(%s)", (json.dumps(meta, ensure_ascii=False),)).fetchone()[0]
+    assert got is want

@@ -10,6 +10,16 @@ CREATE OR REPLACE FUNCTION dasan_level_rank(level text) RETURNS integer
 
 -- true while the JSON text ``meta`` puts its row under an embargo (fails closed: unreadable
 -- JSON or date-time counts as under embargo)
+CREATE FUNCTION dasan_json_truthy(v jsonb) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT CASE jsonb_typeof(v)
+        WHEN 'boolean' THEN v = 'true'::jsonb
+        WHEN 'number' THEN (v #>> '{}')::numeric <> 0
+        WHEN 'string' THEN (v #>> '{}') <> ''
+        WHEN 'array' THEN jsonb_array_length(v) > 0
+        WHEN 'object' THEN v <> '{}'::jsonb
+        ELSE false END $$;
+
 CREATE FUNCTION dasan_embargoed(meta text) RETURNS boolean
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     AS $$
@@ -25,21 +35,24 @@ BEGIN
     IF jsonb_typeof(m) <> 'object' THEN
         RETURN false;
     END IF;
-    IF COALESCE(m ->> 'embargo_hold', '') NOT IN ('', 'false', '0', 'null') THEN
-        RETURN true;
+    IF public.dasan_json_truthy(m -> 'embargo_hold') THEN
+        RETURN true;  -- held until an operator decides
     END IF;
-    raw := NULLIF(m ->> 'embargo', '');
-    IF raw IS NULL OR raw = 'null' THEN
-        RETURN false;
+    IF NOT COALESCE(public.dasan_json_truthy(m -> 'embargo'), false) THEN
+        RETURN false;  -- none
     END IF;
-    IF raw ~ '(Z|z|[+-]\d{2}(:?\d{2})?)$' THEN
+    raw := m -> 'embargo' #>> '{}';
+    IF jsonb_typeof(m -> 'embargo') <> 'string' THEN
+        RETURN true;  -- not a date-time: held (as levels.embargo_ts)
+    END IF;
+    IF raw ~ '^\d{4}-?\d{2}-?\d{2}[T ].*(Z|z|[+-]\d{2}(:?\d{2})?)$' THEN
         stamp := raw::timestamptz;
-    ELSE
+    ELSE  -- no offset: KST
         stamp := raw::timestamp AT TIME ZONE INTERVAL '+09:00';
     END IF;
     RETURN stamp > now();
 EXCEPTION WHEN others THEN
-    RETURN true;
+    RETURN true;  -- unreadable: fails closed
 END
 $$;
 
