@@ -63,6 +63,8 @@ def jobs_mode(store: Any) -> str:
         raise ConfigError("DASAN_JOBS=worker에는 PostgreSQL 저장소가 필요합니다. DASAN_DATABASE_URL=postgresql://…을 "
                           "설정하거나 DASAN_JOBS를 비우세요 (서버가 직접 수집).")
     return mode
+
+
 _SHA_RE = re.compile(r"[0-9a-f]{64}")
 _BAD_NAME_CHARS = re.compile(r'[\\/:*?"<>|\x00]')
 
