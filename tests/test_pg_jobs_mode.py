@@ -4,6 +4,7 @@ dead node's job exactly once, its upload's audit outcome written once."""
 from __future__ import annotations
 
 import io
+import json
 import threading
 import time
 from dataclasses import asdict
@@ -23,6 +24,11 @@ from dasan.store.base import JobRecord
 from dasan.store.postgres.audit import open_audit
 
 TEXT = "하늘다리 보수 공사 계획: 4분기 교량 점검과 통행 제한 안내."
+
+
+def conn_files(pg_url: str, job_id: str) -> str:
+    with psycopg.connect(pg_url) as conn:
+        return conn.execute("SELECT files FROM jobs WHERE id = %s", (job_id,)).fetchone()[0]
 
 
 def _ends(log, start_seq: int) -> list[dict]:
@@ -69,6 +75,22 @@ def test_serve_enqueues_and_a_worker_runs_the_job(pg_url: str, tmp_path: Path, m
         while time.time() < deadline and not hits:
             hits = c.post("/v1/search", json={"query": "하늘다리 교량 점검"}, headers=admin).json()["results"]
         assert hits and "하늘다리" in hits[0]["text"]
+        # a collection that promises masked text only keeps no original, also when a worker ingests
+        store = app.state.dasan.store
+        store.ensure_collection("가림")
+        store.set_collection_pii_policy("가림", "mask_ingest")
+        r = c.post("/v1/documents", headers=admin, data={"collection": "가림", "level": "공개"},
+                   files={"files": ("명단.txt", "가림 수집 시험 문서입니다.".encode(), "text/plain")})
+        masked = r.json()["job"]
+        wstore = open_store(data, url=pg_url)
+        try:
+            assert Worker(wstore, data, name="w2", lease_s=30).run(once=True) == 1
+        finally:
+            wstore.close()
+        [f] = json.loads(conn_files(pg_url, masked))
+        assert f["status"] == "ingested" and Originals(data).path(f["sha256"]) is None
+        first = json.loads(conn_files(pg_url, job))[0]
+        assert Originals(data).path(first["sha256"]) is not None  # a document of it may show it: kept
     log = open_audit(data)
     [start] = [e for e in _starts(log, "document.upload") if e["details"].get("job") == job]
     [end] = _ends(log, start["seq"])  # the upload's outcome, written once, by the worker

@@ -96,6 +96,7 @@ class Worker:
             if ok:
                 self.completed.append(job.id)
                 self._audit(job)
+                self._cleanup(job, originals)
             return ok
         finally:
             done.set()
@@ -121,6 +122,16 @@ class Worker:
         f.chunks = res.chunks if res.status != "failed" else None
         if res.status == "failed":
             f.error, f.code = res.error, "unreadable_file"
+
+    def _cleanup(self, job: Any, originals: Any) -> None:
+        """Keep an original only where a stored document may show it (as the server does): a
+        failed file's, or one only in ``mask_ingest`` collections, is removed — unless a file of
+        another open job (any process's) still needs the same bytes."""
+        try:
+            shas = {f.sha256 for f in job.files if f.sha256} - self.store.open_originals()
+            originals.keep_or_discard(self.store, shas)
+        except Exception:  # the job is done; a leftover original is reported, not fatal
+            log.exception("job %s: originals could not be cleaned up", job.id)
 
     def _audit(self, job: Any) -> None:
         from dasan.store.postgres.audit import open_audit

@@ -267,6 +267,13 @@ class PostgresStore:
                 " WHERE id = ANY(%s) RETURNING *", (self.node, until, now, ids)).fetchall()
         return sorted((self._job(r) for r in rows), key=lambda j: (j.created, j.id))
 
+    def open_originals(self) -> set[str]:
+        """The originals (sha256) that files of open jobs — any holder's — still need."""
+        out: set[str] = set()
+        for (files,) in self.db.read("SELECT files FROM jobs WHERE NOT done", (), SYSTEM):
+            out.update(f["sha256"] for f in json.loads(files) if f.get("sha256"))
+        return out
+
     def prune_jobs(self, keep: int) -> int:
         with self._write() as c:
             cur = c.execute("DELETE FROM jobs WHERE done AND id NOT IN "
