@@ -57,6 +57,8 @@ SETTINGS: tuple[Setting, ...] = (
             secret=True),
     Setting("DASAN_DATABASE_POOL_MAX", int, 10, "most pooled PostgreSQL connections per store a process opens"),
     Setting("DASAN_DATABASE_POOL_TIMEOUT", int, 30, "seconds to wait for a pooled connection before failing"),
+    Setting("DASAN_JOBS", str, "inprocess", "who runs upload jobs: inprocess (the server itself) or worker "
+            "(servers only enqueue; `dasan worker` processes run them; needs DASAN_DATABASE_URL)"),
     # search
     Setting("DASAN_EMBEDDER", str, "e5", "dense embedder: e5, use, openai, none (lexical only)"),
     Setting("DASAN_EMBED_URL", str, "", "OpenAI-compatible embeddings server (DASAN_EMBEDDER=openai)"),

@@ -54,3 +54,37 @@ def test_migrate_copies_and_verifies_an_installation(pg_url: str, tmp_path: Path
     # a second run refuses instead of mixing two copies
     res = run(cli, [*base, "migrate", "--to", pg_url])
     assert res.exit_code != 0 and "빈 데이터베이스" in str(res.exception)
+
+
+def test_migrate_copies_the_application_data(pg_url: str, tmp_path: Path, monkeypatch) -> None:
+    """Crowd series, runs, alerts and the youth-policy catalogue move over as they are."""
+    from dasan import config
+    from dasan.apps.crowd import service
+    from dasan.apps.crowd.series_store import CrowdStore
+    from dasan.store import open_store
+    from dasan.store.base import StoredPolicy
+
+    monkeypatch.delenv("DASAN_DATABASE_URL", raising=False)
+    data = tmp_path / "data"
+    s = open_store(data)
+    service.ingest(s, [str(config.examples_dir() / "crowd" / "citydata_sample.json")])
+    cs = CrowdStore.from_store(s)
+    run_id = cs.save_run("forecast", {"places": {}})
+    cs.put_alert({"id": "a1", "place": "서울광장", "kind": "threshold", "level": "주의", "target": "2025-05-05"})
+    s.policy_catalogue().upsert_policies(
+        [StoredPolicy("P1", "정책", "", "민감", '{"plcyNo": "P1"}', "{}", "h", apply_end="2020-01-01")],
+        lambda new, old: "added", expire_before="2025-01-01")
+    s.close()
+    res = CliRunner().invoke(cli, ["--data-dir", str(data), "migrate", "--to", pg_url, "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output[res.output.index("{"):])
+    assert report["ok"] and report["counts"]["crowd_points"][0] == report["counts"]["crowd_points"][1] > 0
+    pg = open_store(data, url=pg_url)
+    try:
+        cs = CrowdStore.from_store(pg)
+        assert cs.runs("forecast")[0]["run_id"] == run_id and cs.save_run("forecast", {}) == run_id + 1
+        assert [a["id"] for a in cs.alerts()] == ["a1"]
+        [p] = pg.policy_catalogue().list_policies()
+        assert p.classification == "민감" and p.expired
+    finally:
+        pg.close()

@@ -168,6 +168,20 @@ def test_upload_jobs_through_the_contract(store) -> None:
     assert store.prune_jobs(keep=1) == 1 and store.get_job("j1") is None and store.get_job("j2") is not None
 
 
+def test_recovering_jobs_claims_them_with_their_audit_trail(store) -> None:
+    from dasan.store.base import JobRecord
+
+    trail = {"actor": "kim", "action": "document.upload", "target": "c1", "who": {"via": "api"}, "start_seq": 7}
+    store.save_job(JobRecord("j1", "kim", "c1", "공개", [{"name": "a.txt", "status": "running"}], created=1.0,
+                             attempts=1, trail=trail))
+    store.save_job(JobRecord("j2", "kim", "c1", "공개", [], created=2.0, done=True))
+    [got] = store.recover_jobs(60)
+    assert got.id == "j1" and got.attempts == 2 and got.trail == trail
+    assert store.get_job("j1").attempts == 2 and store.get_job("j2").trail is None
+    with store.system_scope():  # the application's own work: every row, on every backend
+        assert store.get_job("j1") is not None
+
+
 def test_principals_directory_through_the_contract(store) -> None:
     d = store.directory()
     d.add_department("안전처")

@@ -158,6 +158,9 @@ def create_app(data_dir: Path, *, backends: dict[str, Any] | None = None, ingest
     _mount_ui(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
+    from dasan.server.auth import RequestScopeMiddleware
+
+    app.add_middleware(RequestScopeMiddleware)  # outermost: the scope spans the whole request
     if start:
         state.start(ingest_samples=ingest_samples)
     return app

@@ -45,9 +45,48 @@ def current_principal(request: Request,
                       creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
     if creds is None or not creds.credentials:
         raise missing_key()
-    principal = authenticate_key(get_state(request).directory(), creds.credentials)
+    state = get_state(request)
+    principal = authenticate_key(state.directory(), creds.credentials)
     request.state.principal = principal
+    from dasan.store.postgres.store import narrow
+
+    narrow(principal_scope(state, principal))  # the database reads as this principal from here on
     return principal
+
+
+def principal_scope(state: ServerState, principal: Principal) -> Any:
+    """What the database lets ``principal``'s requests read (PostgreSQL row-level security):
+    the clearance rank and the permitted collections, taken from the principal and the
+    directory themselves — not from the search filter — so that a fault in the application's
+    filters cannot widen it."""
+    from dasan.security.access import allowed_collections
+    from dasan.security.levels import level_rank
+    from dasan.store.postgres.db import AccessScope
+    from dasan.types import LEVELS
+
+    allowed = allowed_collections(state.directory(), principal)
+    rank = level_rank(principal.clearance if principal.clearance in LEVELS else LEVELS[0])
+    return AccessScope(rank, frozenset(allowed) if allowed is not None else None)
+
+
+class RequestScopeMiddleware:
+    """Every HTTP request reads the store in its own access scope: nothing classified until its
+    principal is known (anonymous routes: 공개 policy rows only, no documents), then the
+    principal's (:func:`current_principal`). Application-internal work inside a request runs
+    under ``store.system_scope()``; background threads (jobs, index builds at start) are not
+    in any request and read as the application."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from dasan.store.postgres.store import request_scope
+
+        with request_scope():
+            await self.app(scope, receive, send)
 
 
 State = Annotated[ServerState, Depends(get_state)]
@@ -84,6 +123,21 @@ class AuditTrail:
         self.log, self.actor, self.action, self.target = log, actor, action, target
         self.who = {k: details[k] for k in ("via", "key", "client") if k in details}
         self.start_seq = log.append(action, actor, target, phase="start", **details).seq
+
+    def as_dict(self) -> dict[str, Any]:
+        """What a job keeps of its trail, so that whoever completes it can :meth:`resume` it."""
+        return {"actor": self.actor, "action": self.action, "target": self.target, "who": self.who,
+                "start_seq": self.start_seq}
+
+    @classmethod
+    def resume(cls, log: AuditLog, saved: dict[str, Any]) -> AuditTrail:
+        """The trail saved by :meth:`as_dict` (another process or a restart), its start entry
+        already written."""
+        trail = cls.__new__(cls)
+        trail.log, trail.actor, trail.action = log, saved["actor"], saved["action"]
+        trail.target, trail.who, trail.start_seq = saved.get("target", ""), dict(saved.get("who") or {}), \
+            saved["start_seq"]
+        return trail
 
     @classmethod
     def open(cls, state: ServerState, principal: Principal, request: Request | None, action: str,

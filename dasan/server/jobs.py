@@ -47,6 +47,24 @@ log = logging.getLogger("dasan.server")
 MAX_JOBS_KEPT = 500
 MAX_QUEUED = 256
 MAX_ATTEMPTS = 3  # starts of one job (a job interrupted by restarts is given up after this many)
+RECOVERY_LEASE_S = 900.0  # a job taken up after a restart is this process's for this long (renewed by saves)
+
+
+def jobs_mode(store: Any) -> str:
+    """``DASAN_JOBS``: "inprocess" (the server runs its uploads) or "worker" (servers enqueue,
+    ``dasan worker`` processes run them: needs the PostgreSQL store)."""
+    from dasan import settings
+    from dasan.errors import ConfigError
+
+    mode = (settings.get("DASAN_JOBS") or "inprocess").strip().lower()
+    if mode not in ("inprocess", "worker"):
+        raise ConfigError(f"DASAN_JOBS는 inprocess 또는 worker여야 합니다 (지금: {mode[:40]}).")
+    if mode == "worker" and not hasattr(store, "claim_job"):
+        raise ConfigError("DASAN_JOBS=worker에는 PostgreSQL 저장소가 필요합니다. DASAN_DATABASE_URL=postgresql://…을 "
+                          "설정하거나 DASAN_JOBS를 비우세요 (서버가 직접 수집).")
+    return mode
+
+
 _SHA_RE = re.compile(r"[0-9a-f]{64}")
 _BAD_NAME_CHARS = re.compile(r'[\\/:*?"<>|\x00]')
 
@@ -97,6 +115,8 @@ class Job:
     created: float = field(default_factory=time.time)
 
     attempts: int = 1
+    #: the trail as saved with the job (a job taken up after a restart: its trail is resumed)
+    trail_saved: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"job": self.id, "done": self.done, "collection": self.collection, "level": self.level,
@@ -107,15 +127,25 @@ class Job:
         files = [asdict(f) for f in self.files]
         if running is not None:
             files[running]["status"] = "running"
+        trail = self.trail.as_dict() if self.trail is not None else self.trail_saved
         return JobRecord(self.id, self.owner, self.collection, self.level, files, self.created, done=self.done,
-                         attempts=self.attempts)
+                         attempts=self.attempts, trail=trail)
 
     @classmethod
     def from_record(cls, rec: JobRecord) -> Job:
         names = {f.name for f in fields(FileJob)}
         files = [FileJob(**{k: v for k, v in f.items() if k in names}) for f in rec.files]
         return cls(rec.id, rec.owner, rec.collection, rec.level, files, done=rec.done, created=rec.created,
-                   attempts=rec.attempts)
+                   attempts=rec.attempts, trail_saved=rec.trail)
+
+    def finish_trail(self, log: Any, **facts: Any) -> None:
+        """Write the upload's outcome entry (the trail of this process, or the one saved with
+        the job when another process or a restart completes it); nothing without a trail."""
+        from dasan.server.auth import AuditTrail
+
+        trail = self.trail or (AuditTrail.resume(log, self.trail_saved) if self.trail_saved else None)
+        if trail is not None:
+            trail.finish(**facts)
 
 
 class Originals:
@@ -213,9 +243,12 @@ class Originals:
         if not shas:
             return
         keep: set[str] = set()
-        for d in store.list_documents():
-            if d.content_hash in shas and store.collection_pii_policy(d.collection) != "mask_ingest":
-                keep.add(d.content_hash)
+        # the application's own view: inside a request, the principal's scope would hide the
+        # documents that user cannot see, and their originals would be removed
+        with store.system_scope():
+            for d in store.list_documents():
+                if d.content_hash in shas and store.collection_pii_policy(d.collection) != "mask_ingest":
+                    keep.add(d.content_hash)
         for sha in shas - keep:
             self.discard(sha)
 
@@ -248,9 +281,12 @@ class JobQueue:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._store: Store | None = None
+        self.remote = jobs_mode(state.store) == "worker"
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
+        if self.remote:
+            return  # `dasan worker` processes run the jobs (and take up those left open)
         if self._thread is None:
             recovered = self._recover()
             self._thread = threading.Thread(target=self._run, name="dasan-ingest", daemon=True)
@@ -265,13 +301,14 @@ class JobQueue:
         original is gone, the remaining files are marked failed."""
         out: list[Job] = []
         try:
-            records = self.state.store.open_jobs()
+            # claimed for this process with attempts counted (replicas restarting together
+            # never both take a dead node's job)
+            records = self.state.store.recover_jobs(RECOVERY_LEASE_S)
         except Exception:
             log.exception("could not read unfinished upload jobs")
             return out
         for rec in records:
             job = Job.from_record(rec)
-            job.attempts += 1
             for f in job.files:
                 if f.status == "running":
                     f.status = "queued"
@@ -328,6 +365,9 @@ class JobQueue:
         if all(f.status != "queued" for f in job.files):
             self._finish(job)
             return
+        if self.remote:
+            self._enqueue(job)
+            return
         self._persist(job)
         try:
             self._queue.put_nowait(job)
@@ -338,6 +378,26 @@ class JobQueue:
             self.abandon(job.files)
             self._finish(job)
             raise ApiError(503, "busy", "수집 대기열이 가득 찼습니다. 잠시 후 다시 올리세요.") from None
+
+    def _enqueue(self, job: Job) -> None:
+        """Leave the job, unleased, for a ``dasan worker`` (DASAN_JOBS=worker); the outcome
+        entry of its audit trail is the worker's to write."""
+        from dasan.server.errors import ApiError
+
+        shas = [f.sha256 for f in job.files if f.sha256]
+        try:
+            self.state.store.save_job(job.record(), leased=False)  # type: ignore[call-arg]
+        except Exception:
+            log.exception("could not enqueue upload job %s", job.id)
+            for f in job.files:
+                if f.status == "queued":
+                    f.status, f.code, f.error = "failed", "busy", "수집 작업을 저장하지 못했습니다. 잠시 후 다시 올리세요."
+            self.abandon(job.files)
+            self._finish(job)
+            raise ApiError(503, "busy", "수집 작업을 저장하지 못했습니다. 잠시 후 다시 올리세요.") from None
+        self.originals.unpin(shas)  # the pins of this process cannot protect them in a worker
+        with self._lock:
+            self._jobs.pop(job.id, None)  # its state is the store's: read back by get()
 
     def abandon(self, files: list[FileJob]) -> None:
         """Release originals saved for files that will not be ingested (kept only if still used)."""
@@ -411,10 +471,10 @@ class JobQueue:
         if job.done:
             return
         try:
-            if job.trail is not None:
-                job.trail.finish(
-                    documents=[{"id": f.document_id, "status": f.status} for f in job.files if f.document_id],
-                    failed=sum(1 for f in job.files if f.status == "failed"))
+            job.finish_trail(
+                self.state.audit,
+                documents=[{"id": f.document_id, "status": f.status} for f in job.files if f.document_id],
+                failed=sum(1 for f in job.files if f.status == "failed"))
         except Exception:  # the upload happened; the failure to log its outcome is itself reported
             log.exception("audit entry for job %s could not be written", job.id)
             for f in job.files:

@@ -34,6 +34,7 @@ from dasan.server.jobs import JobQueue
 from dasan.store import open_store
 from dasan.store.base import Store
 from dasan.store.postgres.audit import open_audit
+from dasan.types import Hit
 
 log = logging.getLogger("dasan.server")
 _local = threading.local()
@@ -136,9 +137,27 @@ class GuardedRetriever(Retriever):
             finally:
                 _local.depth = 0
 
-    def search(self, *args: Any, **kwargs: Any) -> Any:
+    def try_build(self, progress: Any = None) -> Any:
+        # the index serves everybody: built from every row even when a request triggers it
+        with self.store.system_scope():
+            return super().try_build(progress)
+
+    def search(self, query: str, k: int = 10, flt: Any = None, mode: Any = "hybrid") -> list[Hit]:
+        """As :meth:`Retriever.search`; a ranked row the store does not return in the request's
+        scope (the database's row-level security withheld it) is left out, not an error."""
+        from dasan.rag.retrieve import snippet
+
         with self.reading():
-            return super().search(*args, **kwargs)
+            ranked = self.rank(query, k, flt, mode)
+            ids = [self._ids[r] for r, _, _ in ranked]
+        chunks = {c.id: c for c in self.store.get_chunks(ids)}
+        terms = set(self.lexical.tokenizer(query))
+        hits: list[Hit] = []
+        for (_, score, legs), cid in zip(ranked, ids, strict=True):
+            if cid in chunks:
+                hits.append(Hit(chunk=chunks[cid], score=score, rank=len(hits) + 1,
+                                snippet=snippet(chunks[cid].text, terms), scores=legs))
+        return hits
 
     def rank(self, *args: Any, **kwargs: Any) -> Any:
         with self.reading():

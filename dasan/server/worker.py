@@ -96,6 +96,7 @@ class Worker:
             if ok:
                 self.completed.append(job.id)
                 self._audit(job)
+                self._cleanup(job, originals)
             return ok
         finally:
             done.set()
@@ -122,15 +123,28 @@ class Worker:
         if res.status == "failed":
             f.error, f.code = res.error, "unreadable_file"
 
+    def _cleanup(self, job: Any, originals: Any) -> None:
+        """Keep an original only where a stored document may show it (as the server does): a
+        failed file's, or one only in ``mask_ingest`` collections, is removed — unless a file of
+        another open job (any process's) still needs the same bytes."""
+        try:
+            shas = {f.sha256 for f in job.files if f.sha256} - self.store.open_originals()
+            originals.keep_or_discard(self.store, shas)
+        except Exception:  # the job is done; a leftover original is reported, not fatal
+            log.exception("job %s: originals could not be cleaned up", job.id)
+
     def _audit(self, job: Any) -> None:
         from dasan.store.postgres.audit import open_audit
 
+        documents = [{"id": f.document_id, "status": f.status} for f in job.files if f.document_id]
+        failed = sum(1 for f in job.files if f.status == "failed")
         try:
             with open_audit(self.data_dir) as audit:
-                audit.append("job.done", self.name, job.id, owner=job.owner, collection=job.collection,
-                             documents=[{"id": f.document_id, "status": f.status} for f in job.files
-                                        if f.document_id],
-                             failed=sum(1 for f in job.files if f.status == "failed"))
+                if job.trail_saved:  # the upload's own outcome entry, written by whoever completes the job
+                    job.finish_trail(audit, documents=documents, failed=failed, worker=self.name)
+                else:
+                    audit.append("job.done", self.name, job.id, owner=job.owner, collection=job.collection,
+                                 documents=documents, failed=failed)
         except Exception:  # the job is done; the missing entry is reported, not hidden
             log.exception("job %s: the audit entry could not be written", job.id)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -40,6 +41,105 @@ class JobRecord:
     updated: float = 0.0
     done: bool = False
     attempts: int = 0
+    #: the audit trail of the upload (actor, action, target, who, start_seq): its outcome is
+    #: written by whoever completes the job
+    trail: dict[str, Any] | None = None
+
+
+@dataclass
+class StoredPolicy:
+    """One row of the youth-policy catalogue as the store keeps it (``record`` and
+    ``conditions`` are JSON text; what they mean is up to :mod:`dasan.apps.youth.catalogue`)."""
+
+    plcy_no: str
+    name: str
+    categories: str
+    classification: str
+    record: str
+    conditions: str
+    content_hash: str
+    source: str = ""
+    apply_end: str | None = None
+    expired: bool = False
+
+
+#: what :meth:`PolicyCatalogue.upsert_policies` asks the caller for each incoming row: given the
+#: row and the stored one (None: not stored), one of "added", "updated", "unchanged", "older";
+#: the store writes the row for "added" and "updated" only
+PolicyDecision = Callable[[StoredPolicy, StoredPolicy | None], str]
+
+
+class PolicyCatalogue(Protocol):
+    """The youth-policy catalogue (issue 17) in the store: persistence only; what counts as
+    newer or older and when a policy expires is the service's (dasan/apps/youth/catalogue.py)."""
+
+    def upsert_policies(self, rows: Sequence[StoredPolicy], decide: PolicyDecision, *,
+                        expire_before: str) -> dict[str, int]:
+        """In one transaction: write each row that ``decide`` calls "added" or "updated" (keyed
+        by ``plcy_no``, nothing deleted), then mark every row whose ``apply_end`` is before
+        ``expire_before`` (ISO date) expired and every other row not expired. Returns the
+        counts of each decision plus ``expired`` and ``total`` (rows stored afterwards)."""
+
+    def list_policies(self, *, public_only: bool = False) -> list[StoredPolicy]:
+        """All rows by ``plcy_no`` (``public_only``: 공개 rows only, for anonymous callers)."""
+
+    def catalogue_version(self) -> tuple[int, str, int]:
+        """(rows, latest update, expired rows): changes whenever a row is added, updated or
+        (un)marked expired."""
+
+
+#: a crowd series point: (place, metric, ts, value); ts is YYYY-MM-DD or YYYY-MM-DDTHH:MM
+SeriesPoint = tuple[str, str, str, float]
+#: a 30-minute congestion profile cell: (place, line, direction, day_type, slot, value)
+ProfileCell = tuple[str, str, str, str, str, float]
+#: a known event: (place, day ISO, name, category, rise_pct or None)
+EventRow = tuple[str, str, str, str, float | None]
+
+
+class SeriesStore(Protocol):
+    """Crowd series, profiles, events, runs and alerts (issue 16) in the store. Writes are
+    idempotent upserts: putting the same file twice changes nothing."""
+
+    def put_series(self, source: str, series: Mapping[tuple[str, str], tuple[str, str]],
+                   points: Sequence[SeriesPoint], profiles: Sequence[ProfileCell],
+                   events: Sequence[EventRow]) -> dict[str, int]:
+        """In one transaction: upsert the series ((place, metric) -> (unit, freq)), insert new
+        points (a changed value of a stored point is updated in place), replace profile cells and
+        insert new events. Returns ``points`` and ``events`` newly inserted, ``profiles`` written."""
+
+    def series_list(self) -> list[dict[str, Any]]:
+        """Per (place, metric): place, metric, unit, freq, source, n, first, last."""
+
+    def daily_peaks(self, metric: str) -> tuple[list[tuple[str, str, float]], str]:
+        """(place, day ISO, the day's maximum) of ``metric`` ordered by place and day, and the
+        metric's unit ("" if unknown)."""
+
+    def daily_values(self, metrics: Sequence[str]) -> list[tuple[str, str, float]]:
+        """(metric, day ISO, value) of the daily (not intraday) points of ``metrics``."""
+
+    def events_list(self) -> list[EventRow]: ...
+
+    def profile_cells(self, place: str) -> list[ProfileCell]: ...
+
+    def save_run(self, kind: str, payload: dict[str, Any], keep: int = 20) -> int:
+        """Store a run (JSON payload), keeping the newest ``keep`` of its kind; returns its id."""
+
+    def runs(self, kind: str, limit: int = 1) -> list[tuple[int, str, dict[str, Any]]]:
+        """(id, created, payload) newest first."""
+
+    def put_alert(self, alert_id: str, place: str, kind: str, level: str, target: str,
+                  details: dict[str, Any]) -> bool:
+        """Store an active alert; False when one with this id is stored already."""
+
+    def deactivate_alerts(self, place: str, kind: str, keep: Iterable[str]) -> None: ...
+
+    def alerts(self, place: str | None = None, active_only: bool = True,
+               limit: int = 200) -> list[tuple[dict[str, Any], str, bool]]:
+        """(details, created, active) ordered by target and place."""
+
+    def count(self, table: str) -> int:
+        """Rows of one crowd table (crowd_points, crowd_profiles, crowd_events, crowd_alerts,
+        crowd_series)."""
 
 
 class Store(Protocol):
@@ -92,13 +192,30 @@ class Store(Protocol):
         """The principals directory (users, departments, keys) kept in this store:
         :class:`dasan.security.principals.Directory`."""
 
+    def system_scope(self) -> contextlib.AbstractContextManager[None]:
+        """A block of the application's own work (index builds, originals cleanup, jobs): reads
+        see every row even inside a request whose principal may read fewer (PostgreSQL row-level
+        security); a no-op where the store has no row-level security."""
+
+    def policy_catalogue(self) -> PolicyCatalogue:
+        """The youth-policy catalogue kept in this store."""
+
+    def crowd_series(self) -> SeriesStore:
+        """The crowd series kept in this store."""
+
     def save_job(self, job: JobRecord) -> None:
         """Insert or replace an upload job (does not change :meth:`generation`: no content changed)."""
 
     def get_job(self, job_id: str) -> JobRecord | None: ...
 
     def open_jobs(self) -> list[JobRecord]:
-        """Jobs not done, oldest first (what a restarted server takes up again)."""
+        """Jobs not done, oldest first."""
+
+    def recover_jobs(self, node_lease_s: float) -> list[JobRecord]:
+        """Open jobs a restarted server takes up, oldest first: each is claimed for this process
+        in the same transaction (``attempts`` counted), so two processes restarting together
+        never both take the same job. ``node_lease_s``: how long the claim holds before another
+        process may take the job (stores with one process ignore it)."""
 
     def prune_jobs(self, keep: int) -> int:
         """Delete the oldest finished jobs beyond the newest ``keep``; returns how many."""

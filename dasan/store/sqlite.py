@@ -131,18 +131,38 @@ class SqliteStore:
 
         return Directory(self._conn, self._lock)
 
+    @contextlib.contextmanager
+    def system_scope(self) -> Iterator[None]:
+        """The application's own work (no row-level security here: every read sees every row)."""
+        yield
+
+    # -- application data -------------------------------------------------------
+    def policy_catalogue(self) -> Any:
+        """The youth-policy catalogue (:class:`dasan.store.base.PolicyCatalogue`)."""
+        from dasan.store.appdata_sqlite import SqlitePolicyCatalogue
+
+        return SqlitePolicyCatalogue(self._conn, self._lock)
+
+    def crowd_series(self) -> Any:
+        """The crowd series (:class:`dasan.store.base.SeriesStore`)."""
+        from dasan.store.appdata_sqlite import SqliteSeriesStore
+
+        return SqliteSeriesStore(self._conn, self._lock)
+
     # -- upload jobs ------------------------------------------------------------
     def save_job(self, job: JobRecord) -> None:
         with self._write() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO jobs(id, owner, collection, level, created, updated, done, attempts, files)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO jobs(id, owner, collection, level, created, updated, done, attempts, files,"
+                " trail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (job.id, job.owner, job.collection, job.level, job.created, time.time(), int(job.done), job.attempts,
-                 json.dumps(job.files, ensure_ascii=False)))
+                 json.dumps(job.files, ensure_ascii=False),
+                 json.dumps(job.trail, ensure_ascii=False) if job.trail is not None else None))
 
     def _job(self, row: sqlite3.Row) -> JobRecord:
         return JobRecord(row["id"], row["owner"], row["collection"], row["level"], json.loads(row["files"]),
-                         row["created"], row["updated"], bool(row["done"]), row["attempts"])
+                         row["created"], row["updated"], bool(row["done"]), row["attempts"],
+                         json.loads(row["trail"]) if row["trail"] else None)
 
     def get_job(self, job_id: str) -> JobRecord | None:
         row = self._conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -150,6 +170,14 @@ class SqliteStore:
 
     def open_jobs(self) -> list[JobRecord]:
         return [self._job(r) for r in self._conn.execute("SELECT * FROM jobs WHERE done = 0 ORDER BY created")]
+
+    def recover_jobs(self, node_lease_s: float) -> list[JobRecord]:
+        """Open jobs, ``attempts`` counted (one process runs the jobs of a SQLite store)."""
+        with self._write() as conn:
+            rows = conn.execute("SELECT id FROM jobs WHERE done = 0 ORDER BY created").fetchall()
+            conn.executemany("UPDATE jobs SET attempts = attempts + 1, updated = ? WHERE id = ?",
+                             [(time.time(), r[0]) for r in rows])
+            return [self._job(r) for r in conn.execute("SELECT * FROM jobs WHERE done = 0 ORDER BY created")]
 
     def prune_jobs(self, keep: int) -> int:
         with self._write() as conn:

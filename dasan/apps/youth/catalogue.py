@@ -1,5 +1,6 @@
 """The youth-policy catalogue: 온통청년 ``getPlcy`` records read into typed policies and kept in
-the Dasan store (table ``youth_policies``, migration 0007).
+the Dasan store (:class:`dasan.store.base.PolicyCatalogue`: table ``youth_policies``, SQLite
+migration 0007, PostgreSQL 0004).
 
 Reading follows ``shared/data/youth-policy/SOURCE.md``: code fields with several values are
 comma-separated; ``sprtTrgtAgeLmtYn = "Y"`` means no age limit (ages then 0); an age of 0 on one
@@ -18,12 +19,13 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from dasan.apps.youth import codes
 from dasan.errors import DasanError, ReadError, StoreError
+from dasan.store.base import StoredPolicy
 
 REQUIRED_FIELDS = ("plcyNo", "plcyNm", "zipCd", "sprtTrgtAgeLmtYn", "jobCd", "schoolCd", "mrgSttsCd", "earnCndSeCd")
 _WINDOW_RE = re.compile(r"(\d{8})\s*~\s*(\d{8})")
@@ -270,11 +272,17 @@ class IngestReport:
         return dict(self.__dict__)
 
 
-def _conn_of(store: Any) -> tuple[Any, Any]:
-    """The SQLite connection and write-transaction helper of a Dasan store."""
-    if not hasattr(store, "_write") or not hasattr(store, "_conn"):
-        raise StoreError("청년 정책 카탈로그는 현재 SQLite 저장소에서만 지원됩니다. DASAN_STORE 설정을 확인하세요.")
-    return store._conn, store._write
+def _catalogue(store: Any) -> Any:
+    """The store's youth-policy catalogue (:class:`dasan.store.base.PolicyCatalogue`)."""
+    get = getattr(store, "policy_catalogue", None)
+    if get is None:
+        raise StoreError("이 저장소는 청년 정책 카탈로그를 지원하지 않습니다. 최신 다산으로 저장소를 다시 여세요.")
+    return get()
+
+
+def _stored_modified(stored: StoredPolicy) -> str:
+    value = json.loads(stored.record).get("lastMdfcnDt")
+    return "" if value is None else str(value)
 
 
 def ingest(store: Any, paths: Sequence[Path], *, today: date | None = None,
@@ -282,63 +290,43 @@ def ingest(store: Any, paths: Sequence[Path], *, today: date | None = None,
     """Upsert the policies of ``paths`` by ``plcyNo``; mark every policy whose windows all ended
     before ``today`` as expired (none is deleted)."""
     today = today or date.today()
-    policies = read_catalogue(paths)
-    _, write = _conn_of(store)
-    rep = IngestReport()
-    now = datetime.now(UTC).isoformat(timespec="microseconds")  # also the cache version of the catalogue
-    with write() as c:
-        for p in policies:
-            record = json.dumps(p.raw, ensure_ascii=False, sort_keys=True)
-            digest = hashlib.sha256(record.encode("utf-8")).hexdigest()
-            row = c.execute("SELECT content_hash, json_extract(record, '$.lastMdfcnDt'), classification"
-                            " FROM youth_policies WHERE plcy_no = ?", (p.plcy_no,)).fetchone()
-            if row is not None and row[0] != digest and (row[1] or "") > p.modified:
-                rep.older += 1  # the stored version was modified later: keep it
-                continue
-            end = max((w.end for w in p.windows), default=None)
-            if row is None:
-                rep.added += 1
-                c.execute(
-                    "INSERT INTO youth_policies(plcy_no, name, categories, classification, record, conditions,"
-                    " content_hash, source, apply_end, expired, first_ingested, updated)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
-                    (p.plcy_no, p.name, ",".join(p.categories), classification, record,
-                     json.dumps(p.conditions(), ensure_ascii=False), digest, p.source,
-                     end.isoformat() if end else None, now, now))
-            elif row[0] != digest or row[2] != classification:
-                rep.updated += 1
-                c.execute(
-                    "UPDATE youth_policies SET name = ?, categories = ?, classification = ?, record = ?,"
-                    " conditions = ?, content_hash = ?, source = ?, apply_end = ?, updated = ? WHERE plcy_no = ?",
-                    (p.name, ",".join(p.categories), classification, record,
-                     json.dumps(p.conditions(), ensure_ascii=False), digest, p.source,
-                     end.isoformat() if end else None, now, p.plcy_no))
-            else:
-                rep.unchanged += 1
-        c.execute("UPDATE youth_policies SET expired = CASE WHEN apply_end IS NOT NULL AND apply_end < ?"
-                  " THEN 1 ELSE 0 END", (today.isoformat(),))
-        rep.expired = int(c.execute("SELECT COUNT(*) FROM youth_policies WHERE expired = 1").fetchone()[0])
-        rep.total = int(c.execute("SELECT COUNT(*) FROM youth_policies").fetchone()[0])
-    return rep
+    rows: list[StoredPolicy] = []
+    modified: dict[str, str] = {}
+    for p in read_catalogue(paths):
+        modified[p.plcy_no] = p.modified
+        record = json.dumps(p.raw, ensure_ascii=False, sort_keys=True)
+        end = max((w.end for w in p.windows), default=None)
+        rows.append(StoredPolicy(
+            plcy_no=p.plcy_no, name=p.name, categories=",".join(p.categories), classification=classification,
+            record=record, conditions=json.dumps(p.conditions(), ensure_ascii=False),
+            content_hash=hashlib.sha256(record.encode("utf-8")).hexdigest(), source=p.source,
+            apply_end=end.isoformat() if end else None))
+
+    def decide(new: StoredPolicy, old: StoredPolicy | None) -> str:
+        if old is None:
+            return "added"
+        if old.content_hash != new.content_hash and _stored_modified(old) > modified[new.plcy_no]:
+            return "older"  # the stored version was modified later: keep it
+        if old.content_hash != new.content_hash or old.classification != new.classification:
+            return "updated"
+        return "unchanged"
+
+    counts = _catalogue(store).upsert_policies(rows, decide, expire_before=today.isoformat())
+    return IngestReport(added=counts.get("added", 0), updated=counts.get("updated", 0),
+                        unchanged=counts.get("unchanged", 0), older=counts.get("older", 0),
+                        expired=counts.get("expired", 0), total=counts.get("total", 0))
 
 
 def catalogue_version(store: Any) -> tuple[int, str, int]:
     """Changes whenever a row is added, updated or (un)marked expired."""
-    conn, _ = _conn_of(store)
-    row = conn.execute("SELECT COUNT(*), COALESCE(MAX(updated), ''), COALESCE(SUM(expired), 0)"
-                       " FROM youth_policies").fetchone()
-    return int(row[0]), str(row[1]), int(row[2])
+    return _catalogue(store).catalogue_version()
 
 
 def load_policies(store: Any, *, public_only: bool = False) -> list[Policy]:
     """The stored policies (``public_only``: only 공개 rows, for callers without an account)."""
-    conn, _ = _conn_of(store)
-    sql = "SELECT record, classification, expired FROM youth_policies"
-    if public_only:
-        sql += " WHERE classification = '공개'"
     out = []
-    for rec, level, expired in conn.execute(sql + " ORDER BY plcy_no").fetchall():
-        p = policy_from_record(json.loads(rec))
-        p.classification, p.expired_marked = level, bool(expired)
+    for row in _catalogue(store).list_policies(public_only=public_only):
+        p = policy_from_record(json.loads(row.record))
+        p.classification, p.expired_marked = row.classification, row.expired
         out.append(p)
     return out

@@ -129,17 +129,39 @@ def copy_installation(data_dir: Path, target: PostgresStore, log: Callable[[str]
                 if cols.startswith("id,"):
                     c.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                               f"GREATEST((SELECT COALESCE(MAX(id), 0) FROM {table}), 1))")
-            for row in con.execute("SELECT id, owner, collection, level, created, updated, done, attempts, files"
-                                   " FROM jobs"):
+            for row in con.execute("SELECT id, owner, collection, level, created, updated, done, attempts, files,"
+                                   " trail FROM jobs"):
                 r = tuple(row)
-                c.execute("INSERT INTO jobs(id, owner, collection, level, created, updated, done, attempts, files)"
-                          " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", (*r[:6], bool(r[6]), *r[7:]))
+                c.execute("INSERT INTO jobs(id, owner, collection, level, created, updated, done, attempts, files,"
+                          " trail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", (*r[:6], bool(r[6]), *r[7:]))
+            _copy_app_tables(con, c)
         report.vectors = import_dense_vectors(target, data_dir / "index", log)
         report.counts["audit_entries"] = _copy_audit(data_dir, target)
         verify(src, target, data_dir, report)
     finally:
         src.close()
     return report
+
+
+#: application tables (SQLite 0006/0007, PostgreSQL 0004) and their boolean columns
+_APP_TABLES = (("crowd_series", ()), ("crowd_points", ()), ("crowd_profiles", ()), ("crowd_events", ()),
+               ("crowd_runs", ()), ("crowd_alerts", ("active",)), ("youth_policies", ("expired",)))
+
+
+def _copy_app_tables(con: Any, c: Any) -> None:
+    """Copy the application data (crowd series, youth-policy catalogue) as it is."""
+    for table, booleans in _APP_TABLES:
+        cur = con.execute(f"SELECT * FROM {table}")
+        cols = [d[0] for d in cur.description]
+        flags = [i for i, n in enumerate(cols) if n in booleans]
+        rows = [tuple(bool(v) if i in flags else v for i, v in enumerate(r)) for r in cur]
+        if not rows:
+            continue
+        over = " OVERRIDING SYSTEM VALUE" if table == "crowd_runs" else ""
+        c.cursor().executemany(f"INSERT INTO {table}({', '.join(cols)}){over} VALUES ({', '.join(['%s'] * len(cols))})",
+                               rows)
+    c.execute("SELECT setval(pg_get_serial_sequence('crowd_runs', 'id'), "
+              "GREATEST((SELECT COALESCE(MAX(id), 0) FROM crowd_runs), 1))")
 
 
 def _copy_audit(data_dir: Path, target: PostgresStore) -> tuple[int, int]:
@@ -186,7 +208,8 @@ def verify(src: Any, target: PostgresStore, data_dir: Path, report: MigrationRep
     con = src._conn
     with target.db.tx(SYSTEM) as c:
         for table in ("collections", "documents", "chunks", "users", "departments", "user_departments",
-                      "api_keys", "collection_departments", "jobs"):  # (audit: counted by _copy_audit)
+                      "api_keys", "collection_departments", "jobs",
+                      *(t for t, _ in _APP_TABLES)):  # (audit: counted by _copy_audit)
             a = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
             b = c.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
             report.counts[table] = (int(a), int(b))

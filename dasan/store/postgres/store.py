@@ -31,6 +31,43 @@ _DOC_COLS = ("id, collection, source_path, content_hash, pipeline_version, forma
 _scope: contextvars.ContextVar[Any] = contextvars.ContextVar("dasan_pg_scope", default=SYSTEM)
 
 
+class RequestScope:
+    """The scope of one server request, filled in once its principal is known (a mutable box
+    in the context variable: the request's worker threads copy the context, and so share it)."""
+
+    __slots__ = ("scope",)
+
+    def __init__(self, scope: Any) -> None:
+        self.scope = scope
+
+
+def _current() -> Any:
+    s = _scope.get()
+    return s.scope if isinstance(s, RequestScope) else s
+
+
+@contextlib.contextmanager
+def request_scope(initial: Any = None) -> Iterator[RequestScope]:
+    """Around one server request: the store reads in ``initial`` (default: nothing but what
+    needs no scope — no document, chunk or classified policy row) until :func:`narrow` sets the
+    principal's scope."""
+    box = RequestScope(AccessScope(0, frozenset()) if initial is None else initial)
+    token = _scope.set(box)
+    try:
+        yield box
+    finally:
+        _scope.reset(token)
+
+
+def narrow(scope: Any) -> bool:
+    """Set the current request's scope (see :func:`request_scope`); False outside a request."""
+    s = _scope.get()
+    if not isinstance(s, RequestScope):
+        return False
+    s.scope = scope
+    return True
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -101,15 +138,22 @@ class PostgresStore:
         finally:
             _scope.reset(token)
 
+    @contextlib.contextmanager
+    def system_scope(self) -> Iterator[None]:
+        """The application's own work inside a request (index builds, originals cleanup):
+        every row, whatever the request's principal may read."""
+        with self.scoped(SYSTEM):
+            yield
+
     def _tx(self) -> Any:
-        return self.db.tx(_scope.get())
+        return self.db.tx(_current())
 
     def _write(self) -> Any:
         return self.db.tx(SYSTEM)
 
     def _read(self, query: str, params: tuple[Any, ...] = ()) -> list[Any]:
         """One read in one round trip, in the current request's scope."""
-        return self.db.read(query, params, _scope.get())
+        return self.db.read(query, params, _current())
 
     # -- schema ---------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -147,33 +191,51 @@ class PostgresStore:
 
         return PgDirectory(self.db)
 
+    # -- application data -------------------------------------------------------------------
+    def policy_catalogue(self) -> Any:
+        """The youth-policy catalogue (:class:`dasan.store.base.PolicyCatalogue`); reads in the
+        current request's scope (row-level security by level)."""
+        from dasan.store.postgres.appdata import PgPolicyCatalogue
+
+        return PgPolicyCatalogue(self.db, _current)
+
+    def crowd_series(self) -> Any:
+        """The crowd series (:class:`dasan.store.base.SeriesStore`)."""
+        from dasan.store.postgres.appdata import PgSeriesStore
+
+        return PgSeriesStore(self.db)
+
     # -- upload jobs ----------------------------------------------------------------------
     #: how long a job saved by a server stays its own (renewed by every save): a worker or
     #: another replica takes up an open job only after its holder stopped saving it this long
     SERVER_LEASE_S = 900.0
 
-    def save_job(self, job: JobRecord) -> None:
-        """Insert or update a job, leased to this node while open; a job another worker has
-        taken over (its lease) is not overwritten."""
+    def save_job(self, job: JobRecord, *, leased: bool = True) -> None:
+        """Insert or update a job, leased to this node while open (``leased=False``: left for
+        a ``dasan worker`` to claim); a job another worker has taken over (its lease) is not
+        overwritten."""
         now = time.time()
-        owner, until = (None, None) if job.done else (self.node, now + self.SERVER_LEASE_S)
+        owner, until = (None, None) if job.done or not leased else (self.node, now + self.SERVER_LEASE_S)
         with self._write() as c:
             c.execute(
                 """INSERT INTO jobs(id, owner, collection, level, created, updated, done, attempts, files,
-                                    lease_owner, lease_until)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                                    lease_owner, lease_until, trail)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                    ON CONFLICT (id) DO UPDATE SET owner = EXCLUDED.owner, collection = EXCLUDED.collection,
                        level = EXCLUDED.level, created = EXCLUDED.created, updated = EXCLUDED.updated,
                        done = EXCLUDED.done, attempts = EXCLUDED.attempts, files = EXCLUDED.files,
-                       lease_owner = EXCLUDED.lease_owner, lease_until = EXCLUDED.lease_until
+                       lease_owner = EXCLUDED.lease_owner, lease_until = EXCLUDED.lease_until,
+                       trail = COALESCE(EXCLUDED.trail, jobs.trail)
                    WHERE jobs.lease_owner IS NULL OR jobs.lease_owner = %s OR jobs.lease_until < %s""",
                 (job.id, job.owner, job.collection, job.level, job.created, now, bool(job.done),
-                 job.attempts, json.dumps(job.files, ensure_ascii=False), owner, until, self.node, now))
+                 job.attempts, json.dumps(job.files, ensure_ascii=False), owner, until,
+                 json.dumps(job.trail, ensure_ascii=False) if job.trail is not None else None, self.node, now))
 
     @staticmethod
     def _job(row: Any) -> JobRecord:
         return JobRecord(row["id"], row["owner"], row["collection"], row["level"], json.loads(row["files"]),
-                         row["created"], row["updated"], bool(row["done"]), row["attempts"])
+                         row["created"], row["updated"], bool(row["done"]), row["attempts"],
+                         json.loads(row["trail"]) if row["trail"] else None)
 
     def get_job(self, job_id: str) -> JobRecord | None:
         rows = self.db.read("SELECT * FROM jobs WHERE id = %s", (job_id,), SYSTEM)
@@ -186,6 +248,31 @@ class PostgresStore:
             return [self._job(r) for r in c.execute(
                 "SELECT * FROM jobs WHERE NOT done AND (lease_owner IS NULL OR lease_owner = %s OR lease_until < %s)"
                 " ORDER BY created, id", (self.node, time.time()))]
+
+    def recover_jobs(self, node_lease_s: float | None = None) -> list[JobRecord]:
+        """Open jobs this node takes up after a restart: its own, unheld ones and those whose
+        holder's lease ran out, each claimed for this node (``FOR UPDATE SKIP LOCKED`` and the
+        lease written in the same transaction, ``attempts`` counted): of replicas restarting
+        together, exactly one takes a dead node's job."""
+        now = time.time()
+        until = now + (node_lease_s or self.SERVER_LEASE_S)
+        with self._write() as c:
+            ids = [r[0] for r in c.execute(
+                "SELECT id FROM jobs WHERE NOT done AND (lease_owner IS NULL OR lease_owner = %s OR lease_until < %s)"
+                " ORDER BY created, id FOR UPDATE SKIP LOCKED", (self.node, now))]
+            if not ids:
+                return []
+            rows = c.execute(
+                "UPDATE jobs SET lease_owner = %s, lease_until = %s, attempts = attempts + 1, updated = %s"
+                " WHERE id = ANY(%s) RETURNING *", (self.node, until, now, ids)).fetchall()
+        return sorted((self._job(r) for r in rows), key=lambda j: (j.created, j.id))
+
+    def open_originals(self) -> set[str]:
+        """The originals (sha256) that files of open jobs — any holder's — still need."""
+        out: set[str] = set()
+        for (files,) in self.db.read("SELECT files FROM jobs WHERE NOT done", (), SYSTEM):
+            out.update(f["sha256"] for f in json.loads(files) if f.get("sha256"))
+        return out
 
     def prune_jobs(self, keep: int) -> int:
         with self._write() as c:
