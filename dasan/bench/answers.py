@@ -85,8 +85,11 @@ def score_generated(q: dict[str, Any], generated: list[SentenceCheck] | None, ge
 
 def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], *,
                   data_dir: Path | None = None, limit: int | None = None, cold: bool = False,
+                  model: str | None = None,
                   log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
-    """``cold``: the persistent embedding cache and the in-process unit-token cache are
+    """``model``: the language-model adapter the llama-cpp backend applies (``base``: none; a
+    ``dasan train llm`` model name; default: the one chosen with ``dasan models use``).
+    ``cold``: the persistent embedding cache and the in-process unit-token cache are
     bypassed, so every passage unit an answer reads is analysed and embedded afresh (the
     latency of a question about articles nobody asked about before)."""
     questions = load_questions(questions_path)[:limit]
@@ -102,7 +105,8 @@ def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], 
         if b != "extractive":
             from dasan.llm import get_backend
 
-            llms[b] = get_backend(b)
+            opts = {"adapter": model} if model and b.replace("_", "-") in ("llama-cpp", "llamacpp") else {}
+            llms[b] = get_backend(b, **opts)
     answerer = Answerer(retriever, llms)
     docs = {d.id: (source_stem(d.source_path), d.kind) for d in store.list_documents()}
 
