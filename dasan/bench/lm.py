@@ -63,9 +63,9 @@ def score_texts(gguf: Path, adapter: Path | None, texts: list[str], *, window: i
                     continue
                 llm.reset()
                 llm.eval(seq)
-                logits = np.asarray(llm.scores[: len(seq) - 1], dtype=np.float64)
+                logits = np.asarray(llm.scores[: len(seq) - 1], dtype=np.float32)
                 m = logits.max(axis=1, keepdims=True)
-                lse = (m[:, 0] + np.log(np.exp(logits - m).sum(axis=1)))
+                lse = m[:, 0].astype(np.float64) + np.log(np.exp(logits - m).sum(axis=1, dtype=np.float64))
                 target = np.asarray(seq[1:])
                 nll += float((lse - logits[np.arange(len(target)), target]).sum())
                 count += len(target)

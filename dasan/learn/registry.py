@@ -52,7 +52,7 @@ def default_name() -> str:
 def _read_selection(data_dir: Path) -> dict[str, Any]:
     path = models_dir(data_dir) / "selection.json"
     if not path.exists():
-        return {"current": None, "history": []}
+        return {"current": None, "history": [], "lm": {"current": None, "history": []}, "changes": []}
     try:
         obj = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as e:
