@@ -35,7 +35,8 @@ def _trained_ids(data_dir: Path, name: str) -> set[str]:
 
 
 def score_texts(gguf: Path, adapter: Path | None, texts: list[str], *, window: int = 512,
-                n_threads: int | None = None, log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+                max_doc_tokens: int | None = None, n_threads: int | None = None,
+                log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """Total negative log-likelihood and token count of ``texts`` under llama.cpp (+ adapter)."""
     import llama_cpp
     import numpy as np
@@ -56,7 +57,7 @@ def score_texts(gguf: Path, adapter: Path | None, texts: list[str], *, window: i
     try:
         bos = llm.token_bos()
         for text in texts:
-            ids = list(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+            ids = list(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))[:max_doc_tokens]
             for start in range(0, len(ids), window - 1):
                 seq = [bos, *ids[start:start + window - 1]]
                 if len(seq) < 2:
@@ -75,7 +76,7 @@ def score_texts(gguf: Path, adapter: Path | None, texts: list[str], *, window: i
 
 
 def bench_lm(corpus: list[str], models: list[str], *, data_dir: Path, gguf: Path | None = None,
-             window: int = 512, limit: int | None = None,
+             window: int = 512, limit: int | None = None, max_doc_tokens: int | None = None,
              log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     from dasan.learn.llm.data import document_texts
     from dasan.learn.llm.pipeline import holdout_store
@@ -110,14 +111,15 @@ def bench_lm(corpus: list[str], models: list[str], *, data_dir: Path, gguf: Path
     log(f"평가 문서 {len(kept)}개 (학습에 쓴 문서 {len(docs) - len(kept)}개 제외)")
     out: dict[str, Any] = {}
     for label, adapter in resolved:
-        r = score_texts(base, adapter, [t for _, t in kept], window=window, log=log)
+        r = score_texts(base, adapter, [t for _, t in kept], window=window, max_doc_tokens=max_doc_tokens, log=log)
         ppl = math.exp(r["nll"] / r["tokens"]) if r["tokens"] else None
         out[label] = {"perplexity": round(ppl, 4) if ppl else None, "tokens": r["tokens"],
                       "nll_per_token": round(r["nll"] / r["tokens"], 5) if r["tokens"] else None,
                       "seconds": r["seconds"]}
         log(f"{label}: 퍼플렉서티 {out[label]['perplexity']} ({r['tokens']}토큰, {r['seconds']}초)")
     result: dict[str, Any] = {"models": out, "documents": len(kept), "left_out_trained": len(docs) - len(kept),
-                              "document_ids": [i for i, _ in kept], "window": window, "base_gguf": base.name}
+                              "document_ids": [i for i, _ in kept], "window": window,
+                              "max_doc_tokens": max_doc_tokens, "base_gguf": base.name}
     if "base" in out and out["base"]["perplexity"]:
         result["ratio_to_base"] = {k: round(v["perplexity"] / out["base"]["perplexity"], 4)
                                    for k, v in out.items() if k != "base" and v["perplexity"]}
@@ -136,13 +138,16 @@ def _cli() -> Any:
                   help="기본 GGUF (기본: 내장 Gemma 3 270M)")
     @click.option("--window", type=click.IntRange(32), default=512, show_default=True, help="한 번에 재는 토큰 수")
     @click.option("--limit", type=click.IntRange(1), default=None, help="앞에서부터 이 개수의 문서만")
+    @click.option("--max-doc-tokens", type=click.IntRange(2), default=None,
+                  help="문서마다 앞에서부터 이 토큰 수만 (CPU에서는 모든 위치의 로짓 계산이 느림: 512토큰에 수십 초)")
     @click.option("--json", "as_json", is_flag=True)
     @click.pass_obj
     def lm_cmd(ctx: Any, corpus: tuple[str, ...], models: str, gguf: str | None, window: int, limit: int | None,
-               as_json: bool) -> None:
+               max_doc_tokens: int | None, as_json: bool) -> None:
         """언어 모델의 토큰당 퍼플렉서티를 학습하지 않은 문서로 잽니다 (기본 모델 대 학습 어댑터)."""
         result = bench_lm(list(corpus), [m.strip() for m in models.split(",") if m.strip()], data_dir=ctx.data_dir,
                           gguf=Path(gguf) if gguf else None, window=window, limit=limit,
+                          max_doc_tokens=max_doc_tokens,
                           log=lambda m: click.echo(m, err=True))
         if as_json:
             click.echo(json.dumps(result, ensure_ascii=False, indent=2))

@@ -162,6 +162,18 @@ def _check_gguf(path: Path) -> None:
         )
 
 
+def _cli_data_dir() -> Path | None:
+    """The ``dasan --data-dir`` of the running command (``dasan serve`` builds backends without it)."""
+    try:
+        import click
+
+        ctx = click.get_current_context(silent=True)
+    except ImportError:
+        return None
+    found = getattr(ctx.find_root().obj, "data_dir", None) if ctx is not None else None
+    return Path(found) if found else None
+
+
 def resolve_adapter(base: Path, adapter: str | None, data_dir: Path | None = None) -> tuple[str, Path] | None:
     """(name, adapter GGUF) to apply on ``base``, or None (see the module docs)."""
     if adapter is None or adapter in ("none", "base"):
@@ -169,7 +181,7 @@ def resolve_adapter(base: Path, adapter: str | None, data_dir: Path | None = Non
     from dasan import config
     from dasan.learn import registry
 
-    home = data_dir or config.data_dir()
+    home = data_dir or _cli_data_dir() or config.data_dir()
     implicit = adapter == "current"
     name = registry.current_lm(home) if implicit else adapter
     if not name:
