@@ -20,7 +20,7 @@ PIP_LOCKED := --require-hashes --no-deps --no-build-isolation
 CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 export CMAKE_ARGS
 
-.PHONY: run test install lint bench e2e-deps lock test-latest
+.PHONY: run test install lint bench e2e-deps lock test-latest train-deps
 
 $(STAMP): pyproject.toml $(LOCK) $(BUILD_LOCK)
 	rm -rf $(VENV)
@@ -37,6 +37,19 @@ $(STAMP): pyproject.toml $(LOCK) $(BUILD_LOCK)
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The training extra (`dasan train llm`: CPU torch, transformers, peft, gguf; hash-locked in
+# requirements-train.txt, compiled against requirements.txt) on top of the main lock. `make test`
+# installs it so the suite runs the training path; `make run` and `make install` stay without it.
+TRAIN_LOCK  := requirements-train.txt
+TRAIN_STAMP := $(VENV)/.installed-train
+
+$(TRAIN_STAMP): $(STAMP) $(TRAIN_LOCK)
+	$(VENV)/bin/pip install $(PIP_LOCKED) -r $(TRAIN_LOCK)
+	$(VENV)/bin/pip check
+	touch $@
+
+train-deps: $(TRAIN_STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/dasan serve
@@ -58,7 +71,7 @@ e2e-deps: $(E2E_STAMP)
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-nanum; \
 	fi
 
-test: $(STAMP) lint e2e-deps
+test: $(STAMP) train-deps lint e2e-deps
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 # Re-resolve both lock files to the newest versions pyproject.toml and requirements-build.in
@@ -73,6 +86,7 @@ lock:
 	$(LOCK_VENV)/bin/pip install --quiet --upgrade pip pip-tools
 	$(PIP_COMPILE) -o $(BUILD_LOCK) requirements-build.in
 	$(PIP_COMPILE) --extra dev -c $(BUILD_LOCK) -o $(LOCK) pyproject.toml
+	$(PIP_COMPILE) --extra train -c $(LOCK) -c $(BUILD_LOCK) -o $(TRAIN_LOCK) pyproject.toml
 
 # Drift check (run it on a schedule, e.g. weekly): the newest versions pyproject.toml allows,
 # resolved now, in a separate venv; prints what differs from the lock, then runs lint and the

@@ -720,13 +720,16 @@ def _print_retrieval(sets: dict[str, Any], raw: dict, as_json: bool) -> None:
 @click.option("--cold", is_flag=True, help="임베딩·형태소 캐시 없이 잽니다 (처음 보는 조문에 답하는 지연시간)")
 @click.option("--profile", type=click.Choice(["default", "field"]), default="default", show_default=True,
               help="field: 현장 답변(지금 할 일·법적 의무·과거 사례)으로 답합니다")
+@click.option("--model", default=None,
+              help="llama-cpp에 얹을 언어 모델 어댑터 (base: 없음; 기본: `dasan models use`로 고른 것)")
 @click.option("--json", "as_json", is_flag=True)
 def bench_answers_cmd(corpus: tuple[str, ...], questions: str, backends: tuple[str, ...], limit: int | None,
-                      cold: bool, profile: str, as_json: bool) -> None:
+                      cold: bool, profile: str, model: str | None, as_json: bool) -> None:
     """답변 품질(키워드 적중, 인용 정확도, 거절)과 지연시간을 방식별로 잽니다."""
     from dasan.bench.answers import bench_answers
 
     result = bench_answers(list(corpus), Path(questions), list(backends), limit=limit, cold=cold, profile=profile,
+                           model=model,
                            log=lambda m: click.echo(m, err=True))
     if as_json:
         _emit_json(result)
@@ -763,13 +766,17 @@ def _register_security() -> None:
     from dasan.apps.field.cli import field, records
     from dasan.apps.press.cli import press
     from dasan.apps.youth.cli import youth
+    from dasan.bench.lm import lm_cmd
     from dasan.bench.load import load
     from dasan.bench.scale import scale
-    from dasan.learn.cli import models, train_cmd
+    from dasan.learn.cli import models
+    from dasan.learn.llm.cli import train_group
     from dasan.server.serve import serve
 
-    for group in (users, departments, keys, audit, pii, serve, press, train_cmd, models, records, field, youth, crowd):
+    for group in (users, departments, keys, audit, pii, serve, press, train_group(), models, records, field, youth,
+                  crowd):
         cli.add_command(group)
+    bench.add_command(lm_cmd)
     bench.add_command(pii_bench_cmd)
     bench.add_command(load)
     bench.add_command(scale)

@@ -85,8 +85,11 @@ def score_generated(q: dict[str, Any], generated: list[SentenceCheck] | None, ge
 
 def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], *,
                   data_dir: Path | None = None, limit: int | None = None, cold: bool = False,
-                  profile: str = "default", log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
-    """``profile="field"``: every question is answered by the three-part field answer
+                  model: str | None = None, profile: str = "default",
+                  log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+    """``model``: the language-model adapter the llama-cpp backend applies (``base``: none; a
+    ``dasan train llm`` model name; default: the one chosen with ``dasan models use``).
+    ``profile="field"``: every question is answered by the three-part field answer
     (dasan.apps.field.answer; reported as backend ``field``) instead of the answerer.
     ``cold``: the persistent embedding cache and the in-process unit-token cache are
     bypassed, so every passage unit an answer reads is analysed and embedded afresh (the
@@ -104,7 +107,8 @@ def bench_answers(corpus: list[str], questions_path: Path, backends: list[str], 
         if b not in ("extractive", "field") and profile != "field":
             from dasan.llm import get_backend
 
-            llms[b] = get_backend(b)
+            opts = {"adapter": model} if model and b.replace("_", "-") in ("llama-cpp", "llamacpp") else {}
+            llms[b] = get_backend(b, **opts)
     answerer = Answerer(retriever, llms)
     docs = {d.id: (source_stem(d.source_path), d.kind) for d in store.list_documents()}
 

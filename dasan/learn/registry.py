@@ -5,7 +5,14 @@ records it was trained, its measured effect), ``ranker.json`` and the archive me
 search and answers use is ``models/selection.json`` (``{"current": name|null, "history": [...]}``),
 changed by ``dasan models use`` and ``dasan models rollback``; a running server notices the change
 at its next search. A model is written to a temporary folder and renamed into place, so a
-half-written model is never listed or used."""
+half-written model is never listed or used.
+
+Two kinds of model share the folder and the commands: retrieval rankers (any ``kind`` but
+:data:`LM_KIND`, the ``current``/``history`` of ``selection.json`` as before) and language-model
+adapters (``kind`` :data:`LM_KIND`, made by ``dasan train llm``), chosen under
+``selection.json``'s ``"lm"`` key with its own history. ``use NAME`` changes the selection of
+NAME's kind; ``rollback`` undoes the latest ``use`` (``"changes"`` records which kind it was), so
+selection files written before adapters existed keep working unchanged."""
 
 from __future__ import annotations
 
@@ -21,6 +28,10 @@ from typing import Any
 from dasan.errors import ConfigError, NotFoundError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+LM_KIND = "lm-adapter"  # a LoRA adapter for the served language model (dasan.learn.llm)
+RANKER = "ranker"
 
 
 def models_dir(data_dir: Path) -> Path:
@@ -41,13 +52,16 @@ def default_name() -> str:
 def _read_selection(data_dir: Path) -> dict[str, Any]:
     path = models_dir(data_dir) / "selection.json"
     if not path.exists():
-        return {"current": None, "history": []}
+        return {"current": None, "history": [], "lm": {"current": None, "history": []}, "changes": []}
     try:
         obj = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as e:
         raise ConfigError(f"모델 선택 파일을 읽을 수 없습니다({e}). `dasan models use 이름`으로 다시 정하세요.",
                           path=str(path)) from e
-    return {"current": obj.get("current"), "history": list(obj.get("history") or [])}
+    lm = obj.get("lm") if isinstance(obj.get("lm"), dict) else {}
+    return {"current": obj.get("current"), "history": list(obj.get("history") or []),
+            "lm": {"current": lm.get("current"), "history": list(lm.get("history") or [])},
+            "changes": [str(k) for k in obj.get("changes") or []]}
 
 
 def _write_selection(data_dir: Path, sel: dict[str, Any]) -> None:
@@ -60,14 +74,15 @@ def _write_selection(data_dir: Path, sel: dict[str, Any]) -> None:
 
 def list_models(data_dir: Path) -> list[dict[str, Any]]:
     d = models_dir(data_dir)
-    current = _read_selection(data_dir)["current"]
+    sel = _read_selection(data_dir)
+    current = {sel["current"], sel["lm"]["current"]} - {None}
     out = []
     for sub in sorted(d.glob("*/manifest.json")) if d.exists() else []:
         try:
             m = json.loads(sub.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             continue
-        m["current"] = m.get("name") == current
+        m["current"] = m.get("name") in current
         out.append(m)
     return sorted(out, key=lambda m: m.get("created", ""))
 
@@ -84,29 +99,54 @@ def current_name(data_dir: Path) -> str | None:
     return _read_selection(data_dir)["current"]
 
 
-def use(data_dir: Path, name: str | None) -> dict[str, Any]:
-    """Make ``name`` (None: no learned model) the one search uses; the previous one is kept for
-    ``rollback``."""
+def current_lm(data_dir: Path) -> str | None:
+    """The language-model adapter chosen with ``dasan models use`` (None: the base model alone)."""
+    return _read_selection(data_dir)["lm"]["current"]
+
+
+def model_kind(data_dir: Path, name: str) -> str:
+    """:data:`LM_KIND` for a language-model adapter, :data:`RANKER` for any other model."""
+    try:
+        kind = json.loads((model_path(data_dir, name) / "manifest.json").read_text(encoding="utf-8")).get("kind")
+    except (OSError, json.JSONDecodeError) as e:
+        raise ConfigError(f"모델 '{name}'의 manifest.json을 읽을 수 없습니다({e}). 모델을 다시 학습하세요.") from e
+    return LM_KIND if kind == LM_KIND else RANKER
+
+
+def _slot(sel: dict[str, Any], kind: str) -> dict[str, Any]:
+    return sel["lm"] if kind == LM_KIND else sel
+
+
+def use(data_dir: Path, name: str | None, kind: str | None = None) -> dict[str, Any]:
+    """Make ``name`` the model of its kind in use (None: no learned model of ``kind``, default the
+    ranker); the previous one is kept for ``rollback``. Returns that kind's ``current`` and
+    ``history`` (and ``kind``)."""
     if name is not None:
-        model_path(data_dir, name)
+        kind = model_kind(data_dir, name)
+    kind = kind or RANKER
     sel = _read_selection(data_dir)
-    if sel["current"] != name:
-        sel["history"].append(sel["current"])
-        sel["current"] = name
+    slot = _slot(sel, kind)
+    if slot["current"] != name:
+        slot["history"].append(slot["current"])
+        slot["current"] = name
+        sel["changes"].append(kind)
         _write_selection(data_dir, sel)
-    return sel
+    return {"current": slot["current"], "history": list(slot["history"]), "kind": kind}
 
 
 def rollback(data_dir: Path) -> dict[str, Any]:
+    """Undo the latest ``use`` (of whichever kind)."""
     sel = _read_selection(data_dir)
-    if not sel["history"]:
+    kind = sel["changes"].pop() if sel["changes"] else RANKER
+    slot = _slot(sel, kind)
+    if not slot["history"]:
         raise ConfigError("되돌릴 이전 모델 선택이 없습니다. `dasan models list`로 모델을 보고 `dasan models use 이름`을 쓰세요.")
-    prev = sel["history"].pop()
+    prev = slot["history"].pop()
     if prev is not None:
         model_path(data_dir, prev)
-    sel["current"] = prev
+    slot["current"] = prev
     _write_selection(data_dir, sel)
-    return sel
+    return {"current": prev, "history": list(slot["history"]), "kind": kind}
 
 
 def staging_dir(data_dir: Path, name: str) -> Path:
@@ -161,4 +201,7 @@ class ModelSelection:
 def load_ranker(data_dir: Path, name: str):
     from dasan.learn.ranker import LearnedRanker
 
+    if model_kind(data_dir, name) == LM_KIND:
+        raise ConfigError(f"'{name}'은(는) 언어 모델 어댑터라 검색 순위 모델로 쓸 수 없습니다. 검색 순위 모델 이름을 주세요 "
+                          "(`dasan models list`).")
     return LearnedRanker.load(model_path(data_dir, name))

@@ -10,8 +10,13 @@ Models that carry a chat template (``tokenizer.chat_template`` in the GGUF metad
 through ``create_chat_completion``; base models without one (the bundled 270M model) get a
 plain few-shot transcript from :mod:`dasan.llm.prompt` and ``create_completion``.
 
-A model is loaded once per process (cached by path and ``n_ctx``); generation on one model is
-serialised by a lock, since a llama.cpp context is not safe for concurrent use.
+A model is loaded once per process (cached by path, ``n_ctx`` and adapter); generation on one
+model is serialised by a lock, since a llama.cpp context is not safe for concurrent use.
+
+A LoRA adapter trained by ``dasan train llm`` is applied on top of the base GGUF
+(``Llama(model_path=…, lora_path=…)``): ``adapter="current"`` (the default) takes the one chosen
+with ``dasan models use`` in the data directory when it was trained on this base GGUF, a name
+takes that adapter (an error if it was trained on another base), ``None``/``"none"`` none.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
+import json
 import os
 import threading
 import time
@@ -45,7 +51,7 @@ class _Loaded:
     has_template: bool
 
 
-_MODELS: dict[tuple[str, int], _Loaded] = {}
+_MODELS: dict[tuple[str, int, str], _Loaded] = {}
 
 
 def _close_models() -> None:
@@ -156,8 +162,54 @@ def _check_gguf(path: Path) -> None:
         )
 
 
-def _load(path: Path, n_ctx: int, n_threads: int, seed: int | None) -> _Loaded:
-    key = (str(path.resolve()), n_ctx)
+def _cli_data_dir() -> Path | None:
+    """The ``dasan --data-dir`` of the running command (``dasan serve`` builds backends without it)."""
+    try:
+        import click
+
+        ctx = click.get_current_context(silent=True)
+    except ImportError:
+        return None
+    found = getattr(ctx.find_root().obj, "data_dir", None) if ctx is not None else None
+    return Path(found) if found else None
+
+
+def resolve_adapter(base: Path, adapter: str | None, data_dir: Path | None = None) -> tuple[str, Path] | None:
+    """(name, adapter GGUF) to apply on ``base``, or None (see the module docs)."""
+    if adapter is None or adapter in ("none", "base"):
+        return None
+    from dasan import config
+    from dasan.learn import registry
+
+    home = data_dir or _cli_data_dir() or config.data_dir()
+    implicit = adapter == "current"
+    name = registry.current_lm(home) if implicit else adapter
+    if not name:
+        return None
+    try:
+        path = registry.model_path(home, name)
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (ConfigError, LLMError, OSError, ValueError):
+        if implicit:
+            return None
+        raise
+    if manifest.get("kind") != registry.LM_KIND:
+        raise ConfigError(f"'{name}'은(는) 언어 모델 어댑터가 아닙니다 (kind: {manifest.get('kind')}). "
+                          "`dasan models list`에서 lm-adapter 모델을 고르세요.")
+    want = (manifest.get("base") or {}).get("gguf_name")
+    gguf = path / str((manifest.get("files") or {}).get("gguf") or "adapter.gguf")
+    if want != base.name:
+        if implicit:
+            return None
+        raise ConfigError(f"어댑터 '{name}'은(는) 기본 모델 {want}로 학습되었는데 지금 모델은 {base.name}입니다. "
+                          "같은 기본 GGUF를 쓰거나(DASAN_GGUF를 비우세요) 그 모델로 다시 학습하세요.")
+    if not gguf.is_file():
+        raise LLMError(f"어댑터 파일이 없습니다: {gguf}. `dasan train llm`으로 다시 학습하세요.")
+    return name, gguf
+
+
+def _load(path: Path, n_ctx: int, n_threads: int, seed: int | None, lora_path: Path | None = None) -> _Loaded:
+    key = (str(path.resolve()), n_ctx, str(lora_path or ""))
     with _LOAD_LOCK:
         loaded = _MODELS.get(key)
         if loaded is not None:
@@ -179,6 +231,8 @@ def _load(path: Path, n_ctx: int, n_threads: int, seed: int | None) -> _Loaded:
         }
         if seed is not None:
             kwargs["seed"] = seed
+        if lora_path is not None:
+            kwargs["lora_path"] = str(lora_path)
         try:
             llm = llama_cpp.Llama(**kwargs)
         except (ValueError, RuntimeError, OSError) as e:
@@ -213,6 +267,8 @@ class LlamaCppBackend:
         seed: int | None = 0,
         user_label: str = "질문",
         assistant_label: str = "답변",
+        adapter: str | None = "current",
+        data_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if n_ctx < 64:
             raise ConfigError("n_ctx는 64 이상이어야 합니다.")
@@ -226,7 +282,11 @@ class LlamaCppBackend:
         self.n_ctx = n_ctx
         self.n_threads = n_threads or default_threads()
         self.labels = {"user_label": user_label, "assistant_label": assistant_label}
-        self._loaded = _load(self.path, n_ctx, self.n_threads, seed)
+        chosen = resolve_adapter(self.path, adapter, Path(data_dir) if data_dir else None)
+        self.adapter = chosen[0] if chosen else None
+        if self.adapter:
+            self.model = f"{self.path.name}+{self.adapter}"
+        self._loaded = _load(self.path, n_ctx, self.n_threads, seed, chosen[1] if chosen else None)
         if chat_format == "template" and not self._loaded.has_template:
             raise ConfigError(
                 f"{self.model}에는 채팅 템플릿(tokenizer.chat_template)이 없습니다. "
