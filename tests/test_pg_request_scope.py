@@ -91,6 +91,9 @@ def test_a_public_user_gets_nothing_classified_even_with_the_application_filter_
     monkeypatch.setattr("dasan.server.api.search_filter", _wide_open)
     with TestClient(app) as c:
         app.state.dasan.wait_ready(120)
+        # searches never wait for a refresh: bring the index up to the rows written after startup
+        with app.state.dasan.store.system_scope():
+            app.state.dasan.retriever.update()
         r = c.post("/v1/search", json={"query": "해오름 다리", "k": 20}, headers=public)
         assert r.status_code == 200, r.text
         got = sorted(h["document_id"] for h in r.json()["results"])

@@ -58,7 +58,7 @@ def records_similar(ctx, description: str, k: int, collection: str | None, as_js
 
 @click.group("field")
 def field() -> None:
-    """현장 안전 도우미: 매뉴얼·국민행동요령의 절차."""
+    """현장 안전 도우미: 세 부분 답변(ask), 사고 보고 초안(report), 절차(steps)."""
 
 
 @field.command("steps")
