@@ -10,53 +10,14 @@ FAIL under CI.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
-import pytest
+import browser
 from conftest import shared_path
 
-ROOT = Path(__file__).resolve().parent.parent
-E2E = ROOT / "tests" / "e2e"
-ARTIFACTS = E2E / "artifacts" / "youth"
-CHROMIUM = os.environ.get("DASAN_CHROMIUM", "/usr/bin/chromium")
 SENTENCE = "관악구 사는 27살 취준생인데 월세 지원 있어요?"
 XSS_NAME = '관악 청년 면접 정장 대여 <img src=x onerror="window.__xss=1">'
 SECRET_NAME = "청룡칠칠 비공개 면접 시험 정책"
-LAUNCHER = """
-import sys
-from pathlib import Path
-import uvicorn
-from dasan.server.app import create_app
-uvicorn.run(create_app(Path(sys.argv[1])), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
-"""
-
-
-def _need(cond: bool, msg: str) -> None:
-    if cond:
-        return
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{msg} (run `make e2e-deps`)")
-    pytest.skip(msg)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _cli(env: dict[str, str], *args: str) -> str:
-    res = subprocess.run([sys.executable, "-m", "dasan.cli", *args], env=env, capture_output=True, text=True,
-                         timeout=300, cwd=ROOT)
-    assert res.returncode == 0, f"dasan {' '.join(args)} failed: {res.stderr[-2000:]}"
-    return res.stdout
 
 
 def _record(base: dict, **over: str) -> dict:
@@ -70,72 +31,29 @@ def _record(base: dict, **over: str) -> dict:
     return rec
 
 
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited early with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=5) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError("server did not start in time")
-
-
 def test_youth_page_at_360px(tmp_path: Path) -> None:
-    node = shutil.which("node")
-    _need(node is not None, "node is not installed")
-    _need(Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}")
-    _need((E2E / "node_modules" / "playwright-core" / "package.json").exists(),
-          "playwright-core is not installed in tests/e2e/node_modules")
+    browser.node()
     data = shared_path("data", "youth-policy")
-
-    home = tmp_path / "home"
-    env = {**os.environ, "DASAN_HOME": str(home), "PYTHONUNBUFFERED": "1"}
-    env.pop("DASAN_USER", None)
-    _cli(env, "youth", "ingest", str(data / "ontong_policies_2025.csv"), str(data / "seoul_policies_2024.json"))
+    home, env = browser.home_env(tmp_path)
+    cli = browser.cli
+    cli(env, "youth", "ingest", str(data / "ontong_policies_2025.csv"), str(data / "seoul_policies_2024.json"))
     base = json.loads((data / "seoul_policies_2024.json").read_text(encoding="utf-8"))[0]
     xss = tmp_path / "xss.json"
     xss.write_text(json.dumps([_record(base, plcyNo="E2E-XSS-1", plcyNm=XSS_NAME, plcyKywdNm="면접")],
                               ensure_ascii=False), encoding="utf-8")
-    _cli(env, "youth", "ingest", str(xss))
+    cli(env, "youth", "ingest", str(xss))
     secret = tmp_path / "secret.json"
     secret.write_text(json.dumps([_record(base, plcyNo="E2E-SECRET-1", plcyNm=SECRET_NAME, plcyKywdNm="면접")],
                                  ensure_ascii=False), encoding="utf-8")
-    _cli(env, "youth", "ingest", str(secret), "--level", "민감")
-
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (tmp_path / "server.log").open("wb")
-    server = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(home), str(port)], env=env, cwd=ROOT,
-                              stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_ready(url, server)
-        shutil.rmtree(ARTIFACTS, ignore_errors=True)
-        cfg = {"url": url, "artifacts": str(ARTIFACTS), "chromium": CHROMIUM, "date": "2025-09-01",
-               "sentence": SENTENCE, "xssName": XSS_NAME, "secretName": SECRET_NAME}
-        cfg_path = tmp_path / "youth-e2e.json"
-        cfg_path.write_text(json.dumps(cfg, ensure_ascii=False), encoding="utf-8")
-        res = subprocess.run([node, str(E2E / "youth.mjs"), str(cfg_path)], cwd=E2E, capture_output=True,
-                             text=True, timeout=300)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-    lines = [ln for ln in res.stdout.splitlines() if ln.startswith("{")]
-    server_log = (tmp_path / "server.log").read_text(errors="replace")[-3000:]
-    assert lines, f"no result from youth.mjs: {res.stderr[-3000:]}\nserver log:\n{server_log}"
-    out = json.loads(lines[-1])
+    cli(env, "youth", "ingest", str(secret), "--level", "민감")
+    with browser.server(home, env, tmp_path, ready="/healthz") as srv:
+        out = browser.run_script("youth.mjs", {
+            "url": srv.url, "artifacts": str(browser.artifacts("youth")), "date": "2025-09-01",
+            "sentence": SENTENCE, "xssName": XSS_NAME, "secretName": SECRET_NAME}, tmp_path, srv)
     failed = {k: v for k, v in out["checks"].items() if v is not True}
-    assert out["ok"] and res.returncode == 0, (
+    assert out["ok"] and out["returncode"] == 0, (
         f"youth e2e failed at {out['error']}\nfailed checks: {failed}\npage errors: {out['page_errors']}\n"
-        f"console: {out['console_errors']}\nserver log:\n{server_log}")
+        f"console: {out['console_errors']}\nserver log:\n{srv.log_tail()}")
     for name in ("no_login_needed", "parsed_region", "eligible_group_first", "asks_one_missing_fact",
                  "narrow_results_no_horizontal_scroll", "secret_policy_absent", "no_script_injection",
                  "no_keys_sent", "no_external_requests"):
