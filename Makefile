@@ -98,7 +98,7 @@ test-latest: e2e-deps
 	rm -rf $(LATEST_VENV)
 	$(PYTHON) -m venv $(LATEST_VENV)
 	$(LATEST_VENV)/bin/pip install --quiet --upgrade pip
-	$(LATEST_VENV)/bin/pip install --upgrade --upgrade-strategy eager -e '.[dev]'
+	$(LATEST_VENV)/bin/pip install --upgrade --upgrade-strategy eager -e '.[dev,train]'  # train: torch==2.13.0 takes the local CPU wheel
 	$(LATEST_VENV)/bin/python scripts/check_llama.py
 	mkdir -p test-artifacts
 	$(LATEST_VENV)/bin/python scripts/lock_drift.py --lock $(LOCK) --python $(LATEST_VENV)/bin/python \
