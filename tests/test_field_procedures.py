@@ -46,6 +46,9 @@ def test_steps_keep_their_order() -> None:
     text = "머리말\n1. 첫째\n2) 둘째\n3. 셋째\n1. 다른 목록"
     assert [(s.n, s.text) for s in steps_of(text)] == [(1, "첫째"), (2, "둘째"), (3, "셋째")]
     assert [s.n for s in steps_of("① 가\n② 나")] == [1, 2]
+    assert [(s.n, s.text) for s in steps_of("(1) 신고\n(2) 대피")] == [(1, "신고"), (2, "대피")]
+    assert [s.n for s in steps_of("가. 신고\n나. 대피\n다. 보고")] == [1, 2, 3]
+    assert steps_of("가스가 새면\n다음 날 점검") == []
 
 
 def test_action_guides_are_read_as_ordered_procedures(guides: Path) -> None:

@@ -2,7 +2,8 @@
 numbered steps of the best-matching section, from the operator's own manual first and the
 행정안전부 국민행동요령 second, each step cited (document, section, step number).
 
-A section is a procedure when its text has at least two numbered steps (``1.``, ``2)``, ``①``);
+A section is a procedure when its text has at least two numbered steps (``1.``, ``2)``, ``(3)``,
+``①``, ``가.``);
 its steps keep the manual's order. Sections come from search (access filters applied inside
 it), and a section split across chunks is read whole.
 """
@@ -13,7 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-_STEP = re.compile(r"^\s*(?:(\d{1,2})\s*[.)]|([①-⑳]))\s*(.+)$")
+_STEP = re.compile(r"^\s*(?:(\d{1,2})\s*[.)]|\((\d{1,2})\)|([①-⑳])|([가나다라마바사아자차카타파하])\s*[.)])\s*(.+)$")
+_HANGUL_ORDER = "가나다라마바사아자차카타파하"
 GUIDE = "국민행동요령(행정안전부)"
 MANUAL = "운영기관 매뉴얼"
 
@@ -42,10 +44,15 @@ def steps_of(text: str) -> list[Step]:
         m = _STEP.match(line)
         if not m:
             continue
-        n = int(m.group(1)) if m.group(1) else "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳".index(m.group(2)) + 1
+        if m.group(1) or m.group(2):
+            n = int(m.group(1) or m.group(2))
+        elif m.group(3):
+            n = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳".index(m.group(3)) + 1
+        else:
+            n = _HANGUL_ORDER.index(m.group(4)) + 1
         if out and n <= out[-1].n:
             break
-        out.append(Step(n, m.group(3).strip()))
+        out.append(Step(n, m.group(5).strip()))
     return out
 
 
