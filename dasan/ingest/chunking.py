@@ -317,14 +317,28 @@ def text_heading_level(text: str) -> int | None:
     return m.group("num").count(".") + 1
 
 
+_NUMBERED_TITLE = re.compile(r"^\d{1,2}\.\s+(?P<name>\S.{0,38})$")
+_SUB_ITEM = re.compile(r"^\s*(?:\(\d{1,2}\)|\d{1,2}\)|[①-⑳]|[가나다라마바사아자차카타파하]\s*[.)])\s*\S")
+
+
 def _with_text_headings(blocks: list[Block]) -> list[Block]:
     """Paragraph blocks that are headings by their text become heading blocks — only in a
-    document whose reader found no headings at all (Markdown, DOCX and HTML keep theirs)."""
+    document whose reader found no headings at all (Markdown, DOCX and HTML keep theirs).
+    "1. 열차 화재" is a heading only when the paragraph after it opens a list of another kind
+    ("(1) …", "가. …", "① …"): a "1. …" followed by "2. …" is a step."""
     if any(b.kind == "heading" for b in blocks):
         return blocks
+    levels = [text_heading_level(b.text or "") if b.kind == "paragraph" else None for b in blocks]
+    base = 2 if any(lv == 1 for lv in levels) else 1
     out = []
-    for b in blocks:
-        level = text_heading_level(b.text or "") if b.kind == "paragraph" else None
+    for i, b in enumerate(blocks):
+        level = levels[i]
+        if level is None and b.kind == "paragraph":
+            m = _NUMBERED_TITLE.match(" ".join((b.text or "").split()))
+            nxt = next((x for x in blocks[i + 1:] if x.kind != "page_break" and (x.text or "").strip()), None)
+            if (m and not _SENTENCE_END.search(m.group("name")) and nxt is not None and nxt.kind != "heading"
+                    and _SUB_ITEM.match(nxt.text or "")):
+                level = base
         out.append(Block(kind="heading", text=" ".join(b.text.split()), level=level, page=b.page, meta=b.meta)
                    if level else b)
     return out
