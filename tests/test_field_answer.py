@@ -82,6 +82,17 @@ def test_headings_are_recognised_from_their_text() -> None:
         assert text_heading_level(not_heading) is None, not_heading
 
 
+def test_a_numbered_title_over_a_sub_list_is_a_heading() -> None:
+    from dasan.ingest.chunking import _with_text_headings
+    from dasan.types import Block
+
+    blocks = [Block(kind="paragraph", text=t) for t in (
+        "1. 열차 화재", "(1) 종합상황실에 보고한다.", "(2) 승객을 대피시킨다.", "2. 정전", "가. 비상조명을 확인한다.",
+        "3. 다음 역까지 운행한다.", "4. 119에 신고한다.")]
+    heads = [b.text for b in _with_text_headings(blocks) if b.kind == "heading"]
+    assert heads == ["1. 열차 화재", "2. 정전"]  # "3." followed by "4." is a step, not a title
+
+
 def test_hwpx_manual_keeps_its_chapters_and_sections(env: tuple[Any, Retriever]) -> None:
     store, _ = env
     doc = next(d for d in store.list_documents() if d.format == "hwpx")
