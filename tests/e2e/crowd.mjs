@@ -6,34 +6,10 @@
 // width (1280) and a phone width (360), takes screenshots, and prints one JSON line
 // {ok, checks, screenshots, ...}; exit code 0 only when every check passed.
 
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { Run } from './lib.mjs';
 
-const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const base = cfg.url.replace(/\/$/, '');
-const origin = new URL(base).origin;
-mkdirSync(cfg.artifacts, { recursive: true });
-
-const checks = {};
-const screenshots = [];
-const pageErrors = [];
-const consoleErrors = [];
-const externalRequests = [];
-let step = 'start';
-const t0 = Date.now();
-
-function check(name, cond, detail) {
-  checks[name] = cond ? true : `실패: ${JSON.stringify(detail ?? null).slice(0, 400)}`;
-  if (!cond) throw new Error(`${name}: ${JSON.stringify(detail ?? null).slice(0, 400)}`);
-}
-
-async function shot(page, name, fullPage = true) {
-  const file = path.join(cfg.artifacts, `${name}.png`);
-  await page.screenshot({ path: file, fullPage });
-  screenshots.push(file);
-}
+const R = new Run('crowd', { fullPage: true });
+const { cfg, base, origin, checks, screenshots, pageErrors, consoleErrors, externalRequests, check, shot } = R;
 
 async function inspect(page) {
   return page.evaluate(() => {
@@ -62,7 +38,7 @@ async function run(ctx) {
     if (!u.startsWith('data:') && !u.startsWith('blob:') && new URL(u).origin !== origin) externalRequests.push(u);
   });
 
-  step = 'login';
+  R.step = 'login';
   await page.goto(`${base}/static/crowd.html`);
   await page.waitForSelector('#crowd-login:not([hidden])');
   await shot(page, 'crowd-01-login', false);
@@ -75,7 +51,7 @@ async function run(ctx) {
   await page.waitForSelector('#crowd-view:not([hidden])');
   await page.waitForSelector('#chart-daily svg');
 
-  step = 'laptop';
+  R.step = 'laptop';
   await page.selectOption('#crowd-place', cfg.place);
   await page.waitForFunction((p) => document.querySelector('#chart-daily svg title')?.textContent.includes(p), cfg.place);
   const a = await inspect(page);
@@ -98,7 +74,7 @@ async function run(ctx) {
   await page.locator('#intraday-title').scrollIntoViewIfNeeded();
   await shot(page, 'crowd-03-laptop-intraday', false);
 
-  step = 'phone';
+  R.step = 'phone';
   await page.setViewportSize({ width: 360, height: 780 });
   await page.waitForTimeout(400);
   const b = await inspect(page);
@@ -113,34 +89,4 @@ async function run(ctx) {
   check('no_external_requests', externalRequests.length === 0, externalRequests);
 }
 
-const profile = mkdtempSync(path.join(tmpdir(), 'dasan-crowd-e2e-'));
-let ok = false;
-let error = null;
-let ctx = null;
-try {
-  ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: cfg.chromium || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 860 },
-    locale: 'ko-KR',
-    timeout: 60000,
-  });
-  await run(ctx);
-  ok = true;
-} catch (e) {
-  error = `${step}: ${e && e.message ? e.message : String(e)}`;
-  try {
-    const page = ctx && ctx.pages()[0];
-    if (page) await shot(page, `crowd-failure-${step}`);
-  } catch { /* best effort */ }
-} finally {
-  if (ctx) await ctx.close().catch(() => {});
-  rmSync(profile, { recursive: true, force: true });
-}
-console.log(JSON.stringify({
-  ok, error, step, checks, screenshots, seconds: (Date.now() - t0) / 1000,
-  page_errors: pageErrors, console_errors: consoleErrors.slice(0, 20), external_requests: externalRequests,
-}));
-process.exit(ok ? 0 : 1);
+await R.main({ viewport: { width: 1280, height: 860 } }, run);

@@ -1,54 +1,25 @@
-// The field workers' phone page (/field) in real headless Chromium at 360 × 740 (Debian's
-// /usr/bin/chromium, launched by path; never a browser a tool downloads).
+// The field workers' phone page (/field) in real headless Chromium at 360 × 740.
 //
 // Usage: node tests/e2e/field.mjs CONFIG.json
 // CONFIG: {url, key, chromium, artifacts, question, offTopic, report}
-// Prints one JSON line {ok, checks, screenshots, error}; exit code 0 only when every check passed.
+// Prints one JSON line {ok, checks, screenshots, error, …}; exit code 0 only when every check passed.
 
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { Run } from './lib.mjs';
 
-const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-mkdirSync(cfg.artifacts, { recursive: true });
-const checks = {};
-const screenshots = [];
-const pageErrors = [];
-const external = [];
-let error = null;
+const R = new Run('field', { fullPage: true });
+const { cfg, check, shot } = R;
 
-function check(name, cond, detail) {
-  checks[name] = cond ? true : `실패: ${JSON.stringify(detail ?? null).slice(0, 300)}`;
-  if (!cond) throw new Error(`${name}: ${JSON.stringify(detail ?? null).slice(0, 300)}`);
-}
-
-async function shot(page, name) {
-  const file = path.join(cfg.artifacts, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  screenshots.push(file);
-}
-
-const profile = mkdtempSync(path.join(tmpdir(), 'dasan-field-'));
-let context = null;
-try {
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: cfg.chromium || '/usr/bin/chromium', headless: true, timeout: 60000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'ko-KR',
-  });
-  const page = context.pages()[0] || await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.on('request', (r) => { if (!r.url().startsWith(cfg.url)) external.push(r.url()); });
-  await page.goto(`${cfg.url}/field`);
+async function test(context) {
+  const page = R.watch(context.pages()[0] || await context.newPage());
+  R.step = 'login';
+  await page.goto(`${R.base}/field`);
   await page.waitForSelector('#f-login:not([hidden])');
   await shot(page, 'field-01-login-360');
   await page.fill('#f-key', cfg.key);
   await page.tap('#f-login button[type=submit]');
   await page.waitForSelector('#f-app:not([hidden])');
 
-  // the question, answered in three cards
+  R.step = 'answer'; // the question, answered in three cards
   await page.fill('#f-q', cfg.question);
   await page.tap('#f-ask-btn');
   await page.waitForSelector('.fout .part', { timeout: 60000 });
@@ -65,12 +36,12 @@ try {
   const wide = await page.evaluate(() => document.documentElement.scrollWidth);
   check('no_horizontal_scroll_360', wide <= 360, wide);
   const btn = await page.$eval('#f-ask-btn', (b) => { const r = b.getBoundingClientRect(); return [r.width, r.height]; });
-  check("thumb_sized_button", btn[0] >= 0.8 * 360 && btn[1] >= 48, btn); // nearly full width, ≥ 48 px tall
+  check('thumb_sized_button', btn[0] >= 0.8 * 360 && btn[1] >= 48, btn); // nearly full width, ≥ 48 px tall
   const font = await page.$eval('.fout li', (e) => parseFloat(getComputedStyle(e).fontSize));
   check('large_text', font >= 17, font);
   await shot(page, 'field-02-answer-360');
 
-  // a question no document supports: said, not invented
+  R.step = 'refusal'; // a question no document supports: said, not invented
   await page.fill('#f-q', cfg.offTopic);
   await page.tap('#f-ask-btn');
   await page.waitForSelector('.fout .refused', { timeout: 60000 });
@@ -79,7 +50,7 @@ try {
   check('no_cards_when_refused', (await page.$$('.fout .part')).length === 0);
   await shot(page, 'field-03-refused-360');
 
-  // the report draft
+  R.step = 'report'; // the report draft
   await page.tap('#tab-report');
   await page.fill('#f-d', cfg.report);
   await page.tap('#f-report button[type=submit]');
@@ -90,14 +61,8 @@ try {
   check('draft_has_deadline', /기한:/.test(reports) && /즉시/.test(reports), reports);
   check('no_horizontal_scroll_report', (await page.evaluate(() => document.documentElement.scrollWidth)) <= 360);
   await shot(page, 'field-04-report-360');
-  check('no_page_errors', pageErrors.length === 0, pageErrors);
-  check('no_external_requests', external.length === 0, external);
-} catch (e) {
-  error = String(e && e.message ? e.message : e);
-} finally {
-  if (context) await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  check('no_page_errors', R.pageErrors.length === 0, R.pageErrors);
+  check('no_external_requests', R.externalRequests.length === 0, R.externalRequests);
 }
-const ok = error === null;
-console.log(JSON.stringify({ ok, checks, screenshots, error, page_errors: pageErrors }));
-process.exit(ok ? 0 : 1);
+
+await R.main({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }, test);

@@ -6,38 +6,13 @@
 // Prints one JSON line {ok, checks, screenshots, ...} on stdout; exit code 0 only when every check passed.
 // Never lets Playwright fetch a browser of its own: the system Chromium is launched by path.
 
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { Run } from './lib.mjs';
 
-const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const base = cfg.url.replace(/\/$/, '');
-const origin = new URL(base).origin;
-const artifacts = cfg.artifacts;
-mkdirSync(artifacts, { recursive: true });
-
-const checks = {};
-const screenshots = [];
-const pageErrors = [];
-const consoleErrors = [];
-const externalRequests = [];
+const R = new Run('web');
+const { cfg, base, origin, checks, screenshots, pageErrors, consoleErrors, externalRequests, check, shot } = R;
 const timings = {};
-let step = 'start';
-const t0 = Date.now();
-
-class CheckError extends Error {}
-
-function check(name, cond, detail) {
-  checks[name] = cond ? true : (detail === undefined ? false : `실패: ${JSON.stringify(detail).slice(0, 400)}`);
-  if (!cond) throw new CheckError(`${name}: ${JSON.stringify(detail ?? null).slice(0, 400)}`);
-}
-
-async function shot(page, name) {
-  const file = path.join(artifacts, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: false });
-  screenshots.push(file);
-}
 
 const hangul = (s) => /[가-힣]/.test(s || '');
 const isSecret = (chunkId) => (cfg.secret.chunkIds || [cfg.secret.chunkId]).includes(chunkId);
@@ -82,7 +57,7 @@ async function run(browserCtx) {
   });
 
   // 1. Login page, a wrong key, then the admin's key (keyboard only).
-  step = 'login';
+  R.step = 'login';
   await page.goto(`${base}/`);
   await page.waitForSelector('#view-login:not([hidden])');
   check('login_page_korean', hangul(await page.textContent('#login-title')));
@@ -106,7 +81,7 @@ async function run(browserCtx) {
   await shot(page, '02-chat-empty');
 
   // 2. Upload the HWPX file with a progress bar and per-file results.
-  step = 'upload';
+  R.step = 'upload';
   let t = Date.now();
   await gotoView(page, 'upload');
   const hwpxName = path.basename(cfg.hwpx);
@@ -132,7 +107,7 @@ async function run(browserCtx) {
   await shot(page, '03-upload-done');
 
   // 2b. Drafting a press release from the prefilled example brief: preview, style check, HWPX link.
-  step = 'press-draft';
+  R.step = 'press-draft';
   await gotoView(page, 'press');
   await page.click('#press-submit');
   await page.waitForFunction(() => !document.querySelector('#press-result').hidden
@@ -146,7 +121,7 @@ async function run(browserCtx) {
   await shot(page, '03b-press-draft');
 
   // 3. The document browser (admin sees the public HWPX and the 민감 document).
-  step = 'docs-admin';
+  R.step = 'docs-admin';
   await gotoView(page, 'docs');
   await page.waitForSelector(`#collections-table tr[data-collection="${cfg.secret.collection}"]`);
   const adminRow = await page.textContent(`#collections-table tr[data-collection="${cfg.secret.collection}"]`);
@@ -166,7 +141,7 @@ async function run(browserCtx) {
   await page.waitForSelector('#panel', { state: 'hidden' });
 
   // 4. Ask a question the HWPX answers: streamed answer, [1] markers, citations.
-  step = 'chat';
+  R.step = 'chat';
   t = Date.now();
   await gotoView(page, 'chat');
   const turn = await askQuestion(page, cfg.question);
@@ -187,7 +162,7 @@ async function run(browserCtx) {
   check('admin_control_secret_question_cites_secret', controlChunks.some(isSecret), controlChunks);
 
   // 5. Click the [1] marker: side panel with the passage and the quote in <mark>.
-  step = 'citation';
+  R.step = 'citation';
   await markers.first().click();
   await page.waitForSelector('#panel:not([hidden]) .passage');
   await page.waitForSelector('#panel .passage mark');
@@ -211,7 +186,7 @@ async function run(browserCtx) {
   await page.click('#panel-close');
 
   // 6. Admin: add a user, create a key (shown once), revoke it.
-  step = 'admin';
+  R.step = 'admin';
   await gotoView(page, 'admin');
   await page.waitForSelector('#users-table tbody tr');
   const dept = `안전관리과${Date.now().toString(36).slice(-4)}`;
@@ -244,7 +219,7 @@ async function run(browserCtx) {
   await shot(page, '08-admin-key-revoked');
 
   // 7. The revoked key can no longer log in.
-  step = 'revoked-login';
+  R.step = 'revoked-login';
   await logout(page);
   check('logout_clears_session', (await page.evaluate(() => sessionStorage.getItem('dasan.key'))) === null);
   await page.fill('#login-key', newKey);
@@ -253,7 +228,7 @@ async function run(browserCtx) {
   check('revoked_key_rejected', await page.isVisible('#view-login'));
 
   // 8. A 공개 user: the 민감 document appears nowhere.
-  step = 'public-user';
+  R.step = 'public-user';
   await login(page, cfg.userKey);
   check('admin_menu_hidden_for_user', !(await page.isVisible('#nav-admin')));
   const leaks = [];
@@ -306,7 +281,7 @@ async function run(browserCtx) {
   check('secret_appears_nowhere', leaks.length === 0, leaks);
 
   // 9. Narrow screen (390 px): the same answer and its citation panel still usable.
-  step = 'narrow';
+  R.step = 'narrow';
   await page.setViewportSize({ width: 390, height: 844 });
   const narrowTurn = await askQuestion(page, cfg.question);
   await narrowTurn.scrollIntoViewIfNeeded();
@@ -327,34 +302,4 @@ async function run(browserCtx) {
   check('no_external_requests', externalRequests.length === 0, externalRequests);
 }
 
-const profile = mkdtempSync(path.join(tmpdir(), 'dasan-e2e-profile-'));
-let ok = false;
-let error = null;
-let ctx = null;
-try {
-  ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: cfg.chromium || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 860 },
-    locale: 'ko-KR',
-    timeout: 60000,
-  });
-  await run(ctx);
-  ok = true;
-} catch (e) {
-  error = `${step}: ${e && e.message ? e.message : String(e)}`;
-  try {
-    const page = ctx && ctx.pages()[0];
-    if (page) await shot(page, `failure-${step}`);
-  } catch { /* best effort */ }
-} finally {
-  if (ctx) await ctx.close().catch(() => {});
-  rmSync(profile, { recursive: true, force: true });
-}
-console.log(JSON.stringify({
-  ok, error, step, checks, screenshots, timings, seconds: (Date.now() - t0) / 1000,
-  page_errors: pageErrors, console_errors: consoleErrors.slice(0, 20), external_requests: externalRequests,
-}));
-process.exit(ok ? 0 : 1);
+await R.main({ viewport: { width: 1280, height: 860 } }, run, () => ({ timings }));

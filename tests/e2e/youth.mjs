@@ -5,35 +5,11 @@
 // No account: the page must work without any key. Prints one JSON line {ok, checks, screenshots, ...};
 // exit code 0 only when every check passed. The system Chromium is launched by path.
 
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { Run } from './lib.mjs';
 
-const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const base = cfg.url.replace(/\/$/, '');
-const origin = new URL(base).origin;
-mkdirSync(cfg.artifacts, { recursive: true });
-
-const checks = {};
-const screenshots = [];
-const pageErrors = [];
-const consoleErrors = [];
-const externalRequests = [];
+const R = new Run('youth', { fullPage: false });
+const { cfg, base, origin, checks, screenshots, pageErrors, consoleErrors, externalRequests, check, shot } = R;
 const apiCalls = [];
-let step = 'start';
-const t0 = Date.now();
-
-function check(name, cond, detail) {
-  checks[name] = cond ? true : `실패: ${JSON.stringify(detail ?? null).slice(0, 400)}`;
-  if (!cond) throw new Error(`${name}: ${JSON.stringify(detail ?? null).slice(0, 400)}`);
-}
-
-async function shot(page, name, fullPage = false) {
-  const file = path.join(cfg.artifacts, `${name}.png`);
-  await page.screenshot({ path: file, fullPage });
-  screenshots.push(file);
-}
 
 async function noHorizontalScroll(page) {
   return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
@@ -51,7 +27,7 @@ async function run(ctx) {
     else if (u.includes('/v1/')) apiCalls.push({ url: u, auth: r.headers().authorization || null });
   });
 
-  step = 'open';
+  R.step = 'open';
   await page.goto(`${base}/youth`);
   await page.waitForSelector('#f-region optgroup', { state: 'attached' });
   check('title_korean', (await page.title()).includes('청년 혜택'));
@@ -59,7 +35,7 @@ async function run(ctx) {
   check('narrow_form_no_horizontal_scroll', await noHorizontalScroll(page));
   await shot(page, 'youth-01-start');
 
-  step = 'sentence';
+  R.step = 'sentence';
   await page.fill('#ask-text', cfg.sentence);
   await page.click('#ask-read');
   await page.waitForSelector('#understood:not([hidden])');
@@ -70,7 +46,7 @@ async function run(ctx) {
   check('shows_what_was_understood', (await page.locator('#understood-list li').count()) >= 3);
   await shot(page, 'youth-02-understood');
 
-  step = 'confirm-and-find';
+  R.step = 'confirm-and-find';
   await page.fill('#f-date', cfg.date);
   await page.click('#find');
   await page.waitForSelector('#results:not([hidden])');
@@ -88,7 +64,7 @@ async function run(ctx) {
   const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
   check('ask_moves_to_field', typeof focused === 'string' && focused.startsWith('f-'), focused);
 
-  step = 'full-profile';
+  R.step = 'full-profile';
   await page.fill('#ask-text', '');
   await page.fill('#f-age', '');
   await page.fill('#f-birth', '1998-03-02');
@@ -118,7 +94,7 @@ async function run(ctx) {
   await page.locator('#results').scrollIntoViewIfNeeded();
   await shot(page, 'youth-06-results-eligible');
 
-  step = 'hostile-and-secret';
+  R.step = 'hostile-and-secret';
   const body = await page.textContent('body');
   check('xss_policy_shown_as_text', body.includes(cfg.xssName), cfg.xssName);
   check('no_script_injection', (await page.evaluate(() => window.__xss)) === undefined);
@@ -133,36 +109,4 @@ async function run(ctx) {
   check('no_external_requests', externalRequests.length === 0, externalRequests);
 }
 
-const profileDir = mkdtempSync(path.join(tmpdir(), 'dasan-youth-e2e-'));
-let ok = false;
-let error = null;
-let ctx = null;
-try {
-  ctx = await chromium.launchPersistentContext(profileDir, {
-    executablePath: cfg.chromium || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 360, height: 760 },
-    isMobile: true,
-    hasTouch: true,
-    locale: 'ko-KR',
-    timeout: 60000,
-  });
-  await run(ctx);
-  ok = true;
-} catch (e) {
-  error = `${step}: ${e && e.message ? e.message : String(e)}`;
-  try {
-    const page = ctx && ctx.pages()[0];
-    if (page) await shot(page, `youth-failure-${step}`);
-  } catch { /* best effort */ }
-} finally {
-  if (ctx) await ctx.close().catch(() => {});
-  rmSync(profileDir, { recursive: true, force: true });
-}
-console.log(JSON.stringify({
-  ok, error, step, checks, screenshots, seconds: (Date.now() - t0) / 1000,
-  page_errors: pageErrors, console_errors: consoleErrors.slice(0, 20), external_requests: externalRequests,
-}));
-process.exit(ok ? 0 : 1);
+await R.main({ viewport: { width: 360, height: 760 }, isMobile: true, hasTouch: true }, run);
