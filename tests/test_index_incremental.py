@@ -60,11 +60,11 @@ def _retriever(store, d: Path, *, hnsw: bool = False) -> Retriever:
     return r
 
 
-def _results(r: Retriever, k: int = 10) -> list:
+def _results(r: Retriever, k: int = 10, modes: tuple[str, ...] = ("lexical", "dense", "hybrid")) -> list:
     out = []
     for q in QUERIES:
         for flt in FILTERS:
-            for mode in ("lexical", "dense", "hybrid"):
+            for mode in modes:
                 ranked = [(round(s, 5), r.chunk_id(row)) for row, s, _ in r.rank(q, k, flt, mode)]
                 out.append(_untied(ranked, k))
     return out
@@ -82,7 +82,16 @@ def _assert_same_as_full(r: Retriever, store, tmp_path: Path, name: str, hnsw: b
     fresh = _retriever(store, tmp_path / name, hnsw=hnsw)
     fresh.refresh()
     assert fresh.last_build == "full"
-    assert _results(r) == _results(fresh)
+    if not hnsw:
+        assert _results(r) == _results(fresh)
+    else:
+        # HNSW is approximate: a graph grown by insertion and one built at once may each miss a
+        # different neighbour. BM25 stays exact; the dense and hybrid lists agree but for one.
+        assert _results(r, modes=("lexical",)) == _results(fresh, modes=("lexical",))
+        for a, b in zip(_results(r, modes=("dense", "hybrid")), _results(fresh, modes=("dense", "hybrid")),
+                        strict=True):
+            ids_a, ids_b = {x[1] for x in a}, {x[1] for x in b}
+            assert len(ids_a ^ ids_b) <= 2, (a, b)
     assert r.lexical.bm25.n_live == fresh.lexical.bm25.n == fresh.size
 
 
