@@ -183,5 +183,28 @@ def test_models_cli(tmp_path: Path) -> None:
     assert out.exit_code != 0 and "되돌릴" in str(out.exception)
 
 
+def test_models_use_none_clears_the_slot_asked_for(tmp_path: Path) -> None:
+    """An adapter and a ranker each have their slot; `use none --kind lm-adapter` clears the
+    adapter and leaves the ranker in use."""
+    import json as _json
+
+    from dasan.learn import registry
+
+    home = tmp_path / "home"
+    for name, kind in (("rank-a", "ranker"), ("adapter-a", registry.LM_KIND)):
+        d = registry.models_dir(home) / name
+        d.mkdir(parents=True)
+        (d / "manifest.json").write_text(_json.dumps({"name": name, "kind": kind}), encoding="utf-8")
+    run = CliRunner().invoke
+    for name in ("rank-a", "adapter-a"):
+        assert run(cli, ["--data-dir", str(home), "models", "use", name]).exit_code == 0
+    out = run(cli, ["--data-dir", str(home), "models", "use", "none", "--kind", "lm-adapter"])
+    assert out.exit_code == 0 and "기본 모델만" in out.output, out.output
+    sel = _json.loads((registry.models_dir(home) / "selection.json").read_text(encoding="utf-8"))
+    assert _json.dumps(sel).count("rank-a") >= 1
+    assert registry.use(home, "rank-a")["current"] == "rank-a"  # still the ranker in use: no change
+    assert registry.use(home, None, registry.LM_KIND)["current"] is None
+
+
 def test_record_search_text_uses_the_title() -> None:
     assert Record("1", "질문", "답", "제목").search_text == "제목\n질문"

@@ -115,18 +115,21 @@ def models_list(ctx: Ctx, as_json: bool) -> None:
 
 @models.command("use")
 @click.argument("name")
+@click.option("--kind", type=click.Choice(["ranker", "lm-adapter"]), default="ranker", show_default=True,
+              help="NAME이 none일 때 비울 자리: 검색 순위 모델(ranker) 또는 언어 모델 어댑터(lm-adapter)")
 @pass_ctx
-def models_use(ctx: Ctx, name: str) -> None:
-    """NAME 모델을 검색·답변에 씁니다 (none: 학습 모델을 쓰지 않음)."""
+def models_use(ctx: Ctx, name: str, kind: str) -> None:
+    """NAME 모델을 씁니다 (종류는 모델이 정함). none: --kind 자리의 학습 모델을 쓰지 않음."""
     from dasan.learn import registry
     from dasan.security.access import require
 
     require(ctx.principal, "manage")
 
     target = None if name in ("none", "base") else name
-    with ctx.audited("model.use", name):
-        sel = registry.use(ctx.data_dir, target)
-    click.echo(f"사용 모델: {sel['current'] or '없음 (하이브리드 검색만)'}")
+    with ctx.audited("model.use", name, kind=kind if target is None else None):
+        sel = registry.use(ctx.data_dir, target, registry.LM_KIND if kind == "lm-adapter" else registry.RANKER)
+    empty = "없음 (기본 모델만)" if sel["kind"] == registry.LM_KIND else "없음 (하이브리드 검색만)"
+    click.echo(f"사용 모델: {sel['current'] or empty}")
 
 
 @models.command("rollback")
