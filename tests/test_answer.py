@@ -218,7 +218,7 @@ def test_a_ho_leads_and_is_quoted_under_its_hang_on_real_statute_text(answerer: 
     assert cites[0].marker == 1
     assert cites[0].quote.splitlines() == ["③ 법 제15조제2항에 따라 위원회를 구성할 때 위원회별 청년 위촉 비율은 다음 각 호의 구분에 따른다.",
                                            "3. 그 밖의 위원회: 10분의 2 이상"]
-    assert lines[3] == ("청년기본법 시행령 제20조 제3항~제4항: ③ 법 제15조제2항에 따라 위원회를 구성할 때 위원회별 청년 "
+    assert lines[3] == ("청년기본법 시행령 제20조: ③ 법 제15조제2항에 따라 위원회를 구성할 때 위원회별 청년 "
                         "위촉 비율은 다음 각 호의 구분에 따른다. [1]")
 
 
@@ -236,8 +236,15 @@ def test_a_list_stem_brings_its_items_and_weak_articles_are_not_cited(answerer: 
     shown = "\n".join(lines)
     # "다음 각 호": the items say what the stem announces; the best ones follow it in the quote,
     # within list_chars (the long 2. does not fit beside them)
+    # The lead line states the stem; the quote does not repeat it but continues it ("(위 문장에
+    # 이어) 1. … 3. …"), so the items never read as another line's
+    from dasan.rag.extract import ELIDED, lead_text
+
+    assert lines[0] == f"{lead_text(stem)} [1]"
+    quote = next(x for x in lines if x.startswith("청년기본법 시행령 제20조:"))
+    assert quote.startswith(f"청년기본법 시행령 제20조: {ELIDED} 1.") and stem not in shown
     for item in ("1. 제2항제1호부터 제3호까지의 규정에 따른 위원회: 10분의 3 이상", "3. 그 밖의 위원회: 10분의 2 이상"):
-        assert item in shown and shown.index(stem) < shown.index(item)
+        assert item in quote
     assert "2. 제2항제4호에 따른 위원회" not in shown
     # 제21조의5's best unit scores 0.3, below other_ratio × the lead's 1.0: it contributes no
     # quote and is not cited
@@ -254,3 +261,26 @@ def test_lead_text_leaves_numbers_and_bullets_off() -> None:
     assert lead_text("- 중증시각장애 수험생 (1.7배 연장)") == "중증시각장애 수험생 (1.7배 연장)"
     assert lead_text("1.7배 연장") == "1.7배 연장"  # a decimal is not a 호 number
     assert [item_level(t) for t in ("① 항", "1. 호", "가. 목", "1) 세목", "2026. 3. 31.")] == [0, 1, 2, 3, 0]
+
+
+def test_a_bare_list_stem_of_another_article_is_neither_quoted_nor_cited(answerer: Answerer) -> None:
+    """"이 법에서 사용하는 용어의 뜻은 다음과 같다." without any of its items says nothing: an
+    article that would contribute only that line is left out of the quotes and the citations."""
+    from dasan.rag.extract import ComposeConfig, score_articles, select
+    from dasan.types import Hit
+
+    r = answerer.retriever
+    stem = "이 법에서 사용하는 용어의 뜻은 다음과 같다."
+    lead_arts = _articles(answerer, "청년기본법 시행령 제20조", lambda u: 1.0 if "그 밖의 위원회" in u else 0.0)
+    defs = [c for c in r.store.find_chunks_by_citation("청년기본법 제3조")]
+    assert defs and any(stem in c.text for c in defs)
+    whole = r.article_chunks([defs[0].id])
+    other = score_articles([Hit(chunk=defs[0], score=1.0)], whole, lambda u: 0.9 if u == stem else 0.0, (),
+                           ComposeConfig())
+    other[0].rank = 1
+    comp = select([*lead_arts, *other], ComposeConfig())
+    assert comp is not None and any(u.text == stem for _, keep in comp.quoted for u in keep)  # selected …
+    lines, cites = comp.render()
+    assert stem not in "\n".join(lines)  # … but not shown
+    assert all(not c.chunk.citation.label.startswith("청년기본법 제3조") for c in cites)
+    assert [c.marker for c in cites] == list(range(1, len(cites) + 1))

@@ -36,17 +36,20 @@ from functools import cached_property
 from dasan.korean.tokenize import tokenize_many
 from dasan.rag.answer_type import AnswerType, states_value
 from dasan.rag.support import units
-from dasan.types import Chunk, CitedSource, Hit
+from dasan.types import Chunk, CitedSource, Hit, article_key
 
 _HEADING_RE = re.compile(r"^제\d+조(?:의\d+)?\s*\(.*\)\s*$")
 # Statute list items: 호 "1." "5의2.", 목 "가.", and "1)" under a 목 (levels 1, 2, 3).
 _HO = r"\d{1,3}(?:의\d+)?\.(?!\d|\s*\d{1,2}\.)"  # "1." "5의2." but not "1.5" or a date "2026. 3. 31."
 _ITEM_RES = (re.compile(rf"^{_HO}"), re.compile(r"^[가-하]\.(?!\d)"), re.compile(r"^\d+\)"))
 _LIST_STEM_RE = re.compile(r"다음\s*각\s*(?:호|목)")  # "다음 각 호의 어느 하나에 해당하는 …": the items follow
+# A list stem whose items are not shown ("이 법에서 사용하는 용어의 뜻은 다음과 같다.")
+_BARE_STEM_RE = re.compile(r"(?:다음과\s*같다|다음\s*각\s*(?:호|목)[^.]*(?:말한다|같다))\.?\s*$")
 _ENUMERATOR_RE = re.compile(rf"^(?:[①-⑳]|{_HO}|[가-하]\.(?!\d)|\d+\))\s*")
 # Bullets of reports and press releases (□ ○ ◦ ㅇ - * ※ ◆ …, private-use glyphs of HWP fonts).
 _BULLET_RE = re.compile(r"^(?:[\s□■○●◦ㅇ◆◇▶▷▣◧◈•·※*\-–\ue000-\uf8ff]|[\U000f0000-\U000fffff])+(?=\S)")
 QUOTES_HEADING = "근거 원문:"
+ELIDED = "(위 문장에 이어)"  # the lead sentence, where a quote continues it with its items
 
 
 @dataclass
@@ -225,11 +228,15 @@ class Composition:
         for group in groups:
             marker = len(cites) + 1
             chunk = group[0].chunk
-            # the lead is not repeated, unless its items follow it (they would read as another line's)
+            # the lead is not repeated: where its items follow it, "…" stands for it (the items
+            # read as the continuation of the sentence just above, not as another line's)
             hide = not any(self._under_lead(u) for u in group)
-            shown = [u.text for u in group if not (hide and u is self.lead)]
+            shown = [u.text if u is not self.lead else ELIDED for u in group if not (hide and u is self.lead)]
+            if shown and not any(u is self.lead for u in group) and all(_BARE_STEM_RE.search(t) for t in shown):
+                continue  # "…다음과 같다." with none of its items: says nothing, is not cited
             if shown:
-                quotes.append(f"{chunk.citation.label}: {' '.join(shown)} [{marker}]")
+                # the article names the quote; its 항·호 numbers are in the quoted text itself
+                quotes.append(f"{article_key(chunk.citation.label)}: {' '.join(shown)} [{marker}]")
             cites.append(CitedSource(marker=marker, chunk=chunk, quote="\n".join(u.text for u in group),
                                      score=max(u.score for u in group)))
         if quotes:
