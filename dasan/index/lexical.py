@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -346,29 +347,38 @@ class LexicalIndex:
         return self.dir / f"{self.name}-bm25.npz", self.dir / f"{self.name}-bm25.json"
 
     def _save(self, fp: str) -> None:
+        """Both files carry the fingerprint: each is replaced atomically, but a process killed
+        between the two renames leaves a new matrix beside the old vocabulary (see :meth:`_load`)."""
         assert self.bm25 is not None
         npz, meta = self._paths()
         [(_, m)] = self.bm25.segments  # saved after a full build: one segment of term frequencies
-        tmp = npz.with_suffix(".tmp.npz")
+        tmp = npz.with_name(f"{npz.stem}.{os.getpid()}.tmp.npz")  # its own name: processes may save at once
         np.savez(tmp, data=m.data, indices=m.indices, indptr=m.indptr, shape=np.array(m.shape),
-                 lengths=self.bm25.lengths)
+                 lengths=self.bm25.lengths, fingerprint=np.array(fp))
         tmp.replace(npz)
-        tmpm = meta.with_suffix(".tmp")
+        tmpm = meta.with_name(f"{meta.stem}.{os.getpid()}.tmp")
         tmpm.write_text(json.dumps({"fingerprint": fp, "format": "tf", "vocab": self.bm25.vocab}, ensure_ascii=False))
         tmpm.replace(meta)
 
     def _load(self, fp: str) -> bool:
+        """The saved matrix when both files are of ``fp`` and agree; anything else (missing,
+        half-written, of another build) is a miss and the matrix is rebuilt."""
         npz, meta = self._paths()
         try:
             info = json.loads(meta.read_text())
             if info.get("fingerprint") != fp or info.get("format") != "tf":  # older files held weights
                 return False
-            z = np.load(npz)
-            m = sparse.csc_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
-            self.bm25 = Bm25Matrix.from_arrays(m, info["vocab"], z["lengths"])
+            with np.load(npz) as z:
+                if "fingerprint" not in z.files or str(z["fingerprint"]) != fp:
+                    return False
+                m = sparse.csc_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
+                lengths = z["lengths"]
+            if m.shape[0] != len(lengths) or m.shape[1] > len(info["vocab"]):
+                return False
+            self.bm25 = Bm25Matrix.from_arrays(m, info["vocab"], lengths)
             self.fingerprint = fp
             return True
-        except (OSError, ValueError, KeyError, json.JSONDecodeError):
+        except Exception:  # a cache: an unreadable file (a bad zip, …) is rebuilt
             return False
 
     def scores(self, query: str) -> np.ndarray:

@@ -465,7 +465,25 @@ class AuditLog:
             raise AuditError("감사 기록에 행위자(사용자 이름)가 없습니다. 로그인한 사용자를 넘기세요.")
         return self._append(action, _clean_str(actor, 256), _clean_str(str(target), 1024), details_text(details))
 
-    def _append(self, action: str, actor: str, target: str, details: str, *, reanchor: bool = False) -> AuditEntry:
+    def append_once(self, action: str, actor: str, target: str, details: Mapping[str, Any], *,
+                    key: Mapping[str, Any], after_seq: int = 0, since_ts: str | None = None) -> AuditEntry:
+        """:meth:`append` of ``details``, unless the log already holds the entry: one with this
+        ``action`` and ``target``, after ``after_seq`` (and at or after ``since_ts``), whose details
+        carry every item of ``key`` (written with the details). The look-up and the append run
+        in one write transaction (serialised across processes), so an operation retried after
+        a crash — a job taken up again — cannot write its outcome twice. Returns the entry
+        written, or the one found."""
+        if not isinstance(action, str) or not _ACTION_RE.fullmatch(action):
+            raise AuditError(f"감사 기록의 동작 이름이 잘못되었습니다: {action!r} (예: search, document.upload)")
+        if not isinstance(actor, str) or not actor.strip():
+            raise AuditError("감사 기록에 행위자(사용자 이름)가 없습니다. 로그인한 사용자를 넘기세요.")
+        merged = {**details, **key}
+        match = json.loads(details_text(dict(key)))  # as stored (normalised)
+        return self._append(action, _clean_str(actor, 256), _clean_str(str(target), 1024), details_text(merged),
+                            once=(int(after_seq), since_ts, match))
+
+    def _append(self, action: str, actor: str, target: str, details: str, *, reanchor: bool = False,
+                once: tuple[int, str | None, dict[str, Any]] | None = None) -> AuditEntry:
         with self._lock:
             conn = self._connection()
             if self.key_problem:
@@ -476,6 +494,10 @@ class AuditLog:
                     last = conn.execute(f"SELECT {_COLUMNS} FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
                     if not reanchor:
                         self._check_tail(conn, last)
+                    found = self._find_once(conn, action, target, once) if once is not None else None
+                    if found is not None:
+                        conn.execute("ROLLBACK")  # nothing written: the entry is already there
+                        return _entry(found)
                     seq = last[0] + 1 if last else 1
                     parent = last[7] if last else GENESIS
                     ts = max(now_ts(), last[1]) if last else now_ts()
@@ -500,6 +522,24 @@ class AuditLog:
                     "쓰기 권한을 확인하세요."
                 ) from e
             return AuditEntry(seq, ts, actor, action, target, json.loads(details), parent, digest)
+
+    @staticmethod
+    def _find_once(conn: Any, action: str, target: str,
+                   once: tuple[int, str | None, dict[str, Any]]) -> tuple[Any, ...] | None:
+        after, since, match = once
+        sql = f"SELECT {_COLUMNS} FROM entries WHERE seq > ? AND action = ? AND target = ?"
+        args: list[Any] = [after, action, target]
+        if since is not None:
+            sql += " AND ts >= ?"
+            args.append(since)
+        for row in conn.execute(sql + " ORDER BY seq", args).fetchall():
+            try:
+                d = json.loads(row[5])
+            except ValueError:
+                continue
+            if isinstance(d, dict) and all(d.get(k) == v for k, v in match.items()):
+                return tuple(row)
+        return None
 
     def _settled_head(self, last: tuple[Any, ...] | None, wait: float = 2.0) -> Head | None:
         """The head file, allowing for another writer that has committed the log's first

@@ -144,11 +144,18 @@ class AuditTrail:
              target: str = "", **details: Any) -> AuditTrail:
         return cls(state.audit, principal.name, action, target, **_who(principal, request), **details)
 
-    def finish(self, error: BaseException | str | None = None, **facts: Any) -> None:
+    def finish(self, error: BaseException | str | None = None, *, once: bool = False, **facts: Any) -> None:
+        """Write the end entry. ``once``: unless the log already holds this trail's end entry
+        (an operation completed again after a crash — a job taken up by a restart or another
+        worker — writes its outcome once; the look-up and the append are one transaction)."""
         outcome: dict[str, Any] = {**self.who, **facts, "phase": "end", "start_seq": self.start_seq,
                                    "outcome": "error" if error else "ok"}
         if error:
             outcome["error"] = (f"{type(error).__name__}: {error}" if isinstance(error, BaseException)
                                 else str(error))[:500]
-        self.log.append(self.action, self.actor, self.target, **outcome)
+        if once:
+            key = {"phase": outcome.pop("phase"), "start_seq": outcome.pop("start_seq")}
+            self.log.append_once(self.action, self.actor, self.target, outcome, key=key, after_seq=self.start_seq)
+        else:
+            self.log.append(self.action, self.actor, self.target, **outcome)
 

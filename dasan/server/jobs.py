@@ -140,12 +140,14 @@ class Job:
 
     def finish_trail(self, log: Any, **facts: Any) -> None:
         """Write the upload's outcome entry (the trail of this process, or the one saved with
-        the job when another process or a restart completes it); nothing without a trail."""
+        the job when another process or a restart completes it); nothing without a trail.
+        Written once: a job completed again after a crash between this entry and the job's
+        saved state (a restart, another worker) finds the entry and writes no second one."""
         from dasan.server.auth import AuditTrail
 
         trail = self.trail or (AuditTrail.resume(log, self.trail_saved) if self.trail_saved else None)
         if trail is not None:
-            trail.finish(**facts)
+            trail.finish(once=True, **facts)
 
 
 class Originals:
@@ -323,8 +325,8 @@ class JobQueue:
             log.warning("upload job %s taken up again after a restart (%d file(s) to ingest, start %d)",
                         job.id, len(queued), job.attempts)
             if not queued:
-                job.done = True
-                self._persist(job, self.state.store)
+                # its outcome entry (written once: the crash may have come just after it) and done state
+                self._finish(job)
                 continue
             self.originals.pin([f.sha256 for f in queued if f.sha256])
             self._persist(job, self.state.store)

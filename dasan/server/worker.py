@@ -5,7 +5,10 @@ open job nobody holds — or whose holder stopped renewing its lease (killed wit
 crashed host) — with ``SELECT … FOR UPDATE SKIP LOCKED``, so two workers never claim the same
 job, and renews the lease while it works. Progress and completion are written only while the
 lease is still this worker's (``save_job_leased``): a worker that lost its job (it stalled past
-the lease and another took over) writes nothing, so a job completes once. A file whose ingest
+the lease and another took over) writes nothing, so a job completes once. The upload's audit
+outcome entry is written just before the job is saved done, and only if the log does not hold
+it yet (``AuditLog.append_once``, one transaction): a worker that dies between the two leaves
+the job to the next holder, which finds the entry and writes no second one. A file whose ingest
 was interrupted is ingested afresh by the next holder: a document is committed in one
 transaction, and content-addressed ids make a repeated ingest of the same bytes a no-op.
 
@@ -91,11 +94,17 @@ class Worker:
                 if not self.store.save_job_leased(job.record(), self.name):
                     log.warning("job %s: taken over by another worker; stopping", job.id)
                     return False
+            if lost.is_set():
+                log.warning("job %s: lease lost; leaving it to its new holder", job.id)
+                return False
+            # the outcome entry first, then the job's done state: a crash in between leaves the
+            # job open, and whoever completes it finds the entry (written once, see _audit);
+            # the other order would lose the entry to a crash after the save
             job.done = True
+            self._audit(job)
             ok = self.store.save_job_leased(job.record(), self.name)
             if ok:
                 self.completed.append(job.id)
-                self._audit(job)
                 self._cleanup(job, originals)
             return ok
         finally:
@@ -134,6 +143,10 @@ class Worker:
             log.exception("job %s: originals could not be cleaned up", job.id)
 
     def _audit(self, job: Any) -> None:
+        """The job's outcome entry, written once per job: a job completed again (its holder
+        crashed after writing the entry, before saving the job) finds it and writes no other."""
+        from datetime import UTC, datetime
+
         from dasan.store.postgres.audit import open_audit
 
         documents = [{"id": f.document_id, "status": f.status} for f in job.files if f.document_id]
@@ -142,9 +155,11 @@ class Worker:
             with open_audit(self.data_dir) as audit:
                 if job.trail_saved:  # the upload's own outcome entry, written by whoever completes the job
                     job.finish_trail(audit, documents=documents, failed=failed, worker=self.name)
-                else:
-                    audit.append("job.done", self.name, job.id, owner=job.owner, collection=job.collection,
-                                 documents=documents, failed=failed)
+                else:  # no trail: keyed by the job (looked up from a day before it was created: clocks differ)
+                    since = datetime.fromtimestamp(job.created - 86400, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+                    audit.append_once("job.done", self.name, job.id,
+                                      {"owner": job.owner, "collection": job.collection, "documents": documents,
+                                       "failed": failed}, key={"job": job.id}, since_ts=since)
         except Exception:  # the job is done; the missing entry is reported, not hidden
             log.exception("job %s: the audit entry could not be written", job.id)
 

@@ -1,4 +1,13 @@
-"""SQLite store: one file ``dasan.db`` in the data directory, numbered migrations, WAL mode."""
+"""SQLite store: one file ``dasan.db`` in the data directory, numbered migrations, WAL mode.
+
+Connections: one writer connection, used under the store's write lock for every write
+transaction, and one read connection per reader thread (opened on its first read, closed with
+the store). Each read runs on the calling thread's own connection, so readers never share a
+cursor or a read snapshot: a statement sees every transaction committed before it started, by
+this process or another. A read made by the thread that holds the write lock (inside a write
+transaction, e.g. a check before an insert) runs on the writer connection and sees that
+transaction's uncommitted rows.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +43,71 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+class _WriteLock:
+    """The store's write lock (re-entrant) that knows whether the calling thread holds it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if not self._lock.acquire(blocking, timeout):
+            return False
+        self._owner = threading.get_ident()
+        self._depth += 1
+        return True
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
+        self._lock.release()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def held(self) -> bool:
+        """Whether the calling thread holds the lock (only that thread can make this true)."""
+        return self._owner == threading.get_ident()
+
+
+class _Routed:
+    """What the directory and the application data use of a ``sqlite3.Connection``: a
+    statement runs on the writer connection while the calling thread holds the write lock (its
+    transaction), else on the thread's own read connection (see the module doc)."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+
+    def _conn(self) -> sqlite3.Connection:
+        return self._store._reader()
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        return self._conn().execute(sql, params)
+
+    def executemany(self, sql: str, seq: Any) -> sqlite3.Cursor:
+        return self._conn().executemany(sql, seq)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn().in_transaction
+
+    def __getattr__(self, name: str) -> Any:  # total_changes, …: of the connection routed to
+        return getattr(self._conn(), name)
+
+    @property
+    def row_factory(self) -> Any:
+        return sqlite3.Row
+
+    @row_factory.setter
+    def row_factory(self, value: Any) -> None:  # every connection of the store already uses sqlite3.Row
+        pass
+
+
 def _row_to_chunk(row: sqlite3.Row) -> Chunk:
     c = json.loads(row["citation_json"])
     return Chunk(
@@ -64,13 +138,49 @@ class SqliteStore:
                 f"데이터 디렉터리를 만들 수 없습니다: {data_dir} ({e.strerror}). --data-dir 또는 DASAN_HOME을 확인하세요."
             ) from e
         self.path = data_dir / DB_NAME
-        self._lock = threading.RLock()
+        self._lock = _WriteLock()
+        self._local = threading.local()
+        self._readers: list[tuple[threading.Thread, sqlite3.Connection]] = []  # to close them all
+        self._readers_lock = threading.Lock()
+        self._closed = False
+        #: the writer connection (write transactions, under ``_lock``)
         self._conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         retry_locked(lambda: self._conn.execute("PRAGMA journal_mode=WAL"))
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._migrate()
+
+    def _reader(self) -> sqlite3.Connection:
+        """The connection a read of the calling thread runs on: the writer connection while this
+        thread holds the write lock (it sees its own transaction), else the thread's own read
+        connection, opened on first use."""
+        if self._lock.held() or self._closed:
+            return self._conn  # (a closed store: the closed connection raises as before)
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open_reader()
+        return conn
+
+    def _open_reader(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA query_only=ON")  # a write that bypassed the writer would fail loudly
+        with self._readers_lock:
+            if self._closed:
+                conn.close()
+                return self._conn
+            # connections of threads that have ended are closed here (a thread pool's come and go)
+            keep = []
+            for thread, other in self._readers:
+                if thread.is_alive():
+                    keep.append((thread, other))
+                else:
+                    other.close()
+            keep.append((threading.current_thread(), conn))
+            self._readers = keep
+        self._local.conn = conn
+        return conn
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -113,7 +223,7 @@ class SqliteStore:
                     raise
 
     def schema_version(self) -> int:
-        row = self._conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        row = self._reader().execute("SELECT MAX(version) FROM schema_migrations").fetchone()
         return int(row[0] or 0)
 
     def _bump(self) -> None:
@@ -121,7 +231,7 @@ class SqliteStore:
 
     def generation(self) -> int:
         """Increases with every committed write; equal values mean identical content."""
-        return int(self._conn.execute("SELECT generation FROM store_state WHERE id = 1").fetchone()[0])
+        return int(self._reader().execute("SELECT generation FROM store_state WHERE id = 1").fetchone()[0])
 
     # -- principals -------------------------------------------------------------
     def directory(self) -> Any:
@@ -129,7 +239,7 @@ class SqliteStore:
         connection and write lock)."""
         from dasan.security.principals import Directory
 
-        return Directory(self._conn, self._lock)
+        return Directory(_Routed(self), self._lock)  # type: ignore[arg-type]
 
     @contextlib.contextmanager
     def system_scope(self) -> Iterator[None]:
@@ -141,13 +251,13 @@ class SqliteStore:
         """The youth-policy catalogue (:class:`dasan.store.base.PolicyCatalogue`)."""
         from dasan.store.appdata_sqlite import SqlitePolicyCatalogue
 
-        return SqlitePolicyCatalogue(self._conn, self._lock)
+        return SqlitePolicyCatalogue(_Routed(self), self._lock)  # type: ignore[arg-type]
 
     def crowd_series(self) -> Any:
         """The crowd series (:class:`dasan.store.base.SeriesStore`)."""
         from dasan.store.appdata_sqlite import SqliteSeriesStore
 
-        return SqliteSeriesStore(self._conn, self._lock)
+        return SqliteSeriesStore(_Routed(self), self._lock)  # type: ignore[arg-type]
 
     # -- upload jobs ------------------------------------------------------------
     def save_job(self, job: JobRecord) -> None:
@@ -165,11 +275,11 @@ class SqliteStore:
                          json.loads(row["trail"]) if row["trail"] else None)
 
     def get_job(self, job_id: str) -> JobRecord | None:
-        row = self._conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        row = self._reader().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return self._job(row) if row else None
 
     def open_jobs(self) -> list[JobRecord]:
-        return [self._job(r) for r in self._conn.execute("SELECT * FROM jobs WHERE done = 0 ORDER BY created")]
+        return [self._job(r) for r in self._reader().execute("SELECT * FROM jobs WHERE done = 0 ORDER BY created")]
 
     def recover_jobs(self, node_lease_s: float) -> list[JobRecord]:
         """Open jobs, ``attempts`` counted (one process runs the jobs of a SQLite store)."""
@@ -233,18 +343,18 @@ class SqliteStore:
         return cur.rowcount > 0
 
     def collection_pii_policy(self, name: str) -> str:
-        row = self._conn.execute("SELECT pii_policy FROM collections WHERE name = ?", (name,)).fetchone()
+        row = self._reader().execute("SELECT pii_policy FROM collections WHERE name = ?", (name,)).fetchone()
         return row[0] if row else "mask_answer"
 
     def set_collection_pii_policy(self, name: str, policy: str) -> bool:
         return self._update("UPDATE collections SET pii_policy = ? WHERE name = ?", (policy, name))
 
     def collection_level(self, name: str) -> str | None:
-        row = self._conn.execute("SELECT level FROM collections WHERE name = ?", (name,)).fetchone()
+        row = self._reader().execute("SELECT level FROM collections WHERE name = ?", (name,)).fetchone()
         return row[0] if row else None
 
     def collections(self) -> list[dict[str, Any]]:
-        rows = self._conn.execute(
+        rows = self._reader().execute(
             """SELECT c.name, c.level, c.pii_policy, c.created_at,
                       COUNT(d.id) AS documents, COALESCE(SUM(d.n_chunks), 0) AS chunks
                FROM collections c LEFT JOIN documents d ON d.collection = c.name
@@ -254,19 +364,19 @@ class SqliteStore:
 
     # -- documents --------------------------------------------------------------
     def find_by_source(self, collection: str, source_path: str) -> DocumentRecord | None:
-        row = self._conn.execute(
+        row = self._reader().execute(
             "SELECT * FROM documents WHERE collection = ? AND source_path = ?", (collection, source_path)
         ).fetchone()
         return _row_to_doc(row) if row else None
 
     def get_document(self, document_id: str) -> DocumentRecord | None:
-        row = self._conn.execute("SELECT * FROM documents WHERE id = ?", (document_id,)).fetchone()
+        row = self._reader().execute("SELECT * FROM documents WHERE id = ?", (document_id,)).fetchone()
         return _row_to_doc(row) if row else None
 
     def resolve_document_id(self, prefix: str) -> list[str]:
         """Ids starting with ``prefix`` (users may type a short id, as with git)."""
         like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        return [r[0] for r in self._conn.execute("SELECT id FROM documents WHERE id LIKE ? ESCAPE '\\'", (like,))]
+        return [r[0] for r in self._reader().execute("SELECT id FROM documents WHERE id LIKE ? ESCAPE '\\'", (like,))]
 
     def put_document(self, record: DocumentRecord, chunks: list[Chunk], replaces: Sequence[str] = ()) -> None:
         """Store a document and its chunks; one at the same source path (or the ids in
@@ -312,7 +422,7 @@ class SqliteStore:
 
     def find_by_release_key(self, collection: str, key: str) -> list[DocumentRecord]:
         """Documents of a collection that carry this release key (same release, any version)."""
-        rows = self._conn.execute(
+        rows = self._reader().execute(
             "SELECT * FROM documents WHERE collection = ? AND json_extract(metadata, '$.release_key') = ?",
             (collection, key),
         ).fetchall()
@@ -326,36 +436,46 @@ class SqliteStore:
 
     def list_documents(self, collection: str | None = None) -> list[DocumentRecord]:
         if collection is None:
-            rows = self._conn.execute("SELECT * FROM documents ORDER BY collection, source_path").fetchall()
+            rows = self._reader().execute("SELECT * FROM documents ORDER BY collection, source_path").fetchall()
         else:
-            rows = self._conn.execute(
+            rows = self._reader().execute(
                 "SELECT * FROM documents WHERE collection = ? ORDER BY source_path", (collection,)
             ).fetchall()
         return [_row_to_doc(r) for r in rows]
 
     # -- chunks -----------------------------------------------------------------
     def chunks_of(self, document_id: str) -> list[Chunk]:
-        rows = self._conn.execute(
+        rows = self._reader().execute(
             "SELECT * FROM chunks WHERE document_id = ? ORDER BY ordinal", (document_id,)
         ).fetchall()
         return [_row_to_chunk(r) for r in rows]
 
     def iter_chunks(self, collection: str | None = None) -> Iterator[Chunk]:
-        if collection is None:
-            cur = self._conn.execute("SELECT * FROM chunks ORDER BY document_id, ordinal")
-        else:
-            cur = self._conn.execute(
-                """SELECT c.* FROM chunks c JOIN documents d ON d.id = c.document_id
-                   WHERE d.collection = ? ORDER BY c.document_id, c.ordinal""",
-                (collection,),
-            )
-        for row in cur:
-            yield _row_to_chunk(row)
+        """Chunks in store order, one consistent snapshot. The open cursor lives on a
+        connection of its own: a half-consumed iteration does not hold the thread's read
+        connection in an old snapshot (nor share its cursor)."""
+        own = not self._lock.held()
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None) if own else self._conn
+        try:
+            conn.row_factory = sqlite3.Row
+            if collection is None:
+                cur = conn.execute("SELECT * FROM chunks ORDER BY document_id, ordinal")
+            else:
+                cur = conn.execute(
+                    """SELECT c.* FROM chunks c JOIN documents d ON d.id = c.document_id
+                       WHERE d.collection = ? ORDER BY c.document_id, c.ordinal""",
+                    (collection,),
+                )
+            for row in cur:
+                yield _row_to_chunk(row)
+        finally:
+            if own:
+                conn.close()
 
     def find_chunks_by_citation(self, prefix: str) -> list[Chunk]:
         """Chunks whose citation equals ``prefix`` or continues it with a space (e.g. ``… 제1항``)."""
         like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " %"
-        rows = self._conn.execute(
+        rows = self._reader().execute(
             "SELECT * FROM chunks WHERE citation = ? OR citation LIKE ? ESCAPE '\\' ORDER BY document_id, ordinal",
             (prefix, like),
         ).fetchall()
@@ -365,7 +485,7 @@ class SqliteStore:
         """Light rows for building search indexes: chunk id, index text parts and filter fields.
         ``with_text=False`` leaves ``context`` and ``text`` None (a fraction of the memory)."""
         texts = "c.context, c.text" if with_text else "NULL AS context, NULL AS text"
-        return self._conn.execute(
+        return self._reader().execute(
             f"""SELECT c.id, {texts}, c.citation, c.classification, c.meta, d.collection, d.kind,
                       d.title, d.id AS document_id, COALESCE(k.level, '공개') AS collection_level
                FROM chunks c JOIN documents d ON d.id = c.document_id
@@ -379,7 +499,7 @@ class SqliteStore:
         for start in range(0, len(chunk_ids), 500):
             part = chunk_ids[start:start + 500]
             marks = ",".join("?" * len(part))
-            out.update(self._conn.execute(f"SELECT id, text FROM chunks WHERE id IN ({marks})", part).fetchall())
+            out.update(self._reader().execute(f"SELECT id, text FROM chunks WHERE id IN ({marks})", part).fetchall())
         return out
 
     def get_chunks(self, chunk_ids: list[str]) -> list[Chunk]:
@@ -388,22 +508,22 @@ class SqliteStore:
         for start in range(0, len(chunk_ids), 500):
             part = chunk_ids[start:start + 500]
             marks = ",".join("?" * len(part))
-            for row in self._conn.execute(f"SELECT * FROM chunks WHERE id IN ({marks})", part):
+            for row in self._reader().execute(f"SELECT * FROM chunks WHERE id IN ({marks})", part):
                 found[row["id"]] = _row_to_chunk(row)
         return [found[c] for c in chunk_ids if c in found]
 
     def check_consistency(self) -> list[str]:
         """Problems found: failed integrity check, documents whose chunk count is off, orphans."""
         problems = []
-        ok = self._conn.execute("PRAGMA integrity_check").fetchone()[0]
+        ok = self._reader().execute("PRAGMA integrity_check").fetchone()[0]
         if ok != "ok":
             problems.append(f"integrity_check: {ok}")
-        for row in self._conn.execute(
+        for row in self._reader().execute(
             """SELECT d.id, d.n_chunks, COUNT(c.id) AS n FROM documents d
                LEFT JOIN chunks c ON c.document_id = d.id GROUP BY d.id HAVING n != d.n_chunks"""
         ):
             problems.append(f"document {row[0]}: {row[2]} chunks stored, {row[1]} expected")
-        orphans = self._conn.execute(
+        orphans = self._reader().execute(
             "SELECT COUNT(*) FROM chunks WHERE document_id NOT IN (SELECT id FROM documents)"
         ).fetchone()[0]
         if orphans:
@@ -411,7 +531,13 @@ class SqliteStore:
         return problems
 
     def close(self) -> None:
+        """Close the writer and every reader thread's connection (a read after this raises)."""
         with self._lock:
+            with self._readers_lock:
+                self._closed = True
+                readers, self._readers = self._readers, []
+            for _, conn in readers:
+                conn.close()
             self._conn.close()
 
 
