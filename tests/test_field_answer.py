@@ -258,3 +258,12 @@ def test_field_profile_in_the_api(data: Path, monkeypatch: pytest.MonkeyPatch) -
         assert client.get("/field").status_code == 200
         r = client.post("/v1/field/answer", json={"question": q})
         assert r.status_code == 401
+
+
+def test_an_incident_is_read_from_whole_words() -> None:
+    from dasan.apps.field.answer import _INCIDENT
+
+    for said in ("불이 났어요", "불났어요", "불길이 보여요", "열차가 멈췄어요", "연기가 나요"):
+        assert _INCIDENT.search(said), said
+    for said in ("에스컬레이터가 불편해요", "불만 민원 접수", "승객이 불안해해요"):
+        assert not _INCIDENT.search(said), said

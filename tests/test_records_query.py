@@ -120,6 +120,23 @@ def test_cli_and_access(data: Path) -> None:
     assert load_tables(store, public) == []  # a 민감 register is not
 
 
+def test_typed_registers_are_reused_until_the_store_changes(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A register is read and typed once per store generation; access is judged on every call."""
+    from dasan.types import Principal
+
+    store = open_store(_ingested(tmp_path_factory, REGISTER))
+    [a] = load_tables(store)
+    [b] = load_tables(store)
+    assert a is b  # nothing changed: the same typed rows
+    assert store.set_collection_pii_policy("현장기록", "off")
+    [c] = load_tables(store)
+    assert c is not a and [r.fields for r in c.rows] == [r.fields for r in a.rows]  # re-read after a write
+    public = Principal(name="kim", clearance="공개", roles=("user",))
+    assert load_tables(store, public)
+    store.set_collection_level("현장기록", "민감")
+    assert load_tables(store, public) == []  # a cached table is never handed out unchecked
+
+
 # -- the example operator's register (examples/field, written by scripts/make_field_register.py) ---
 FIELD = config.examples_dir() / "field" / "한빛도시철도_사고대장_2021-2025.xlsx"
 

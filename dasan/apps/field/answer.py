@@ -25,7 +25,10 @@ from dasan.apps.field.procedures import MANUAL, Checklist, checklists
 from dasan.apps.field.relevance import key_words, shares
 
 NOW, LAW, PAST = "지금 할 일", "법적 의무", "과거 사례"
-_INCIDENT = re.compile(r"화재|불|연기|끼|넘어|추락|떨어|감전|다쳤|다친|부상|사망|정전|멈|충돌|탈선|고장|장애|침수|지진|폭염|쓰러|밀집|혼잡")
+# An incident described in the question; "불" and "멈" only as the words (불이 났어요, 불길, 멈췄어요),
+# not inside 불편·불만·불안 or the like.
+_INCIDENT = re.compile(r"화재|(?<![가-힣])불(?:이|길|꽃|나|났|붙|타|(?![가-힣]))|연기|끼|넘어|추락|떨어|감전|다쳤|다친|부상|사망"
+                       r"|정전|멈추|멈췄|멈춰|멈춤|충돌|탈선|고장|장애|침수|지진|폭염|쓰러|밀집|혼잡")
 
 
 @dataclass
@@ -38,6 +41,11 @@ class LawItem:
     in_force: bool | None
     why: str = ""
     words: frozenset[str] = frozenset()  # the question's words, to pick the lines to quote
+
+    def as_dict(self) -> dict[str, Any]:
+        """What the API and the report draft show of one article."""
+        return {"citation": self.citation, "document_id": self.document_id, "chunk_id": self.chunk_id,
+                "text": self.text, "시행일자": self.시행일자, "in_force": self.in_force, "why": self.why}
 
     def quote(self, limit: int = 2, width: int = 200) -> str:
         """The article's heading and the 항·호 that share most of the question's words (in the
@@ -164,7 +172,7 @@ class FieldAnswer:
             "now": [{"source": c.source, "document_id": c.document_id, "section": c.section,
                      "steps": [{"n": s.n, "text": s.text, "citation": c.citation(s)} for s in c.steps]}
                     for c in self.steps],
-            "law": {"duties": [_duty_json(d) for d in self.duties], "articles": [_law_json(x) for x in self.laws]},
+            "law": {"duties": [_duty_json(d) for d in self.duties], "articles": [x.as_dict() for x in self.laws]},
             "past": {"count": self.count.as_dict() if self.count is not None else None,
                      "similar": [{"table": t.title, "document_id": t.document_id, "records": [
                          {"record_id": it.record.record_id, "citation": it.record.label, "score": round(it.score, 3),
@@ -179,14 +187,9 @@ def _clip(text: str, n: int) -> str:
     return t if len(t) <= n else t[: n - 1] + "…"
 
 
-def _law_json(x: LawItem) -> dict[str, Any]:
-    return {"citation": x.citation, "document_id": x.document_id, "chunk_id": x.chunk_id, "text": x.text,
-            "시행일자": x.시행일자, "in_force": x.in_force, "why": x.why}
-
-
 def _duty_json(d: DutyItem) -> dict[str, Any]:
     return {"name": d.name, "applies": d.applies, "why": d.why, "to": d.to, "deadline": d.deadline,
-            "items": d.items, "note": d.note, "sources": [_law_json(s) for s in d.sources]}
+            "items": d.items, "note": d.note, "sources": [s.as_dict() for s in d.sources]}
 
 
 def _law_item(chunks: list[Any], why: str = "") -> LawItem:

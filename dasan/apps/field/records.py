@@ -13,8 +13,10 @@ Every answer lists the record ids it is made of.
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Iterable
+import threading
+import weakref
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -411,12 +413,37 @@ def load_tables(store: Any, principal: Any = None, collection: str | None = None
 
     who = principal or Principal.operator()
     out = []
+    generation = store.generation()
     for doc in store.list_documents(collection):
         if doc.kind != "records" or not can_see_document(store, who, doc):
-            continue
-        chunks = redact_chunks(store, store.chunks_of(doc.id))
-        out.append(table_of(doc.id, doc.title or doc.source_path, chunks))
+            continue  # access is judged on every call; only the typed rows are reused
+        out.append(_cached_table(store, generation, doc,
+                                 lambda d=doc: table_of(d.id, d.title or d.source_path,
+                                                        redact_chunks(store, store.chunks_of(d.id)))))
     return out
+
+
+# Typed registers per store, keyed by (document id, store generation): every committed write
+# (a document, a PII policy) moves the generation on, so a cached table is never stale; the
+# rows are read and typed once instead of on every question.
+_TABLES: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[str, int], Table]] = weakref.WeakKeyDictionary()
+_TABLES_LOCK = threading.Lock()
+_TABLES_PER_STORE = 16
+
+
+def _cached_table(store: Any, generation: int, doc: Any, build: Callable[[], Table]) -> Table:
+    key = (doc.id, generation)
+    with _TABLES_LOCK:
+        tables = _TABLES.setdefault(store, OrderedDict())
+        if key in tables:
+            tables.move_to_end(key)
+            return tables[key]
+    table = build()
+    with _TABLES_LOCK:
+        tables[key] = table
+        while len(tables) > _TABLES_PER_STORE:
+            tables.popitem(last=False)
+    return table
 
 
 # -- similar incidents ---------------------------------------------------------------------------

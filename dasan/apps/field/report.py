@@ -146,14 +146,12 @@ def draft_report(description: str, tables: list[rec.Table], retriever: Any = Non
             filled.append(harm_col)
     duties_out: list[dict[str, Any]] = []
     if retriever is not None:
-        from dasan.apps.field.answer import _law_json
-
         report_col = next((c for c in cols if "보고" in c), None)
         for d in duty_items(inc, retriever, flt):
             duty = next(x for x in dt.DUTIES if x.name == d.name)
             duties_out.append({"name": d.name, "applies": d.applies, "why": d.why, "to": d.to,
                                "due": dt.due_of(duty, when), "deadline_words": duty.deadline, "items": d.items,
-                               "note": d.note, "sources": [_law_json(s) for s in d.sources]})
+                               "note": d.note, "sources": [s.as_dict() for s in d.sources]})
             if d.note and d.note not in notes:
                 notes.append(d.note)
             if report_col and d.applies == "해당" and fields[report_col] == TODO:
