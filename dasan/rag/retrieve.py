@@ -342,7 +342,8 @@ class Retriever:
             self.feed_fallback = "epoch"
             return None
         if not ch.complete(pos[1]):
-            self.feed_fallback = "gap"
+            self.feed_fallback = ("pruned" if pos[1] < ch.floor else
+                                  "limit" if len(ch.entries) >= self.FEED_LIMIT else "gap")
             return None
         if gen < self._generation:
             self.feed_fallback = "generation"
