@@ -640,8 +640,36 @@ class Retriever:
     def chunk_id(self, row: int) -> str:
         return self._ids[row]
 
+    def _hidden(self) -> np.ndarray | None:
+        """Rows this search must not see beyond the tombstones (None: none). A
+        :class:`~dasan.server.state.GuardedRetriever` hides the rows of documents changed since
+        the state it serves was built, until the next state is published."""
+        return None
+
+    def pending_rows(self) -> np.ndarray | None:
+        """The rows of the published state whose documents (or collections) the store's change
+        feed names after the entry this state includes: changed since it was built, their level,
+        embargo or chunks may be stale. None when there are none, or when the feed cannot tell
+        (none kept, a gap: then the state serves as it is until the next one is published)."""
+        changes_since = getattr(self.store, "changes_since", None)
+        pos = self._feed
+        if changes_since is None or pos is None or self._doc_code is None:
+            return None
+        ch = changes_since(pos[1], limit=self.FEED_LIMIT)
+        if ch.epoch != pos[0] or not ch.complete(pos[1]) or not ch.entries:
+            return None
+        codes = [c for c in (self._doc_code.get(e.document_id) for e in ch.entries if e.document_id) if c is not None]
+        colls = sorted({e.collection for e in ch.entries if e.collection is not None})
+        hide = np.isin(self._doc, codes) if codes else np.zeros(len(self._ids), dtype=bool)
+        if colls:
+            hide |= np.isin(self._collections, colls)
+        return hide if hide.any() else None
+
     def _mask(self, flt: SearchFilter | None) -> np.ndarray | None:
         live = self._live  # tombstoned rows are out of every leg, filter or not
+        hidden = self._hidden()
+        if hidden is not None:
+            live = ~hidden if live is None else live & ~hidden
         if flt is None or flt.is_empty():
             return None if live is None else live
         mask = np.ones(len(self._ids), dtype=bool) if live is None else live.copy()
@@ -676,7 +704,8 @@ class Retriever:
     def level_of(self, chunk_id: str) -> int:
         """Effective level index of one indexed chunk now (highest level when unknown)."""
         row = self._row(chunk_id)
-        if row is None:
+        hidden = self._hidden()
+        if row is None or (hidden is not None and hidden[row]):
             return len(LEVELS) - 1
         level = int(self._levels[row])
         if self._embargo[row] > time.time():
