@@ -391,3 +391,26 @@ def test_the_change_feed_on_postgresql(pg_url: str, tmp_path: Path) -> None:
         b = [(round(s, 5), fresh.chunk_id(x)) for x, s, _ in fresh.rank("청년 고용 촉진", 10, flt, "lexical")]
         assert _untied(a, 10) == _untied(b, 10)
     store.close()
+
+
+def test_hnsw_rows_added_in_place_stay_unseen_until_published(store_dir: Path, tmp_path: Path) -> None:
+    """A small append inserts into the graph the published state searches (no copy of the
+    graph); that state never returns the new rows, and a state never published leaves the graph
+    ahead of the index: the next update rebuilds in full."""
+    store = open_store(store_dir)
+    r = _retriever(store, store_dir, hnsw=True)
+    r.refresh()
+    graph, n0 = r.dense._hnsw, r.size
+    _add(store, tmp_path, 1)
+    built = r.build()
+    assert r.last_build == "incremental" and built.dense._hnsw is graph and len(graph) > n0
+    for q in QUERIES:
+        assert all(row < n0 for row, _ in r.dense.search_vector(r.dense.embed_query(q), 50))
+    r.publish(built)
+    assert {row for q in QUERIES for row, _ in r.dense.search_vector(r.dense.embed_query(q), r.size)} >= \
+        set(range(n0, r.size))
+    _add(store, tmp_path, 2)
+    r.build()  # built, never published: the graph holds rows the index does not
+    r.refresh()
+    assert r.last_build == "full" and len(r.dense._hnsw) == r.size
+    _assert_same_as_full(r, store, tmp_path, "full", True)
