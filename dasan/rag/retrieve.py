@@ -27,6 +27,7 @@ from typing import Any, Literal
 import numpy as np
 
 from dasan.index.fusion import adaptive_alpha, convex, rrf
+from dasan.index.legs import AppendableDenseLeg, dense_index, lexical_index
 from dasan.index.lexical import LexicalIndex, top_k
 from dasan.korean.legal_terms import Expansion, default_thesaurus
 from dasan.korean.tokenize import kiwi
@@ -124,7 +125,7 @@ class Retriever:
         self.store = store
         self.config = config or RetrievalConfig()
         self.index_dir = data_dir / "index"
-        self.lexical = LexicalIndex(self.index_dir)
+        self.lexical = lexical_index(store, self.index_dir)
         self._dense = None
         self._ids: list[str] = []
         self._fp = ""
@@ -159,13 +160,11 @@ class Retriever:
     @property
     def dense(self):
         if self._dense is None and self.config.embedder:
-            from dasan.index.dense import DenseIndex
             from dasan.index.embed import get_embedder
 
             emb = get_embedder(self.config.embedder, cache_dir=self.index_dir / "embed-cache")
-            # a store may keep the dense leg itself (PostgreSQL: pgvector), same interface
-            make = getattr(self.store, "dense_index", None)
-            self._dense = make(self.index_dir, emb) if make is not None else DenseIndex(self.index_dir, emb)
+            # a store may keep the dense leg itself (PostgreSQL: pgvector), same protocol
+            self._dense = dense_index(self.store, self.index_dir, emb)
         return self._dense
 
     @staticmethod
@@ -306,7 +305,7 @@ class Retriever:
         return not (not n0 or bm is None or bm.n != n0 or self._doc_ids is None or self._doc_code is None
                     or self.lexical.fingerprint != self._fp
                     or (dense is not None and (dense.size != n0 or dense.fingerprint != self._fp
-                                               or not hasattr(dense, "append"))))
+                                               or not isinstance(dense, AppendableDenseLeg))))
 
     def _too_large(self, added: int, removed: int) -> bool:
         """A change of this many rows is rebuilt in full: past ``INCREMENTAL_SHARE`` of the live
