@@ -127,6 +127,12 @@ class Bm25Matrix:
             self._matrix = parts[0] if len(parts) == 1 else sparse.vstack(parts, format="csc")
         return self._matrix
 
+    def nbytes(self) -> int:
+        """Bytes the index holds: term-frequency segments, row lengths and norms, df and idf (the
+        weights are computed per query column, not held)."""
+        seg = sum(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes for _, m in self.segments)
+        return int(seg + self.lengths.nbytes + self.norm.nbytes + self.df.nbytes + self.idf.nbytes)
+
     @property
     def delta_rows(self) -> int:
         """Rows appended since the base was built."""
