@@ -414,3 +414,25 @@ def test_hnsw_rows_added_in_place_stay_unseen_until_published(store_dir: Path, t
     r.refresh()
     assert r.last_build == "full" and len(r.dense._hnsw) == r.size
     _assert_same_as_full(r, store, tmp_path, "full", True)
+
+
+def test_a_relevel_through_the_feed_with_the_stores_own_dense_leg(pg_url: str, tmp_path: Path) -> None:
+    """pgvector takes no appends (changed chunks rebuild), but a re-level needs no rows changed:
+    it comes from the feed all the same."""
+    from dasan.index.pgvector import PgDenseIndex
+
+    store = open_store(tmp_path / "pg", url=pg_url)
+    ingest_paths(store, [shared_path("data", "laws", "청년기본법")], recursive=True, collection="laws")
+    r = Retriever(store, tmp_path / "pg", RetrievalConfig(embedder="hash", model=None))
+    r._dense = PgDenseIndex(store.db, tmp_path / "pg" / "index", HashEmbedder())
+    r.refresh()
+    doc = _add(store, tmp_path, 1)
+    r.refresh()
+    assert r.last_build == "full" and r.feed_fallback == "state"
+    store.set_document_level(doc, "기밀")
+    r.refresh()
+    assert (r.last_diff, r.last_build) == ("feed", "access")
+    mine = {c.id for c in store.chunks_of(doc)}
+    assert not mine & _ids_found(r, SearchFilter(max_level="민감"))
+    assert mine <= _ids_found(r, SearchFilter(max_level="기밀"))
+    store.close()

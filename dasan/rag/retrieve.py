@@ -325,14 +325,16 @@ class Retriever:
         (level, embargo, collection) rewritten in place; one whose chunks changed has its rows
         tombstoned and its current chunks appended. None (the caller reads every row instead)
         when the feed cannot be trusted — none kept, another store's (identity), a gap or an
-        entry pruned (:meth:`Changes.complete`), the generation behind ours — or when the state
-        cannot be appended to or the change is large (a full rebuild is due)."""
+        entry pruned (:meth:`Changes.complete`), the generation behind ours — or when chunks
+        changed and the state cannot be appended to or the change is large (a full rebuild is
+        due). Chunk ids are content hashes: a chunk whose id is unchanged is taken to have the
+        same text (only its access columns are rewritten)."""
         changes_since = getattr(self.store, "changes_since", None)
         pos = self._feed
         if changes_since is None or pos is None:
             self.feed_fallback = "no feed"
             return None
-        if not self._appendable():
+        if not len(self._ids) or self._doc_code is None:
             self.feed_fallback = "state"
             return None
         t = time.perf_counter()
@@ -396,6 +398,9 @@ class Retriever:
             access = self._patched_access(n, [], kept_rows, np.asarray(kept_at, dtype=np.int64))
             self._lap("access", t)
             return _Built(gen, self._fp, access, feed=(ch.epoch, ch.head))
+        if not self._appendable():  # e.g. a store's own dense leg: changed chunks mean a rebuild
+            self.feed_fallback = "state"
+            return None
         if self._too_large(len(new_rows), len(removed)):
             self.feed_fallback = "large"
             return None
