@@ -50,6 +50,10 @@ class LexicalLeg(Protocol):
     def known_ids(self) -> set[str]:
         """Chunk ids whose tokens are cached (no need to fetch their texts for a build)."""
 
+    def prewarm(self, chunks: Chunks) -> int:
+        """Tokenise ``chunks`` into the cache ahead of a build (the server's ingestion worker,
+        before its commit); safe beside searches. Returns how many were new."""
+
     def scores_tokens(self, tokens: Sequence[str]) -> np.ndarray:
         """The score of every row (0 for tombstones and rows without a query token)."""
 
