@@ -13,6 +13,7 @@ import pytest
 from conftest import shared_path
 
 from dasan.index.dense import DenseIndex
+from dasan.index.lexical import LexicalIndex
 from dasan.ingest.pipeline import ingest_paths
 from dasan.rag.retrieve import RetrievalConfig, Retriever, SearchFilter
 from dasan.store import open_store
@@ -246,3 +247,192 @@ def test_two_indexes_on_one_directory_never_append_over_each_other(store_dir: Pa
     assert a.last_build == "full"
     _assert_same_as_full(a, store, tmp_path, "full-a", False)
     _assert_same_as_full(b, store, tmp_path, "full-b", False)
+
+
+def _ids_found(r: Retriever, flt: SearchFilter | None) -> set[str]:
+    ids: set[str] = set()
+    for mode in ("lexical", "dense", "hybrid"):
+        ranked = r.rank("청년 정책 비상 연락망 보관 절차 위원장 임기", k=r.size + 50, flt=flt, mode=mode)
+        ids |= {r.chunk_id(row) for row, _, _ in ranked}
+    return ids
+
+
+def test_updates_come_from_the_change_feed(store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the first build, adds and removals read only the changed documents' rows."""
+    store = open_store(store_dir)
+    r = _retriever(store, store_dir)
+    r.refresh()
+    assert r.last_diff == "rows" and r.last_build == "full" and r._feed is not None
+
+    def no_full_read(*_a, **_k):
+        raise AssertionError("every row read")
+
+    monkeypatch.setattr(store, "index_rows", no_full_read)
+    docs = [_add(store, tmp_path, n, "민감" if n % 2 else "공개") for n in range(3)]
+    r.refresh()
+    assert (r.last_diff, r.last_build) == ("feed", "incremental") and "feed" in r.build_ms
+    assert r._feed == (store.changes_since(0, limit=0).epoch, store.changes_since(0, limit=0).head)
+    store.remove_document(docs[0])
+    law = next(d.id for d in store.list_documents("laws"))
+    store.remove_document(law)
+    r.refresh()
+    assert (r.last_diff, r.last_build) == ("feed", "incremental")
+    store.set_collection_pii_policy("extra", "block")  # the generation moves, nothing indexed changes
+    r.refresh()
+    assert (r.last_diff, r.last_build) == ("feed", "access")
+    monkeypatch.undo()
+    # the state equals a full build: the same chunks (fingerprint) and the same results
+    assert r._fp == r.lexical.fingerprint == r.dense.fingerprint == \
+        LexicalIndex.fingerprint_of([x["id"] for x in store.index_rows(with_text=False)])
+    _assert_same_as_full(r, store, tmp_path, "full", False)
+
+
+@pytest.mark.parametrize("change", ["document", "collection", "embargo"])
+def test_a_relevel_through_the_feed_hides_the_document_from_a_restricted_filter(
+        store_dir: Path, tmp_path: Path, change: str) -> None:
+    store = open_store(store_dir)
+    r = _retriever(store, store_dir)
+    r.refresh()
+    doc = _add(store, tmp_path, 1, "공개")
+    r.refresh()
+    mine = {c.id for c in store.chunks_of(doc)}
+    public = SearchFilter(max_level="공개")
+    assert mine <= _ids_found(r, public)
+    if change == "document":
+        store.set_document_level(doc, "민감")
+    elif change == "collection":
+        store.set_collection_level("extra", "민감")
+    else:  # a press release's 보도시점 set in the future: 민감 until then
+        store._conn.execute("UPDATE chunks SET meta = json_set(meta, '$.embargo', '2000-01-01') WHERE document_id = ?",
+                            (doc,))
+        r.refresh()
+        store.set_document_embargo(doc, "2099-01-01T09:00:00+09:00", by="tester")
+    r.refresh()
+    assert (r.last_diff, r.last_build) == ("feed", "access")
+    assert not mine & _ids_found(r, public)  # never served to a 공개 reader after the change
+    assert mine <= _ids_found(r, SearchFilter(max_level="민감"))
+    assert all(r.level_of(cid) == 1 for cid in mine)
+    _assert_same_as_full(r, store, tmp_path, "full", False)
+
+
+@pytest.mark.parametrize("break_feed", ["gap", "pruned", "epoch", "generation"])
+def test_an_untrustworthy_feed_forces_reading_every_row(store_dir: Path, tmp_path: Path, break_feed: str) -> None:
+    store = open_store(store_dir)
+    r = _retriever(store, store_dir)
+    r.refresh()
+    doc = _add(store, tmp_path, 1)
+    r.refresh()
+    assert r.last_diff == "feed"
+    # a re-level and an add whose feed entries cannot be trusted
+    store.set_document_level(doc, "기밀")
+    _add(store, tmp_path, 2, "민감")
+    head = store.changes_since(0, limit=0).head
+    if break_feed == "gap":
+        store._conn.execute("DELETE FROM index_feed WHERE seq = ?", (head - 1,))
+    elif break_feed == "pruned":
+        store._conn.execute("UPDATE store_state SET feed_floor = ?", (head - 1,))
+        store._conn.execute("DELETE FROM index_feed WHERE seq < ?", (head,))
+    elif break_feed == "epoch":  # another store (a copy restored, a database re-created)
+        store._conn.execute("UPDATE store_state SET feed_epoch = 'another'")
+    else:  # the store went back (a backup restored): its generation is behind the index's
+        r._generation += 1000
+    r.refresh()
+    assert r.last_diff == "rows" and r.feed_fallback == break_feed and r.last_build == "incremental"
+    assert r._feed[1] == head
+    assert not {c.id for c in store.chunks_of(doc)} & _ids_found(r, SearchFilter(max_level="민감"))
+    _assert_same_as_full(r, store, tmp_path, "full", False)
+    _add(store, tmp_path, 3)
+    r.refresh()
+    assert r.last_diff == "feed"  # trusted again from the position read with the rows
+    _assert_same_as_full(r, store, tmp_path, "full-2", False)
+
+
+def test_a_feed_gap_gives_the_same_index_as_a_full_build(store_dir: Path, tmp_path: Path) -> None:
+    store = open_store(store_dir)
+    r = _retriever(store, store_dir)
+    r.INCREMENTAL_SHARE = -1.0  # every change rebuilt in full: the feed is never applied
+    r.refresh()
+    g = _retriever(store, tmp_path / "g")
+    g.refresh()
+    docs = [_add(store, tmp_path, n) for n in range(3)]
+    store.remove_document(docs[1])
+    store._conn.execute("DELETE FROM index_feed WHERE seq = (SELECT MAX(seq) FROM index_feed)")
+    r.refresh()
+    g.refresh()
+    assert r.last_build == "full" and g.feed_fallback == "gap" and g.last_diff == "rows"
+    assert _results(g) == _results(r)
+
+
+def test_the_change_feed_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    """The lexical leg (a PostgreSQL store keeps the dense leg itself: pgvector, rebuilt)."""
+    store = open_store(tmp_path / "pg", url=pg_url)
+    ingest_paths(store, [shared_path("data", "laws", "청년기본법")], recursive=True, collection="laws")
+    r = Retriever(store, tmp_path / "pg", RetrievalConfig(embedder=None, model=None))
+    r.INCREMENTAL_SHARE = r.COMPACT_SHARE = 1.0
+    r.refresh()
+    assert r.last_build == "full" and r._feed is not None
+    doc = _add(store, tmp_path, 1)
+    r.refresh()
+    assert (r.last_diff, r.last_build) == ("feed", "incremental")
+    mine = {c.id for c in store.chunks_of(doc)}
+    public = SearchFilter(max_level="공개")
+    found = {r.chunk_id(row) for row, _, _ in r.rank("청년 정책 비상 연락망", k=200, flt=public, mode="lexical")}
+    assert mine <= found
+    store.set_document_level(doc, "민감")
+    r.refresh()
+    assert (r.last_diff, r.last_build) == ("feed", "access")
+    found = {r.chunk_id(row) for row, _, _ in r.rank("청년 정책 비상 연락망", k=200, flt=public, mode="lexical")}
+    assert not mine & found
+    fresh = Retriever(store, tmp_path / "pg-fresh", RetrievalConfig(embedder=None, model=None))
+    fresh.refresh()
+    assert fresh._fp == r._fp
+    for flt in FILTERS:
+        a = [(round(s, 5), r.chunk_id(x)) for x, s, _ in r.rank("청년 고용 촉진", 10, flt, "lexical")]
+        b = [(round(s, 5), fresh.chunk_id(x)) for x, s, _ in fresh.rank("청년 고용 촉진", 10, flt, "lexical")]
+        assert _untied(a, 10) == _untied(b, 10)
+    store.close()
+
+
+def test_hnsw_rows_added_in_place_stay_unseen_until_published(store_dir: Path, tmp_path: Path) -> None:
+    """A small append inserts into the graph the published state searches (no copy of the
+    graph); that state never returns the new rows, and a state never published leaves the graph
+    ahead of the index: the next update rebuilds in full."""
+    store = open_store(store_dir)
+    r = _retriever(store, store_dir, hnsw=True)
+    r.refresh()
+    graph, n0 = r.dense._hnsw, r.size
+    _add(store, tmp_path, 1)
+    built = r.build()
+    assert r.last_build == "incremental" and built.dense._hnsw is graph and len(graph) > n0
+    for q in QUERIES:
+        assert all(row < n0 for row, _ in r.dense.search_vector(r.dense.embed_query(q), 50))
+    r.publish(built)
+    assert {row for q in QUERIES for row, _ in r.dense.search_vector(r.dense.embed_query(q), r.size)} >= \
+        set(range(n0, r.size))
+    _add(store, tmp_path, 2)
+    r.build()  # built, never published: the graph holds rows the index does not
+    r.refresh()
+    assert r.last_build == "full" and len(r.dense._hnsw) == r.size
+    _assert_same_as_full(r, store, tmp_path, "full", True)
+
+
+def test_a_relevel_through_the_feed_with_the_stores_own_dense_leg(pg_url: str, tmp_path: Path) -> None:
+    """pgvector takes no appends (changed chunks rebuild), but a re-level needs no rows changed:
+    it comes from the feed all the same."""
+    from dasan.index.pgvector import PgDenseIndex
+
+    store = open_store(tmp_path / "pg", url=pg_url)
+    ingest_paths(store, [shared_path("data", "laws", "청년기본법")], recursive=True, collection="laws")
+    r = Retriever(store, tmp_path / "pg", RetrievalConfig(embedder="hash", model=None))
+    r._dense = PgDenseIndex(store.db, tmp_path / "pg" / "index", HashEmbedder())
+    r.refresh()
+    doc = _add(store, tmp_path, 1)
+    r.refresh()
+    assert r.last_build == "full" and r.feed_fallback == "state"
+    store.set_document_level(doc, "기밀")
+    r.refresh()
+    assert (r.last_diff, r.last_build) == ("feed", "access")
+    mine = {c.id for c in store.chunks_of(doc)}
+    assert not mine & _ids_found(r, SearchFilter(max_level="민감"))
+    assert mine <= _ids_found(r, SearchFilter(max_level="기밀"))
+    store.close()

@@ -140,3 +140,35 @@ def test_searches_go_on_while_a_new_index_is_built(store_dir: Path, tmp_path: Pa
     assert time.monotonic() - t0 < 1.0 and hits and r.size == size
     builder.join(30)
     assert r.size > size and any(MARKER in h.chunk.text for h in r.search(f"{MARKER} 보관 절차", k=3))
+
+
+def test_a_change_is_hidden_from_searches_until_its_state_is_published(store_dir: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Between a commit and the publication of the state that includes it, searches are served by
+    the previous state: the rows of the documents the change feed names since then are hidden
+    from them, so a re-levelled document is never served at its old level, nor a removed one."""
+    store = open_store(store_dir)
+    r = GuardedRetriever(store, store_dir, RetrievalConfig(embedder=None, model=None))
+    r.update()
+    rep = ingest_paths(store, [_secret(tmp_path, 1)], collection="secret", classification="공개")
+    [doc] = [f.document_id for f in rep.results if f.document_id]
+    r.update()
+    public = SearchFilter(max_level="공개")
+    query = f"청년 {MARKER} 연락망 보관 절차"
+    assert any(MARKER in h.chunk.text for h in r.search(query, k=5, flt=public))
+    monkeypatch.setattr(r, "try_build", lambda *_a, **_k: None)  # no new state gets published
+    store.set_document_level(doc, "민감")
+    assert not any(MARKER in h.chunk.text for h in r.search(query, k=5, flt=public))
+    assert not any(MARKER in h.chunk.text for h in r.search(query, k=5))  # hidden from everybody meanwhile
+    mine = [c.id for c in store.chunks_of(doc)]
+    assert r.level_of(mine[0]) == 2 and not r.document_chunks(mine)[mine[0]]
+    law = store.list_documents("laws")[0]
+    law_chunk = store.chunks_of(law.id)[0].id
+    assert r.document_chunks([law_chunk])[law_chunk]
+    store.remove_document(law.id)
+    assert not r.document_chunks([law_chunk])[law_chunk]
+    monkeypatch.undo()
+    r.update()  # published: the document at its new level
+    assert not any(MARKER in h.chunk.text for h in r.search(query, k=5, flt=public))
+    assert any(MARKER in h.chunk.text for h in r.search(query, k=5, flt=SearchFilter(max_level="민감")))
+    assert r.level_of(mine[0]) == 1

@@ -255,11 +255,11 @@ def _run_queries(r, questions: list[dict[str, Any]], k: int = 10) -> dict[str, A
 
 
 def _components(r) -> dict[str, int]:
-    m = r.lexical.bm25.matrix
+    bm = r.lexical.bm25
     cols = sum(getattr(r, a).nbytes for a in ("_family_code", "_dates", "_repealed", "_prior", "_group", "_levels")
                if isinstance(getattr(r, a, None), np.ndarray))
     cols += 8 * (len(r._kinds) + len(r._family))  # object arrays: one pointer per row, shared strings
-    out = {"bm25_matrix": int(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes), "columns": int(cols)}
+    out = {"bm25_matrix": bm.nbytes(), "columns": int(cols)}  # term frequencies (weights are per query)
     if r.dense is not None:
         out["dense_int8"] = int(r.dense.codes.nbytes + r.dense.scale.nbytes)
         out["ids"] = int(r.dense.ids.nbytes())

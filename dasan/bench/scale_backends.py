@@ -263,11 +263,10 @@ def lexical_in_database(url: str, tokens_db: Path, questions: Path) -> dict[str,
     for qt in qtoks:
         top_k(bm.scores(qt), 120)
     mem_ms = (time.perf_counter() - t) * 1000 / max(1, len(qtoks))
-    m = bm.matrix
     return {"chunks": len(ids), "load_s": round(load, 1), "postings_mb": round(size / 2**20, 1),
             "sql_p50_ms": round(float(np.percentile(lat, 50)), 1), "sql_p95_ms": round(float(np.percentile(lat, 95)), 1),
             "top10_overlap_with_memory": round(float(np.mean(overlap)), 4), "memory_mean_ms": round(mem_ms, 2),
-            "memory_matrix_mb": round((m.data.nbytes + m.indices.nbytes + m.indptr.nbytes) / 2**20, 1)}
+            "memory_matrix_mb": round(bm.nbytes() / 2**20, 1)}
 
 
 if __name__ == "__main__":

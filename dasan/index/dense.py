@@ -17,8 +17,9 @@ scores; HNSW search widens its candidate list until enough permitted chunks are 
 falls back to a scan of the permitted subset when that subset is small.
 
 Incremental updates (:meth:`DenseIndex.append`): new rows are appended (float32 file, int8
-codes quantised against the existing centre, a copy of the HNSW graph with the new vectors
-inserted) and removed rows tombstoned in ``live``, which every search applies before its cut.
+codes quantised against the existing centre, the new vectors inserted into the HNSW graph: in
+place when few, the searched state dropping keys past its size, else into a copy)
+and removed rows tombstoned in ``live``, which every search applies before its cut.
 """
 
 from __future__ import annotations
@@ -102,6 +103,14 @@ class DenseIndex:
         self._fd: int | None = None  # the row-ordered float32 vector file, for exact rescoring
         self._flat_file: Path | None = None
         self.live: np.ndarray | None = None  # per row: not tombstoned (None: no tombstones)
+        # Held while the HNSW graph is searched or grown in place (shared by every state of this
+        # index: an append adds its rows to the graph the published state searches, whose
+        # searches drop keys past their own size, instead of copying the whole graph).
+        self._graph_lock = threading.Lock()
+
+    #: rows an append inserts into the searched HNSW graph in place (under the graph lock, which
+    #: searches wait for); a larger append inserts into a copy
+    HNSW_IN_PLACE = 256
 
     @property
     def chunk_ids(self) -> IdList:
@@ -176,9 +185,11 @@ class DenseIndex:
         """A new state: ``chunks`` = [(chunk_id, index_text)] embedded (through the cache) and
         appended as rows ``size, size+1, ...``, the rows ``removed`` tombstoned. The state in use
         is not touched: its float32 file only grows past its last row (which it never reads),
-        int8 codes are quantised against the same centre and concatenated, and the HNSW graph is
-        copied before the new vectors are inserted. None when an append cannot keep the state
-        right (the graph should appear or go at this size): the caller rebuilds instead."""
+        int8 codes are quantised against the same centre and concatenated, and the new vectors
+        are inserted into the HNSW graph — in place (``HNSW_IN_PLACE`` rows at most, under the
+        graph lock): searches of the state in use drop keys past its size — else into a copy.
+        None when an append cannot keep the state right (the graph should appear or go at this
+        size, or holds rows of an append never published): the caller rebuilds instead."""
         n0, n = self.size, self.size + len(chunks)
         if self._fd is None or self._flat_file is None or (n > self.hnsw_threshold) != (self._hnsw is not None):
             return None
@@ -231,9 +242,17 @@ class DenseIndex:
         live[np.asarray(removed, dtype=np.int64)] = False
         new.live = None if live.all() else live
         if self._hnsw is not None and len(ids):
-            graph = self._hnsw.copy()
-            graph.add(np.arange(n0, n, dtype=np.uint64), vecs)
-            new._hnsw = graph
+            keys = np.arange(n0, n, dtype=np.uint64)
+            with self._graph_lock:  # no search is inside the graph meanwhile (see _hnsw_candidates)
+                in_place = len(self._hnsw) == n0 and len(ids) <= self.HNSW_IN_PLACE
+                if in_place:
+                    self._hnsw.add(keys, vecs)
+            if not in_place:  # a large append, or the graph holds rows of an append not published
+                graph = self._hnsw.copy()
+                if len(graph) != n0:
+                    return None
+                graph.add(keys, vecs)
+                new._hnsw = graph
         new.fingerprint = fingerprint
         return new
 
@@ -455,9 +474,10 @@ class DenseIndex:
         fetch = want
         while True:
             fetch = min(n, fetch)
-            self._hnsw.expansion_search = max(self.hnsw_expansion, 2 * fetch)
-            keys = np.asarray(self._hnsw.search(q, fetch).keys, dtype=np.int64)
-            keys = keys[(keys >= 0) & (keys < n)]
+            with self._graph_lock:
+                self._hnsw.expansion_search = max(self.hnsw_expansion, 2 * fetch)
+                keys = np.asarray(self._hnsw.search(q, fetch).keys, dtype=np.int64)
+            keys = keys[(keys >= 0) & (keys < n)]  # rows appended to the graph for a later state
             if mask is not None:
                 keys = keys[mask[keys]]
             if len(keys) >= want or fetch >= n:

@@ -79,17 +79,21 @@ class Bm25Matrix:
         return self
 
     def _set(self, vocab: dict[str, int], segments: list[tuple[int, sparse.csc_matrix]], lengths: np.ndarray,
-             live: np.ndarray | None) -> None:
+             live: np.ndarray | None, df: np.ndarray | None = None) -> None:
+        """``df``: the document frequencies over the live rows when the caller knows them (an
+        append: the previous ones plus the new rows' minus the newly tombstoned rows'), else
+        counted here (one pass over every entry)."""
         self.vocab, self.segments, self.lengths = vocab, segments, lengths
         self.live = None if live is None or live.all() else live  # None: no tombstones
         self.n = len(lengths)  # rows, tombstoned ones included (row numbers never move)
         self.n_live = self.n if self.live is None else int(self.live.sum())
-        df = np.zeros(len(vocab), dtype=np.int64)
-        for off, m in segments:
-            present = np.ones(m.nnz, dtype=np.int64) if self.live is None else \
-                self.live[off : off + m.shape[0]][m.indices].astype(np.int64)
-            c = np.concatenate([[0], np.cumsum(present)])
-            df[: m.shape[1]] += c[m.indptr[1:]] - c[m.indptr[:-1]]
+        if df is None:
+            df = np.zeros(len(vocab), dtype=np.int64)
+            for off, m in segments:
+                present = np.ones(m.nnz, dtype=np.int64) if self.live is None else \
+                    self.live[off : off + m.shape[0]][m.indices].astype(np.int64)
+                c = np.concatenate([[0], np.cumsum(present)])
+                df[: m.shape[1]] += c[m.indptr[1:]] - c[m.indptr[:-1]]
         self.df = df
         n_live = self.n_live
         rare = np.log1p((n_live - 1 + 0.5) / (1 + 0.5))  # a term only tombstoned rows had: like the rarest
@@ -97,25 +101,38 @@ class Bm25Matrix:
         total = float(lengths.sum(dtype=np.float64) if self.live is None else lengths[self.live].sum(dtype=np.float64))
         avgdl = total / n_live if n_live else 1.0
         k1, b = self.params.k1, self.params.b
-        norm = (k1 * (1 - b + b * lengths / max(avgdl, 1e-9))).astype(np.float32)  # per row
-        k1p = np.float32(k1 + 1)
-        self._weights = []
-        for off, m in segments:
-            tf = m.data.astype(np.float32)
-            w = tf * k1p / (tf + norm[off + m.indices])
-            self._weights.append((off, sparse.csc_matrix((w, m.indices, m.indptr), shape=m.shape)))
-        self._matrix = self._weights[0][1] if len(segments) == 1 else None
+        # The term weights tf·(k1+1)/(tf + norm[row]) are computed per query column from the term
+        # frequencies (:meth:`_column_weights`), not kept: avgdl moves with every append, and
+        # recomputing every entry's weight then cost a pass over the whole matrix per update.
+        self.norm = (k1 * (1 - b + b * lengths / max(avgdl, 1e-9))).astype(np.float32)  # per row
+        self._matrix = None
+
+    def _column_weights(self, off: int, m: sparse.csc_matrix) -> sparse.csc_matrix:
+        """BM25 term weights without idf of the term-frequency segment ``m`` (rows from ``off``)."""
+        tf = m.data.astype(np.float32)
+        w = tf * np.float32(self.params.k1 + 1) / (tf + self.norm[off + m.indices])
+        return sparse.csc_matrix((w, m.indices, m.indptr), shape=m.shape)
 
     @property
     def matrix(self) -> sparse.csc_matrix:
         """BM25 term weights without idf, documents × terms (every segment; tombstoned rows
-        included: their scores are zeroed)."""
+        included: their scores are zeroed). Computed on first use."""
         if self._matrix is None:
             width = max(len(self.vocab), 1)
-            self._matrix = sparse.vstack(
-                [sparse.csc_matrix((m.data, m.indices, np.concatenate([m.indptr, np.full(width - m.shape[1], m.nnz)])),
-                                   shape=(m.shape[0], width)) for _, m in self._weights], format="csc")
+            parts = []
+            for off, m in self.segments:
+                w = self._column_weights(off, m)
+                parts.append(sparse.csc_matrix(
+                    (w.data, w.indices, np.concatenate([w.indptr, np.full(width - w.shape[1], w.nnz)])),
+                    shape=(w.shape[0], width)))
+            self._matrix = parts[0] if len(parts) == 1 else sparse.vstack(parts, format="csc")
         return self._matrix
+
+    def nbytes(self) -> int:
+        """Bytes the index holds: term-frequency segments, row lengths and norms, df and idf (the
+        weights are computed per query column, not held)."""
+        seg = sum(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes for _, m in self.segments)
+        return int(seg + self.lengths.nbytes + self.norm.nbytes + self.df.nbytes + self.idf.nbytes)
 
     @property
     def delta_rows(self) -> int:
@@ -129,6 +146,24 @@ class Bm25Matrix:
         new.params = self.params
         vocab = dict(self.vocab) if docs else self.vocab
         rows, cols, tfs, lengths = _term_freqs(docs, vocab, self.n)
+        # document frequencies kept exact without a pass over every entry: the new rows' added,
+        # the newly tombstoned rows' taken away (the same integers a recount gives)
+        df = np.zeros(len(vocab), dtype=np.int64)
+        df[: len(self.df)] = self.df
+        df += np.bincount(cols, minlength=len(vocab))[: len(vocab)]
+        gone = np.asarray(removed, dtype=np.int64)
+        if gone.size:
+            gone = gone[gone < self.n]
+            if self.live is not None:
+                gone = gone[self.live[gone]]
+        if gone.size:
+            dead = np.zeros(self.n, dtype=bool)
+            dead[gone] = True
+            for off, m in self.segments:
+                hit = np.flatnonzero(dead[off : off + m.shape[0]][m.indices])
+                if hit.size:
+                    col = np.searchsorted(m.indptr, hit, side="right") - 1
+                    df[: m.shape[1]] -= np.bincount(col, minlength=m.shape[1])
         base = self.segments[0]
         delta = [(off, m) for off, m in self.segments[1:]]
         if len(docs):
@@ -147,7 +182,7 @@ class Bm25Matrix:
         if self.live is not None:
             live[: self.n] = self.live
         live[np.asarray(removed, dtype=np.int64)] = False
-        new._set(vocab, [base, *delta], np.concatenate([self.lengths, lengths]), live)
+        new._set(vocab, [base, *delta], np.concatenate([self.lengths, lengths]), live, df)
         return new
 
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
@@ -157,19 +192,23 @@ class Bm25Matrix:
             return np.zeros(self.n, dtype=np.float32)
         idx = np.fromiter((self.vocab[t] for t in q), dtype=np.int64)  # in the order of the query
         weights = np.fromiter(q.values(), dtype=np.float32) * self.idf[idx]
-        if len(self._weights) == 1:
-            out = np.asarray(self._weights[0][1][:, idx] @ weights).ravel()
+        k1p = np.float32(self.params.k1 + 1)
+        if len(self.segments) == 1:
+            out = np.asarray(self._column_weights(0, self.segments[0][1][:, idx]) @ weights).ravel()
         else:
-            (_, base), deltas = self._weights[0], self._weights[1:]
+            (_, base), deltas = self.segments[0], self.segments[1:]
             out = np.zeros(self.n, dtype=np.float32)
             inside = idx < base.shape[1]
             if inside.any():
-                out[: base.shape[0]] = np.asarray(base[:, idx[inside]] @ weights[inside]).ravel()
+                out[: base.shape[0]] = np.asarray(self._column_weights(0, base[:, idx[inside]])
+                                                  @ weights[inside]).ravel()
             for off, m in deltas:  # small: its posting lists directly (the same float operations)
                 for j, w in zip(idx.tolist(), weights.tolist(), strict=True):
                     if j < m.shape[1] and m.indptr[j] < m.indptr[j + 1]:
                         a, b = m.indptr[j], m.indptr[j + 1]
-                        out[off + m.indices[a:b]] += m.data[a:b] * np.float32(w)
+                        rows = off + m.indices[a:b]
+                        tf = m.data[a:b].astype(np.float32)
+                        out[rows] += tf * k1p / (tf + self.norm[rows]) * np.float32(w)
         if self.live is not None:
             out[~self.live] = 0.0
         return out

@@ -27,6 +27,7 @@ from typing import Any, Literal
 import numpy as np
 
 from dasan.index.fusion import adaptive_alpha, convex, rrf
+from dasan.index.legs import AppendableDenseLeg, dense_index, lexical_index
 from dasan.index.lexical import LexicalIndex, top_k
 from dasan.korean.legal_terms import Expansion, default_thesaurus
 from dasan.korean.tokenize import kiwi
@@ -115,6 +116,7 @@ class Retriever:
     REFRESH_RETRY_S = 5.0  # a failed refresh is retried at most this often (not on every request)
     INCREMENTAL_SHARE = 0.1  # a change of more chunks than this share of the store is rebuilt in full
     COMPACT_SHARE = 0.2  # tombstones or appended rows past this share of the rows: rebuilt in full
+    FEED_LIMIT = 50_000  # change-feed entries read at most per build (more: every row is read)
 
     def __init__(self, store: Store, data_dir: Path, config: RetrievalConfig | None = None, *,
                  models_home: Path | None = None) -> None:
@@ -123,7 +125,7 @@ class Retriever:
         self.store = store
         self.config = config or RetrievalConfig()
         self.index_dir = data_dir / "index"
-        self.lexical = LexicalIndex(self.index_dir)
+        self.lexical = lexical_index(store, self.index_dir)
         self._dense = None
         self._ids: list[str] = []
         self._fp = ""
@@ -146,21 +148,23 @@ class Retriever:
         self._collections = np.zeros(0, dtype=object)
         self._models_home = models_home or data_dir
         self._live: np.ndarray | None = None  # per row: not tombstoned (None: no tombstones)
-        self._store_rows: np.ndarray | None = None  # store row -> index row (None: the same)
+        self._store_order = True  # index rows in store order (a full build), so store row = index row
         self._doc_ids = None  # document code -> document id
+        self._doc_code: dict[str, int] | None = None  # document id -> its (latest) code
+        self._feed: tuple[str, int] | None = None  # the store's change feed applied: (identity, last entry)
         self.last_build = ""  # "full", "incremental" or "access": what the latest build did
+        self.last_diff = ""  # how it found the changes: "feed" (the store's change feed) or "rows" (every row)
+        self.feed_fallback: str | None = None  # why the latest build did not use the feed
         self.build_ms: dict[str, float] = {}  # the latest build's phases (milliseconds)
 
     @property
     def dense(self):
         if self._dense is None and self.config.embedder:
-            from dasan.index.dense import DenseIndex
             from dasan.index.embed import get_embedder
 
             emb = get_embedder(self.config.embedder, cache_dir=self.index_dir / "embed-cache")
-            # a store may keep the dense leg itself (PostgreSQL: pgvector), same interface
-            make = getattr(self.store, "dense_index", None)
-            self._dense = make(self.index_dir, emb) if make is not None else DenseIndex(self.index_dir, emb)
+            # a store may keep the dense leg itself (PostgreSQL: pgvector), same protocol
+            self._dense = dense_index(self.store, self.index_dir, emb)
         return self._dense
 
     @staticmethod
@@ -202,21 +206,35 @@ class Retriever:
         return built
 
     def build(self, progress=None) -> _Built:
-        """A complete new index state for the store as it is now (nothing published): the
-        current one with the store's new chunks appended and its removed ones tombstoned
-        (:meth:`_build_incremental`) when that is possible, else a full rebuild."""
+        """A complete new index state for the store as it is now (nothing published).
+
+        Which chunks changed comes from the store's change feed (:meth:`_build_from_feed`: only
+        the rows of the documents named since the last build are read) when the feed can be
+        trusted, else from every row of the store. Then the current state with the new chunks
+        appended and the removed ones tombstoned (:meth:`_apply_changes`) when that is
+        possible, else a full rebuild."""
         t0 = time.perf_counter()
         gen = self.store.generation()
+        self.build_ms = {}
+        self.feed_fallback = None
+        built = self._build_from_feed(gen, progress)
+        if built is not None:
+            self.last_diff = "feed"
+            return built
+        self.last_diff = "rows"
+        t0 = time.perf_counter()
+        feed = self._feed_position()  # before the rows: a change after it is applied again (no harm)
         rows = self.store.index_rows(with_text=False)  # texts only for chunks new to an index (below)
         ids = [r["id"] for r in rows]
         fp = LexicalIndex.fingerprint_of(ids)
-        self.build_ms = {"rows": (time.perf_counter() - t0) * 1000}
+        self.build_ms["rows"] = (time.perf_counter() - t0) * 1000
         if fp == self._fp:  # levels can change without any chunk changing
             self.last_build = "access"
-            return _Built(gen, fp, self._access_columns(rows, self._store_rows, len(self._ids)))
+            return _Built(gen, fp, self._access_columns(rows, self._store_rows_of(ids), len(self._ids)), feed=feed)
         built = self._build_incremental(gen, fp, rows, ids, progress)
         if built is not None:
             self.last_build = "incremental"
+            built.feed = feed
             return built
         self.last_build = "full"
         access = self._access_columns(rows)
@@ -245,7 +263,8 @@ class Retriever:
         c["article_row"] = {}
         c.update(self._row_columns(rows, 0, c["family_index"], c["article_row"], 0, docs))
         c["doc_ids"] = IdList(docs)
-        c["live"], c["store_rows"] = None, None
+        c["doc_code"] = docs
+        c["live"], c["store_order"] = None, True
         n = len(rows)
         del docs, rows
         c["floor_rows"], c["floor_matrix"] = self._floor_rows, self._floor_matrix
@@ -253,13 +272,310 @@ class Retriever:
             floor_rows = np.arange(n) if n <= FLOOR_SAMPLE else \
                 np.sort(np.random.default_rng(0).choice(n, FLOOR_SAMPLE, replace=False))
             c["floor_rows"], c["floor_matrix"] = floor_rows, dense.vectors(floor_rows)  # exact float32 sample
-        return _Built(gen, fp, access, c, lexical, dense)
+        return _Built(gen, fp, access, c, lexical, dense, feed)
 
     def _lap(self, name: str, since: float) -> float:
         """Record the milliseconds of a build phase in :attr:`build_ms`; returns now."""
         now = time.perf_counter()
-        self.build_ms[name] = (now - (self._t if name == "diff" else since)) * 1000
+        self.build_ms[name] = (now - since) * 1000
         return now
+
+    def _feed_position(self) -> tuple[str, int] | None:
+        """The store's change feed now (identity, last entry); None: the store keeps none."""
+        changes_since = getattr(self.store, "changes_since", None)
+        if changes_since is None:
+            return None
+        ch = changes_since(0, limit=0)
+        return ch.epoch, ch.head
+
+    def _store_rows_of(self, ids: list[str]) -> np.ndarray | None:
+        """Index row of each of the store's chunks ``ids`` (in store order); None when the
+        index rows are in store order (a full build)."""
+        if self._store_order:
+            return None
+        live = self._live
+        row_of = {cid: i for i, cid in enumerate(self._ids) if live is None or live[i]}
+        return np.fromiter((row_of.get(cid, -1) for cid in ids), dtype=np.int64, count=len(ids))
+
+    def _appendable(self) -> bool:
+        """Whether the published state can take appended rows and tombstones (both legs in step
+        with the columns, and a dense leg that appends; a store's own vector index does not)."""
+        n0 = len(self._ids)
+        bm, dense = self.lexical.bm25, self.dense
+        return not (not n0 or bm is None or bm.n != n0 or self._doc_ids is None or self._doc_code is None
+                    or self.lexical.fingerprint != self._fp
+                    or (dense is not None and (dense.size != n0 or dense.fingerprint != self._fp
+                                               or not isinstance(dense, AppendableDenseLeg))))
+
+    def _too_large(self, added: int, removed: int) -> bool:
+        """A change of this many rows is rebuilt in full: past ``INCREMENTAL_SHARE`` of the live
+        chunks, or tombstones or appended rows past ``COMPACT_SHARE`` of the rows."""
+        bm = self.lexical.bm25
+        n0 = len(self._ids)
+        total = n0 + added
+        live_after = bm.n_live - removed + added
+        dead = (n0 - bm.n_live) + removed
+        return (added + removed > self.INCREMENTAL_SHARE * max(live_after, 1)
+                or dead > self.COMPACT_SHARE * total or bm.delta_rows + added > self.COMPACT_SHARE * total)
+
+    def _build_from_feed(self, gen: int, progress=None) -> _Built | None:
+        """The next state from the store's change feed: only the rows of the documents named in
+        the entries after the last one applied (and of every document of a collection whose level
+        changed) are read. A document whose chunks are the ones indexed gets its access columns
+        (level, embargo, collection) rewritten in place; one whose chunks changed has its rows
+        tombstoned and its current chunks appended. None (the caller reads every row instead)
+        when the feed cannot be trusted — none kept, another store's (identity), a gap or an
+        entry pruned (:meth:`Changes.complete`), the generation behind ours — or when chunks
+        changed and the state cannot be appended to or the change is large (a full rebuild is
+        due). Chunk ids are content hashes: a chunk whose id is unchanged is taken to have the
+        same text (only its access columns are rewritten)."""
+        changes_since = getattr(self.store, "changes_since", None)
+        pos = self._feed
+        if changes_since is None or pos is None:
+            self.feed_fallback = "no feed"
+            return None
+        if not len(self._ids) or self._doc_code is None:
+            self.feed_fallback = "state"
+            return None
+        t = time.perf_counter()
+        ch = changes_since(pos[1], limit=self.FEED_LIMIT)
+        if ch.epoch != pos[0]:
+            self.feed_fallback = "epoch"
+            return None
+        if not ch.complete(pos[1]):
+            self.feed_fallback = ("pruned" if pos[1] < ch.floor else
+                                  "limit" if len(ch.entries) >= self.FEED_LIMIT else "gap")
+            return None
+        if gen < self._generation:
+            self.feed_fallback = "generation"
+            return None
+        docs = {e.document_id for e in ch.entries if e.document_id is not None}
+        colls = sorted({e.collection for e in ch.entries if e.collection is not None})
+        live0 = self._live
+        if colls:  # the documents indexed in a collection whose level changed (the store's: below)
+            sel = np.isin(self._collections, colls)
+            if live0 is not None:
+                sel &= live0
+            doc_ids = self._doc_ids
+            docs.update(doc_ids[int(code)] for code in np.unique(self._doc[sel]))
+        rows = self.store.index_rows_of(sorted(docs), colls) if docs or colls else []
+        t = self._lap("feed", t)
+        stored: dict[str, list[Any]] = {}
+        for r in rows:
+            stored.setdefault(r["document_id"], []).append(r)
+        docs.update(stored)
+        # the live index rows of those documents, per document, in row (= ordinal) order
+        codes = {d: self._doc_code[d] for d in docs if d in self._doc_code}
+        indexed: dict[str, np.ndarray] = {}
+        if codes:
+            sel = np.isin(self._doc, np.fromiter(codes.values(), dtype=np.int64, count=len(codes)))
+            if live0 is not None:
+                sel &= live0
+            at = np.flatnonzero(sel)
+            at = at[np.argsort(self._doc[at], kind="stable")]
+            doc_of = {c: d for d, c in codes.items()}
+            bounds = np.flatnonzero(np.diff(self._doc[at])) + 1
+            for part in np.split(at, bounds) if at.size else []:
+                indexed[doc_of[int(self._doc[part[0]])]] = part
+        ids = self._ids
+        removed: list[int] = []
+        new_rows: list[Any] = []
+        kept_rows: list[Any] = []
+        kept_at: list[int] = []
+        for d in sorted(docs):  # new rows in store order (document id, ordinal)
+            now = stored.get(d, [])
+            had = indexed.get(d, np.zeros(0, dtype=np.int64))
+            if len(had) == len(now) and all(ids[int(i)] == r["id"] for i, r in zip(had, now, strict=True)):
+                kept_rows += now
+                kept_at += had.tolist()
+            else:
+                removed += had.tolist()
+                new_rows += now
+        t = self._lap("diff", t)
+        if not new_rows and not removed:  # levels, embargoes or collections only (or nothing)
+            self.last_build = "access"
+            n = len(ids)
+            access = self._patched_access(n, [], kept_rows, np.asarray(kept_at, dtype=np.int64))
+            self._lap("access", t)
+            return _Built(gen, self._fp, access, feed=(ch.epoch, ch.head))
+        if not self._appendable():  # e.g. a store's own dense leg: changed chunks mean a rebuild
+            self.feed_fallback = "state"
+            return None
+        if self._too_large(len(new_rows), len(removed)):
+            self.feed_fallback = "large"
+            return None
+        n0 = len(ids)
+        at = np.concatenate([np.asarray(kept_at, dtype=np.int64), np.arange(n0, n0 + len(new_rows))])
+        built = self._apply_changes(gen, None, new_rows, np.asarray(sorted(removed), dtype=np.int64),
+                                    lambda total: self._patched_access(total, removed, kept_rows + new_rows, at),
+                                    progress)
+        if built is None:
+            self.feed_fallback = "append"
+            return None
+        self.last_build = "incremental"
+        built.feed = (ch.epoch, ch.head)
+        return built
+
+    def _patched_access(self, total: int, removed: list[int], rows: list[Any],
+                        at: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The current access columns (copies) grown to ``total`` rows (new rows start as
+        tombstones: a level nobody holds, see :meth:`_access_columns`), the rows ``removed``
+        made tombstones, then the index rows ``at`` given the values of the store's ``rows``."""
+        n0 = len(self._ids)
+        lv = np.full(total, np.iinfo(np.int8).max, dtype=np.int8)
+        em = np.zeros(total, dtype=np.float64)
+        co = np.full(total, "", dtype=object)
+        lv[:n0], em[:n0], co[:n0] = self._levels, self._embargo, self._collections
+        if removed:
+            gone = np.asarray(removed, dtype=np.int64)
+            lv[gone], em[gone], co[gone] = np.iinfo(np.int8).max, 0.0, ""
+        if rows:
+            lv[at], em[at], co[at] = self._access_columns(rows)
+        return lv, em, co
+
+    def _build_incremental(self, gen: int, fp: str, rows, ids: list[str], progress=None) -> _Built | None:
+        """From every row of the store: the chunks not indexed are appended, the indexed ones no
+        longer stored are tombstoned (:meth:`_apply_changes`). None when a full rebuild is due
+        instead: nothing built yet, the legs out of step, a large change (``INCREMENTAL_SHARE``
+        of the chunks), or tombstones or appended rows past ``COMPACT_SHARE`` of the rows
+        (compaction = a rebuild, built off the request path and published like any other state)."""
+        t = time.perf_counter()
+        if not self._appendable():
+            return None
+        n0 = len(self._ids)
+        live0 = self._live
+        row_of = {cid: i for i, cid in enumerate(self._ids) if live0 is None or live0[i]}
+        store_ids = set(ids)
+        if len(store_ids) != len(ids):
+            return None
+        added = [i for i, cid in enumerate(ids) if cid not in row_of]
+        removed = np.array(sorted(row for cid, row in row_of.items() if cid not in store_ids), dtype=np.int64)
+        if self._too_large(len(added), len(removed)):
+            return None
+        new_rows = [rows[i] for i in added]
+        doc_code = self._doc_code
+        live = np.ones(n0, dtype=bool) if live0 is None else live0.copy()
+        live[removed] = False
+        live_codes = set(np.unique(self._doc[live]).tolist())
+        live_docs = {d for d, code in doc_code.items() if code in live_codes}
+        if any(r["document_id"] in live_docs for r in new_rows):  # a document's rows stay one block
+            return None
+        store_rows = np.fromiter((row_of.get(cid, -1) for cid in ids), dtype=np.int64, count=len(ids))
+        store_rows[added] = np.arange(n0, n0 + len(added))
+        del row_of, store_ids
+        self._lap("diff", t)
+        return self._apply_changes(gen, fp, new_rows, removed,
+                                   lambda total: self._access_columns(rows, store_rows, total), progress)
+
+    def _apply_changes(self, gen: int, fp: str | None, new_rows: list[Any], removed: np.ndarray, access,
+                       progress=None) -> _Built | None:
+        """The current state with ``new_rows`` (store rows) appended as new rows (tokenised and
+        embedded once) and the rows ``removed`` tombstoned: row numbers never move, so every
+        column is the old one plus a tail. ``access(total)``: the access columns of the result.
+        ``fp``: the fingerprint of the result (None: computed from its live rows). None when the
+        store changed meanwhile or the dense leg cannot append."""
+        t = time.perf_counter()
+        n0 = len(self._ids)
+        total = n0 + len(new_rows)
+        live = np.ones(total, dtype=bool)
+        if self._live is not None:
+            live[:n0] = self._live
+        live[removed] = False
+        add_ids = [r["id"] for r in new_rows]
+        texts = {c.id: f"{c.context}\n{c.text}" if c.context else c.text for c in self.store.get_chunks(add_ids)}
+        if len(texts) != len(add_ids):  # the store changed meanwhile
+            return None
+        pairs = [(cid, texts[cid]) for cid in add_ids]
+        del texts
+        t = self._lap("texts", t)
+        dense = self.dense
+        lexical = self.lexical.append(pairs, removed, fp or "")
+        t = self._lap("lexical", t)
+        dense_new = None
+        if dense is not None:
+            dense_new = dense.append(pairs, removed, fp or "", progress)
+            if dense_new is None:
+                return None
+        t = self._lap("dense", t)
+        docs: dict[str, int] = {}
+        doc_ids = self._doc_ids
+        family_index = dict(self._family_index)
+        article_row = dict(self._article_row)
+        old_article = self._article
+        gone_rows = set(removed.tolist())
+        for art in {old_article[r] for r in gone_rows} - {""}:  # an article whose first row went
+            if article_row.get(art) in gone_rows:
+                del article_row[art]
+                rest = np.flatnonzero((old_article == art) & live[:n0])
+                if rest.size:
+                    article_row[art] = int(rest[0])
+        tail = self._row_columns(new_rows, n0, family_index, article_row,
+                                 int(self._group.max()) + 1 if n0 else 0, docs)
+        c: dict[str, Any] = {"family_index": family_index, "article_row": article_row,
+                             "live": None if live.all() else live, "store_order": False}
+        c["ids"] = dense_new.ids if dense_new is not None else self._ids.extended(add_ids)
+        tail["doc"] = tail["doc"] + len(doc_ids)
+        c["doc_ids"] = doc_ids.extended(docs)
+        c["doc_code"] = dict(self._doc_code)
+        c["doc_code"].update((d, code + len(doc_ids)) for d, code in docs.items())
+        old = {"kinds": self._kinds, "family_code": self._family_code, "penal": self._penal, "dates": self._dates,
+               "repealed": self._repealed, "group": self._group, "article": self._article, "doc": self._doc,
+               "prior": self._prior}
+        for name, col in old.items():
+            c[name] = np.concatenate([col, tail[name]])
+        c["floor_rows"], c["floor_matrix"] = self._floor_rows, self._floor_matrix
+        if dense_new is not None:
+            if total <= FLOOR_SAMPLE:
+                floor_rows = np.arange(total)
+            else:  # the sample keeps its live rows and takes each new row with the sample's odds
+                keep = self._floor_rows[live[self._floor_rows]]
+                rng = np.random.default_rng(gen)
+                new = np.arange(n0, total)[rng.random(total - n0) < FLOOR_SAMPLE / max(int(live.sum()), 1)]
+                floor_rows = np.concatenate([keep, new])
+            c["floor_rows"], c["floor_matrix"] = floor_rows, dense_new.vectors(floor_rows)
+        if fp is None:
+            fp = live_fingerprint(c["ids"], c["doc"], c["doc_ids"], c["live"])
+        lexical.fingerprint = fp
+        if dense_new is not None:
+            dense_new.fingerprint = fp
+        t = self._lap("columns", t)
+        acc = access(total)
+        self._lap("access", t)
+        gone = set(self._ids[int(r)] for r in removed) - set(add_ids)
+        if gone:  # caches keep only the store's chunks (a restart rebuilds from them)
+            self.lexical.forget(sorted(gone))
+            if dense is not None:
+                dense.forget(sorted(gone))
+        return _Built(gen, fp, acc, c, lexical, dense_new)
+
+    def publish(self, b: _Built) -> None:
+        """Swap in a built state: legs and columns first, generation last (the server calls this
+        under its write lock, so no search sees a mix)."""
+        if b.columns is not None:
+            from dasan.index.columns import release_free_memory
+
+            c = b.columns
+            self.lexical.publish(b.lexical)
+            if b.dense is not None:
+                self.dense.publish(b.dense)
+            self._ids = c["ids"]
+            self.lexical.chunk_ids = c["ids"]
+            self._row_of = None
+            self._kinds, self._family_code, self._family_index = c["kinds"], c["family_code"], c["family_index"]
+            self._family = np.array(list(c["family_index"]), dtype=object)[c["family_code"]]  # shared strs
+            self.catalog = StatuteCatalog(c["family_index"])
+            self._penal, self._dates, self._repealed = c["penal"], c["dates"], c["repealed"]
+            self._group, self._article, self._article_row, self._doc = c["group"], c["article"], c["article_row"], c["doc"]
+            self._doc_ids, self._doc_code, self._live = c["doc_ids"], c["doc_code"], c["live"]
+            self._store_order = c["store_order"]
+            self._prior = c["prior"]
+            self._floor_rows, self._floor_matrix = c["floor_rows"], c["floor_matrix"]
+            self._fp = b.fp
+            if c["store_order"]:
+                release_free_memory()
+        self._levels, self._embargo, self._collections = b.access
+        self._feed = b.feed
+        self._generation = b.gen
 
     def _row_columns(self, rows, row0: int, family_codes: dict[str, int], article_row: dict[str, int],
                      group0: int, docs: dict[str, int]) -> dict[str, Any]:
@@ -299,129 +615,6 @@ class Retriever:
         c["prior"] = np.where(addendum, self.config.addendum_prior, 1.0).astype(np.float32)
         return c
 
-    def _build_incremental(self, gen: int, fp: str, rows, ids: list[str], progress=None) -> _Built | None:
-        """The current state with the store's new chunks appended as new rows (tokenised and
-        embedded once) and its removed chunks tombstoned: row numbers never move, so every
-        column is the old one plus a tail. None when a full rebuild is due instead: nothing
-        built yet, the legs out of step, a large change (``INCREMENTAL_SHARE`` of the chunks), or
-        tombstones or appended rows past ``COMPACT_SHARE`` of the rows (compaction = a rebuild,
-        built off the request path and published like any other state)."""
-        self._t = time.perf_counter()
-        n0 = len(self._ids)
-        bm, dense = self.lexical.bm25, self.dense
-        if (not n0 or bm is None or bm.n != n0 or self._doc_ids is None or self.lexical.fingerprint != self._fp
-                or (dense is not None and (dense.size != n0 or dense.fingerprint != self._fp
-                                           or not hasattr(dense, "append")))):  # e.g. a store's own vector index
-            return None
-        live0 = self._live
-        row_of = {cid: i for i, cid in enumerate(self._ids) if live0 is None or live0[i]}
-        store_ids = set(ids)
-        if len(store_ids) != len(ids):
-            return None
-        added = [i for i, cid in enumerate(ids) if cid not in row_of]
-        removed = np.array(sorted(row for cid, row in row_of.items() if cid not in store_ids), dtype=np.int64)
-        total = n0 + len(added)
-        dead = (n0 - bm.n_live) + len(removed)
-        if (len(added) + len(removed) > self.INCREMENTAL_SHARE * max(len(ids), 1)
-                or dead > self.COMPACT_SHARE * total or bm.delta_rows + len(added) > self.COMPACT_SHARE * total):
-            return None
-        live = np.ones(total, dtype=bool)
-        if live0 is not None:
-            live[:n0] = live0
-        live[removed] = False
-        new_rows = [rows[i] for i in added]
-        doc_ids = self._doc_ids
-        live_docs = {doc_ids[int(d)] for d in np.unique(self._doc[live[:n0]])}
-        if any(r["document_id"] in live_docs for r in new_rows):  # a document's rows stay one block
-            return None
-        add_ids = [ids[i] for i in added]
-        texts = {c.id: f"{c.context}\n{c.text}" if c.context else c.text for c in self.store.get_chunks(add_ids)}
-        if len(texts) != len(add_ids):  # the store changed meanwhile
-            return None
-        pairs = [(cid, texts[cid]) for cid in add_ids]
-        del texts
-        t = self._lap("diff", time.perf_counter())
-        lexical = self.lexical.append(pairs, removed, fp)
-        t = self._lap("lexical", t)
-        dense_new = None
-        if dense is not None:
-            dense_new = dense.append(pairs, removed, fp, progress)
-            if dense_new is None:
-                return None
-        t = self._lap("dense", t)
-        store_rows = np.fromiter((row_of.get(cid, -1) for cid in ids), dtype=np.int64, count=len(ids))
-        store_rows[added] = np.arange(n0, total)
-        del row_of
-        docs: dict[str, int] = {}
-        family_index = dict(self._family_index)
-        article_row = dict(self._article_row)
-        old_article = self._article
-        gone_rows = set(removed.tolist())
-        for art in {old_article[r] for r in gone_rows} - {""}:  # an article whose first row went
-            if article_row.get(art) in gone_rows:
-                del article_row[art]
-                rest = np.flatnonzero((old_article == art) & live[:n0])
-                if rest.size:
-                    article_row[art] = int(rest[0])
-        tail = self._row_columns(new_rows, n0, family_index, article_row,
-                                 int(self._group.max()) + 1 if n0 else 0, docs)
-        c: dict[str, Any] = {"family_index": family_index, "article_row": article_row, "live": None if live.all() else live,
-                             "store_rows": store_rows}
-        c["ids"] = dense_new.ids if dense_new is not None else self._ids.extended(add_ids)
-        tail["doc"] = tail["doc"] + len(doc_ids)
-        c["doc_ids"] = doc_ids.extended(docs)
-        old = {"kinds": self._kinds, "family_code": self._family_code, "penal": self._penal, "dates": self._dates,
-               "repealed": self._repealed, "group": self._group, "article": self._article, "doc": self._doc,
-               "prior": self._prior}
-        for name, col in old.items():
-            c[name] = np.concatenate([col, tail[name]])
-        c["floor_rows"], c["floor_matrix"] = self._floor_rows, self._floor_matrix
-        if dense_new is not None:
-            if total <= FLOOR_SAMPLE:
-                floor_rows = np.arange(total)
-            else:  # the sample keeps its live rows and takes each new row with the sample's odds
-                keep = self._floor_rows[live[self._floor_rows]]
-                rng = np.random.default_rng(gen)
-                new = np.arange(n0, total)[rng.random(total - n0) < FLOOR_SAMPLE / max(int(live.sum()), 1)]
-                floor_rows = np.concatenate([keep, new])
-            c["floor_rows"], c["floor_matrix"] = floor_rows, dense_new.vectors(floor_rows)
-        t = self._lap("columns", t)
-        access = self._access_columns(rows, store_rows, total)
-        self._lap("access", t)
-        gone = [self._ids[int(r)] for r in removed]
-        if gone:  # caches keep only the store's chunks (a restart rebuilds from them)
-            self.lexical.forget(gone)
-            if dense is not None:
-                dense.forget(gone)
-        return _Built(gen, fp, access, c, lexical, dense_new)
-
-    def publish(self, b: _Built) -> None:
-        """Swap in a built state: legs and columns first, generation last (the server calls this
-        under its write lock, so no search sees a mix)."""
-        if b.columns is not None:
-            from dasan.index.columns import release_free_memory
-
-            c = b.columns
-            self.lexical.publish(b.lexical)
-            if b.dense is not None:
-                self.dense.publish(b.dense)
-            self._ids = c["ids"]
-            self.lexical.chunk_ids = c["ids"]
-            self._row_of = None
-            self._kinds, self._family_code, self._family_index = c["kinds"], c["family_code"], c["family_index"]
-            self._family = np.array(list(c["family_index"]), dtype=object)[c["family_code"]]  # shared strs
-            self.catalog = StatuteCatalog(c["family_index"])
-            self._penal, self._dates, self._repealed = c["penal"], c["dates"], c["repealed"]
-            self._group, self._article, self._article_row, self._doc = c["group"], c["article"], c["article_row"], c["doc"]
-            self._doc_ids, self._live, self._store_rows = c["doc_ids"], c["live"], c["store_rows"]
-            self._prior = c["prior"]
-            self._floor_rows, self._floor_matrix = c["floor_rows"], c["floor_matrix"]
-            self._fp = b.fp
-            if b.columns.get("store_rows") is None:
-                release_free_memory()
-        self._levels, self._embargo, self._collections = b.access
-        self._generation = b.gen
-
     def _access_columns(self, rows, store_rows: np.ndarray | None = None,
                         n: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per-row access data: effective level (the higher of the chunk's and its collection's;
@@ -451,8 +644,36 @@ class Retriever:
     def chunk_id(self, row: int) -> str:
         return self._ids[row]
 
+    def _hidden(self) -> np.ndarray | None:
+        """Rows this search must not see beyond the tombstones (None: none). A
+        :class:`~dasan.server.state.GuardedRetriever` hides the rows of documents changed since
+        the state it serves was built, until the next state is published."""
+        return None
+
+    def pending_rows(self) -> np.ndarray | None:
+        """The rows of the published state whose documents (or collections) the store's change
+        feed names after the entry this state includes: changed since it was built, their level,
+        embargo or chunks may be stale. None when there are none, or when the feed cannot tell
+        (none kept, a gap: then the state serves as it is until the next one is published)."""
+        changes_since = getattr(self.store, "changes_since", None)
+        pos = self._feed
+        if changes_since is None or pos is None or self._doc_code is None:
+            return None
+        ch = changes_since(pos[1], limit=self.FEED_LIMIT)
+        if ch.epoch != pos[0] or not ch.complete(pos[1]) or not ch.entries:
+            return None
+        codes = [c for c in (self._doc_code.get(e.document_id) for e in ch.entries if e.document_id) if c is not None]
+        colls = sorted({e.collection for e in ch.entries if e.collection is not None})
+        hide = np.isin(self._doc, codes) if codes else np.zeros(len(self._ids), dtype=bool)
+        if colls:
+            hide |= np.isin(self._collections, colls)
+        return hide if hide.any() else None
+
     def _mask(self, flt: SearchFilter | None) -> np.ndarray | None:
         live = self._live  # tombstoned rows are out of every leg, filter or not
+        hidden = self._hidden()
+        if hidden is not None:
+            live = ~hidden if live is None else live & ~hidden
         if flt is None or flt.is_empty():
             return None if live is None else live
         mask = np.ones(len(self._ids), dtype=bool) if live is None else live.copy()
@@ -487,7 +708,8 @@ class Retriever:
     def level_of(self, chunk_id: str) -> int:
         """Effective level index of one indexed chunk now (highest level when unknown)."""
         row = self._row(chunk_id)
-        if row is None:
+        hidden = self._hidden()
+        if row is None or (hidden is not None and hidden[row]):
             return len(LEVELS) - 1
         level = int(self._levels[row])
         if self._embargo[row] > time.time():
@@ -730,6 +952,28 @@ class _Built:
     columns: dict[str, Any] | None = None  # None: the same chunks as now (only access changed)
     lexical: Any = None
     dense: Any = None
+    feed: tuple[str, int] | None = None  # the store's change feed this state includes (identity, entry)
+
+
+def live_fingerprint(ids: Any, doc: np.ndarray, doc_ids: Any, live: np.ndarray | None) -> str:
+    """:meth:`LexicalIndex.fingerprint_of` the live rows' chunk ids in store order (document id,
+    then ordinal), without the store: a document's rows are one block in ordinal order, so
+    they sort by their document's id and then by row."""
+    rows = np.arange(len(ids)) if live is None else np.flatnonzero(live)
+    names = np.array(list(doc_ids)) if len(doc_ids) else np.zeros(0, dtype=str)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[np.argsort(names, kind="stable")] = np.arange(len(names))
+    order = rows[np.argsort(rank[doc[rows]], kind="stable")]
+    width = getattr(ids, "_width", 0)
+    buf = getattr(ids, "_buf", b"")
+    if width and len(buf) == width * len(ids):  # packed fixed-width ids: hashed without a str per row
+        packed = np.frombuffer(buf, dtype=np.uint8).reshape(len(ids), width)[order]
+        lines = np.empty((len(order), width + 1), dtype=np.uint8)
+        lines[:, :width], lines[:, width] = packed, ord("\n")
+        import hashlib
+
+        return hashlib.sha256(lines.tobytes()).hexdigest()[:32]
+    return LexicalIndex.fingerprint_of([ids[int(i)] for i in order])
 
 
 @dataclass

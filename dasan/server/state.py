@@ -128,14 +128,24 @@ class GuardedRetriever(Retriever):
             return
         if not len(self._ids):
             self.update()  # the first build is waited for
-        elif self.refresh_due() and not self._build_lock.locked():  # later ones run beside the search
+        changed = self.store.generation() != self._generation
+        if changed and self.refresh_due() and not self._build_lock.locked():  # builds run beside the search
             threading.Thread(target=self.update, kwargs={"wait": False}, name="index-refresh", daemon=True).start()
         with self.rw.read():
             _local.depth = 1
+            # Access never waits for the build (nor for a failed one's retry): the rows of
+            # documents changed since this state was built (a re-level, an embargo, a removal)
+            # are hidden from this search until a new state is published, as the store's change
+            # feed names them (cheap: only its new entries are read).
+            _local.hidden = self.pending_rows() if changed and self.store.generation() != self._generation else None
             try:
                 yield
             finally:
                 _local.depth = 0
+                _local.hidden = None
+
+    def _hidden(self) -> Any:
+        return getattr(_local, "hidden", None) if getattr(_local, "depth", 0) else None
 
     def try_build(self, progress: Any = None) -> Any:
         # the index serves everybody: built from every row even when a request triggers it

@@ -142,6 +142,42 @@ class SeriesStore(Protocol):
         crowd_series)."""
 
 
+@dataclass
+class FeedEntry:
+    """One entry of the index change feed (migration ``index_feed``): ``op`` is "add", "remove",
+    "update" (a document, or one of its chunks, changed: level, embargo, metadata, text) with
+    ``document_id`` set, or "collection" (a collection's level changed) with ``collection`` set."""
+
+    seq: int
+    document_id: str | None
+    collection: str | None
+    op: str
+
+
+@dataclass
+class Changes:
+    """What :meth:`Store.changes_since` read, in one snapshot: the feed's identity and position
+    and the entries after the number asked for, oldest first."""
+
+    epoch: str  # this feed's identity: another store, or a store re-created, has another
+    head: int  # the number of the last entry written
+    floor: int  # entries up to this number were pruned
+    entries: list[FeedEntry] = field(default_factory=list)
+
+    def complete(self, since: int) -> bool:
+        """Whether ``entries`` are every change after ``since`` (numbered ``since+1 .. head``
+        without a gap): not when the feed was pruned past ``since``, when ``since`` is ahead of
+        the feed (a store restored from a backup) or when entries were left out (a limit)."""
+        if since < self.floor or since > self.head or len(self.entries) != self.head - since:
+            return False
+        return all(e.seq == since + i for i, e in enumerate(self.entries, 1))
+
+
+#: entries the feed keeps (older ones are pruned as new ones are written; a reader further
+#: behind than this rebuilds from every row)
+FEED_KEEP = 200_000
+
+
 class Store(Protocol):
     def find_by_source(self, collection: str, source_path: str) -> DocumentRecord | None: ...
 
@@ -169,6 +205,16 @@ class Store(Protocol):
     def chunk_texts(self, chunk_ids: list[str]) -> dict[str, str]: ...
 
     def index_rows(self, with_text: bool = True) -> list[Any]: ...
+
+    def index_rows_of(self, document_ids: Sequence[str], collections: Sequence[str] = (),
+                      with_text: bool = False) -> list[Any]:
+        """:meth:`index_rows` of the given documents and of every document in ``collections``
+        only (same columns, same order), read in the application's own scope."""
+
+    def changes_since(self, seq: int, limit: int | None = None) -> Changes:
+        """The index change feed after entry ``seq`` (at most ``limit`` entries; ``limit=0``:
+        only the feed's position), read in one snapshot. A reader applies the entries, then asks
+        again from ``head``; when :meth:`Changes.complete` is false it must read every row."""
 
     def find_chunks_by_citation(self, prefix: str) -> list[Chunk]: ...
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from dasan.errors import StoreError
 from dasan.sqliteutil import retry_locked
-from dasan.store.base import DocumentRecord, JobRecord
+from dasan.store.base import FEED_KEEP, Changes, DocumentRecord, FeedEntry, JobRecord
 from dasan.types import Chunk, Citation
 
 DB_NAME = "dasan.db"
@@ -129,6 +129,8 @@ def _row_to_doc(row: sqlite3.Row) -> DocumentRecord:
 
 
 class SqliteStore:
+    FEED_KEEP = FEED_KEEP  # entries of the index change feed kept (older ones are pruned)
+
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
         try:
@@ -227,7 +229,13 @@ class SqliteStore:
         return int(row[0] or 0)
 
     def _bump(self) -> None:
+        """In every write transaction that changes content: the generation, and the change feed
+        (written by triggers, migration 0009) pruned to its newest ``FEED_KEEP`` entries."""
         self._conn.execute("UPDATE store_state SET generation = generation + 1 WHERE id = 1")
+        keep = self.FEED_KEEP
+        if self._conn.execute("UPDATE store_state SET feed_floor = feed_seq - ? WHERE id = 1 AND feed_seq - ? > "
+                              "feed_floor", (keep, keep)).rowcount:
+            self._conn.execute("DELETE FROM index_feed WHERE seq <= (SELECT feed_floor FROM store_state WHERE id = 1)")
 
     def generation(self) -> int:
         """Increases with every committed write; equal values mean identical content."""
@@ -493,6 +501,30 @@ class SqliteStore:
                ORDER BY c.document_id, c.ordinal"""
         ).fetchall()
 
+    def index_rows_of(self, document_ids: Sequence[str], collections: Sequence[str] = (),
+                      with_text: bool = False) -> list[sqlite3.Row]:
+        """:meth:`index_rows` of the given documents and of every document in ``collections``."""
+        texts = "c.context, c.text" if with_text else "NULL AS context, NULL AS text"
+        return self._conn.execute(
+            f"""WITH want(id) AS (SELECT value FROM json_each(?)
+                                  UNION SELECT id FROM documents WHERE collection IN (SELECT value FROM json_each(?)))
+                SELECT c.id, {texts}, c.citation, c.classification, c.meta, d.collection, d.kind,
+                      d.title, d.id AS document_id, COALESCE(k.level, '공개') AS collection_level
+               FROM want w JOIN documents d ON d.id = w.id JOIN chunks c ON c.document_id = d.id
+               LEFT JOIN collections k ON k.name = d.collection
+               ORDER BY c.document_id, c.ordinal""",
+            (json.dumps(list(document_ids)), json.dumps(list(collections)))).fetchall()
+
+    def changes_since(self, seq: int, limit: int | None = None) -> Changes:
+        """The index change feed after entry ``seq`` (see :class:`dasan.store.base.Changes`), in
+        one statement (one snapshot)."""
+        rows = self._conn.execute(
+            """SELECT s.feed_epoch, s.feed_seq, s.feed_floor, f.seq, f.document_id, f.collection, f.op
+               FROM store_state s LEFT JOIN (SELECT * FROM index_feed WHERE seq > ? ORDER BY seq LIMIT ?) f ON 1
+               WHERE s.id = 1 ORDER BY f.seq""", (seq, -1 if limit is None else limit)).fetchall()
+        epoch, head, floor = rows[0][0], int(rows[0][1]), int(rows[0][2])
+        return Changes(epoch, head, floor, [FeedEntry(int(r[3]), r[4], r[5], r[6]) for r in rows if r[3] is not None])
+
     def chunk_texts(self, chunk_ids: list[str]) -> dict[str, str]:
         """Just the texts of the given chunks (no parsing of citations or metadata)."""
         out: dict[str, str] = {}
@@ -542,5 +574,16 @@ class SqliteStore:
 
 
 def _split_sql(sql: str) -> list[str]:
-    lines = [ln for ln in sql.splitlines() if not ln.strip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    """The statements of a migration script (a trigger's BEGIN … END block stays one statement)."""
+    out, buf = [], ""
+    for ln in sql.splitlines():
+        if ln.strip().startswith("--"):
+            continue
+        buf += ln + "\n"
+        if sqlite3.complete_statement(buf):
+            if buf.strip().rstrip(";").strip():
+                out.append(buf.strip().rstrip(";").strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dasan.errors import StoreError
-from dasan.store.base import DocumentRecord, JobRecord
+from dasan.store.base import FEED_KEEP, Changes, DocumentRecord, FeedEntry, JobRecord
 from dasan.store.postgres.db import SYSTEM, AccessScope, Database, redact
 from dasan.types import Chunk, Citation
 
@@ -97,6 +97,7 @@ class PostgresStore:
     """Documents, chunks, principals and jobs in one PostgreSQL database."""
 
     backend = "postgresql"
+    FEED_KEEP = FEED_KEEP  # entries of the index change feed kept (older ones are pruned)
 
     def __init__(self, url: str, data_dir: Path | None = None, *, pool_max: int | None = None,
                  pool_timeout: float | None = None, migrate: bool = True) -> None:
@@ -159,9 +160,14 @@ class PostgresStore:
     def schema_version(self) -> int:
         return int(self.db.read("SELECT MAX(version) FROM schema_migrations", (), SYSTEM)[0][0] or 0)
 
-    @staticmethod
-    def _bump(conn: Any) -> None:
-        conn.execute("UPDATE store_state SET generation = generation + 1 WHERE id = 1")
+    def _bump(self, conn: Any) -> None:
+        """In every write transaction that changes content: the generation, and the change feed
+        (written by triggers, migration 0007) pruned to its newest ``FEED_KEEP`` entries."""
+        keep = self.FEED_KEEP
+        conn.execute(
+            """WITH s AS (UPDATE store_state SET generation = generation + 1,
+                              feed_floor = GREATEST(feed_floor, feed_seq - %s) WHERE id = 1 RETURNING feed_floor)
+               DELETE FROM index_feed WHERE seq <= (SELECT feed_floor FROM s)""", (keep,))
 
     def generation(self) -> int:
         return int(self.db.read("SELECT generation FROM store_state WHERE id = 1", (), SYSTEM)[0][0])
@@ -481,6 +487,30 @@ class PostgresStore:
                FROM chunks c JOIN documents d ON d.id = c.document_id
                LEFT JOIN collections k ON k.name = d.collection
                ORDER BY c.document_id, c.ordinal""", (), SYSTEM)
+
+    def index_rows_of(self, document_ids: Sequence[str], collections: Sequence[str] = (),
+                      with_text: bool = False) -> list[Any]:
+        """:meth:`index_rows` of the given documents and of every document in ``collections``
+        (the application's own scope, as :meth:`index_rows`)."""
+        texts = "c.context, c.text" if with_text else "NULL::text AS context, NULL::text AS text"
+        return self.db.read(
+            f"""SELECT c.id, {texts}, c.citation, c.classification, c.meta, d.collection, d.kind,
+                      d.title, d.id AS document_id, COALESCE(k.level, '공개') AS collection_level
+               FROM chunks c JOIN documents d ON d.id = c.document_id
+               LEFT JOIN collections k ON k.name = d.collection
+               WHERE d.id = ANY(%s) OR d.collection = ANY(%s)
+               ORDER BY c.document_id, c.ordinal""", (list(document_ids), list(collections)), SYSTEM)
+
+    def changes_since(self, seq: int, limit: int | None = None) -> Changes:
+        """The index change feed after entry ``seq`` (see :class:`dasan.store.base.Changes`), in
+        one statement (one snapshot)."""
+        rows = self.db.read(
+            """SELECT s.feed_epoch, s.feed_seq, s.feed_floor, f.seq, f.document_id, f.collection, f.op
+               FROM store_state s LEFT JOIN LATERAL (SELECT * FROM index_feed WHERE seq > %s ORDER BY seq LIMIT %s) f
+                    ON true
+               WHERE s.id = 1 ORDER BY f.seq""", (seq, limit), SYSTEM)
+        epoch, head, floor = rows[0][0], int(rows[0][1]), int(rows[0][2])
+        return Changes(epoch, head, floor, [FeedEntry(int(r[3]), r[4], r[5], r[6]) for r in rows if r[3] is not None])
 
     def chunk_texts(self, chunk_ids: list[str]) -> dict[str, str]:
         return {r[0]: r[1] for r in self._read("SELECT id, text FROM chunks WHERE id = ANY(%s)", (list(chunk_ids),))}
