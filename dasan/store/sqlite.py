@@ -505,7 +505,7 @@ class SqliteStore:
                       with_text: bool = False) -> list[sqlite3.Row]:
         """:meth:`index_rows` of the given documents and of every document in ``collections``."""
         texts = "c.context, c.text" if with_text else "NULL AS context, NULL AS text"
-        return self._conn.execute(
+        return self._reader().execute(
             f"""WITH want(id) AS (SELECT value FROM json_each(?)
                                   UNION SELECT id FROM documents WHERE collection IN (SELECT value FROM json_each(?)))
                 SELECT c.id, {texts}, c.citation, c.classification, c.meta, d.collection, d.kind,
@@ -518,7 +518,7 @@ class SqliteStore:
     def changes_since(self, seq: int, limit: int | None = None) -> Changes:
         """The index change feed after entry ``seq`` (see :class:`dasan.store.base.Changes`), in
         one statement (one snapshot)."""
-        rows = self._conn.execute(
+        rows = self._reader().execute(
             """SELECT s.feed_epoch, s.feed_seq, s.feed_floor, f.seq, f.document_id, f.collection, f.op
                FROM store_state s LEFT JOIN (SELECT * FROM index_feed WHERE seq > ? ORDER BY seq LIMIT ?) f ON 1
                WHERE s.id = 1 ORDER BY f.seq""", (seq, -1 if limit is None else limit)).fetchall()
