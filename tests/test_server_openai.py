@@ -58,6 +58,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             d.add_user(name, clearance=clearance, role=role)
             keys[name] = d.create_key(name, check_key_scopes(role, SCOPES if role == "admin" else ())).key
         keys["search_only"] = d.create_key("kim", ["search"]).key
+        keys["admin2"] = d.create_key("admin", check_key_scopes("admin", SCOPES)).key
         port = free_port()
         srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         thread = threading.Thread(target=srv.run, daemon=True)
@@ -192,6 +193,37 @@ def test_load_with_document_churn(server: Server) -> None:
     assert result["error_kinds"] == {}, result["error_kinds"]
     assert result["upload"]["requests"] >= 1 and result["visible"]["errors"] == 0
     assert result["delete"]["errors"] == 0 and result["total"]["errors"] == 0
+    assert result["leak_checked"] and result["leaks"] == 0  # readers asked for the notices too
     kim = {"Authorization": f"Bearer {server.keys['kim']}"}
     r = httpx.post(server.url + "/v1/search", json={"query": "부하시험표식 연락 체계", "k": 10}, headers=kim)
     assert r.status_code == 200 and all("부하시험표식" not in h["text"] for h in r.json()["results"])
+
+
+def test_the_load_probe_reports_a_reader_who_sees_a_notice(server: Server) -> None:
+    """The leak check is real: a reader who may see 민감 documents (a second key of the admin)
+    asking for a notice that is there is reported as a leak."""
+    import time as _time
+
+    from dasan.bench.load import MARKER, _client_loop, _Shared
+
+    admin = {"Authorization": f"Bearer {server.keys['admin']}"}
+    body = f"부하 시험용 비공개 알림 {MARKER}99999\n\n야간 점검 일정과 연락 체계를 정리한다.\n".encode()
+    r = httpx.post(server.url + "/v1/documents", data={"collection": "부하시험", "level": "민감"},
+                   files={"files": ("probe.txt", body, "text/plain")}, headers=admin)
+    assert r.status_code == 202
+    job = r.json()["job"]
+    for _ in range(200):
+        j = httpx.get(f"{server.url}/v1/jobs/{job}", headers=admin).json()
+        if j.get("done"):
+            break
+        _time.sleep(0.05)
+    doc = next(f["document_id"] for f in j["files"] if f.get("document_id"))
+    try:
+        shared = _Shared()
+        _client_loop(server.url, server.keys["admin2"], _time.perf_counter() + 3, 0.0, 7, shared, 60, probe=True)
+        assert shared.leaks > 0 and any(k.startswith("leak") for k in shared.errors)
+        shared = _Shared()  # the same probe as a 공개 user: nothing
+        _client_loop(server.url, server.keys["kim"], _time.perf_counter() + 2, 0.0, 7, shared, 60, probe=True)
+        assert shared.leaks == 0 and shared.errors == {}
+    finally:
+        httpx.delete(f"{server.url}/v1/documents/{doc}", headers=admin)

@@ -9,6 +9,9 @@ so on a small machine the numbers are a lower bound for the server alone.
 ``--churn``: one more client uploads a small 민감 notice (``POST /v1/documents``), waits for its
 job, searches for it (it must be found by the uploader: how long an upload takes to become
 searchable) and deletes it again, for the whole run — the index changes under the readers.
+The readers then also ask about the notice (a quarter of their requests) and every reader
+response is checked for its marker: a reader (a user without 민감 clearance) who receives any
+of it counts as a leak (``leaks``), which is an error.
 """
 
 from __future__ import annotations
@@ -38,6 +41,12 @@ QUERIES: tuple[str, ...] = (
     "야간 선로작업 시작 시각이 바뀌었나요?",
     "열차 접근 경보장치 배터리 점검",
 )
+# What the churn client's 민감 notices say (readers ask for them; none may ever be answered).
+MARKER = "부하시험표식"
+NOTICE_QUERIES: tuple[str, ...] = (
+    "부하 시험용 비공개 알림의 야간 점검 일정과 연락 체계는?",
+    "비공개 알림 부하시험표식",
+)
 
 
 @dataclass
@@ -52,17 +61,20 @@ class Sample:
 class _Shared:
     samples: list[Sample] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
+    leaks: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def _client_loop(url: str, key: str, deadline: float, chat_share: float, seed: int, shared: _Shared,
-                 timeout: float) -> None:
+                 timeout: float, probe: bool = False) -> None:
+    """``probe``: a quarter of the questions ask for the churn client's 민감 notices, and every
+    response is checked for their marker (a leak is recorded as an error)."""
     rng = random.Random(seed)
     headers = {"Authorization": f"Bearer {key}"}
     mine: list[Sample] = []
     with httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout) as client:
         while time.perf_counter() < deadline:
-            q = rng.choice(QUERIES)
+            q = rng.choice(NOTICE_QUERIES) if probe and rng.random() < 0.25 else rng.choice(QUERIES)
             if rng.random() < chat_share:
                 kind, path = "chat", "/v1/chat/completions"
                 body: dict[str, Any] = {"model": "dasan", "messages": [{"role": "user", "content": q}]}
@@ -75,6 +87,10 @@ def _client_loop(url: str, key: str, deadline: float, chat_share: float, seed: i
                 if ok:
                     r.json()
                 err = None if ok else f"HTTP {status}"
+                if probe and MARKER in r.text:
+                    ok, err = False, "leak: 민감 알림이 권한 없는 사용자에게 보임"
+                    with shared.lock:
+                        shared.leaks += 1
             except (httpx.HTTPError, ValueError) as e:
                 ok, status, err = False, 0, type(e).__name__
             mine.append(Sample(kind, (time.perf_counter() - t0) * 1000, ok, status))
@@ -160,7 +176,8 @@ def run_load(url: str, key: str, clients: int = 20, seconds: float = 60.0, chat_
     shared = _Shared()
     start = time.perf_counter()
     deadline = start + seconds
-    threads = [threading.Thread(target=_client_loop, args=(url, key, deadline, chat_share, i, shared, timeout),
+    probe = churn_key is not None and churn_key != key  # readers are not the uploader
+    threads = [threading.Thread(target=_client_loop, args=(url, key, deadline, chat_share, i, shared, timeout, probe),
                                 name=f"load-{i}", daemon=True) for i in range(clients)]
     if churn_key:
         threads.append(threading.Thread(target=_churn_loop, args=(url, churn_key, deadline, shared, timeout),
@@ -179,6 +196,9 @@ def run_load(url: str, key: str, clients: int = 20, seconds: float = 60.0, chat_
             out[kind] = _stats([x for x in shared.samples if x.kind == kind], elapsed)
         out["total"] = _stats([x for x in shared.samples if x.kind in ("search", "chat")], elapsed)
     out["error_kinds"] = dict(shared.errors)
+    if churn_key:
+        out["leaks"] = shared.leaks
+        out["leak_checked"] = churn_key != key
     return out
 
 
@@ -212,5 +232,8 @@ def load(url: str, key: str, clients: int, seconds: float, chat_share: float, ch
         m = result[kind]
         click.echo(f"{kind:<8}{m['requests']:>8}{m['errors']:>6}{m['rps']:>9}{m['p50_ms']!s:>10}{m['p95_ms']!s:>10}"
                    f"{m['max_ms']!s:>10}")
+    if churn:
+        click.echo(f"민감 알림 노출: {result['leaks']}건" if result["leak_checked"]
+                   else "민감 알림 노출 검사 없음 (--churn-key가 --key와 같음)")
     if result["error_kinds"]:
         click.echo("오류: " + ", ".join(f"{k} {v}건" for k, v in result["error_kinds"].items()))
