@@ -24,7 +24,9 @@ Each table holds one embedding model (``dense_<model>``; the dimension is the mo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import struct
+import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +42,50 @@ def _vec_text(v: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.9g}" for x in np.asarray(v, dtype=np.float32)) + "]"
 
 
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)  # binary COPY header, no flags
+
+
+def copy_vectors_binary(cur: Any, table: str, rows: Iterable[tuple[Sequence[str], np.ndarray]], dim: int,
+                        progress: Callable[[int], None] | None = None) -> int:
+    """Stream (chunk ids, float32 matrix) blocks into ``table(chunk_id, embedding)`` with one
+    binary ``COPY`` (pgvector's binary form: dimension, 0, big-endian float4s); returns the rows."""
+    n = 0
+    vec_head = struct.pack(">ihh", 4 + 4 * dim, dim, 0)
+    with cur.copy(f"COPY {table}(chunk_id, embedding) FROM STDIN (FORMAT BINARY)") as cp:
+        cp.write(_COPY_SIGNATURE)
+        for ids, vecs in rows:
+            big = np.ascontiguousarray(vecs, dtype=">f4")
+            if big.shape != (len(ids), dim):
+                raise ValueError(f"vectors of shape {big.shape} for {len(ids)} ids of dimension {dim}")
+            buf = bytearray()
+            for cid, v in zip(ids, big, strict=True):
+                b = cid.encode()
+                buf += struct.pack(">hi", 2, len(b))
+                buf += b
+                buf += vec_head
+                buf += v.tobytes()
+            cp.write(bytes(buf))
+            n += len(ids)
+            if progress is not None:
+                progress(n)
+        cp.write(b"\xff\xff")
+    return n
+
+
 class PgDenseIndex:
     """Same interface as :class:`dasan.index.dense.DenseIndex`, vectors kept in PostgreSQL."""
+
+    #: :meth:`sync` into an *empty* table with at least this many vectors bulk loads them
+    #: (:meth:`bulk_load`: binary COPY, then one HNSW build) instead of inserting row by row
+    #: with the graph maintained per row (~240 rows/s on 2 cores)
+    bulk_min = 10_000
+    #: HNSW build parameters of a bulk load (pgvector's defaults; the per-row index uses them too)
+    hnsw_m = 16
+    hnsw_ef_construction = 64
+    #: session settings of the build: the graph must fit in maintenance_work_mem (~2 KB per
+    #: 384-d row), or pgvector falls back to a much slower on-disk build
+    build_memory = "4GB"
+    build_workers = 1
 
     def __init__(self, db: Any, index_dir: Path, embedder: Any, *, hnsw_threshold: int | None = None,
                  exact_max: int = 20_000, batch: int = 32) -> None:
@@ -74,6 +118,7 @@ class PgDenseIndex:
                         embedding vector({dim}) NOT NULL)""")
             c.execute(f"CREATE INDEX IF NOT EXISTS {self.table}_hnsw ON {self.table} "
                       "USING hnsw (embedding vector_cosine_ops)")
+        self.last_load: dict[str, Any] = {}  # timings of the latest bulk load
 
     # -- the DenseIndex interface ------------------------------------------------------------
     @property
@@ -118,6 +163,8 @@ class PgDenseIndex:
             return
         need = self.missing(ids)
         todo = sorted(((cid, text) for cid, text in chunks if cid in need), key=lambda x: len(x[1]))
+        if len(todo) >= self.bulk_min and len(need) == len(ids) and self.bulk_load(todo, progress):
+            todo = []
         done = 0
         for a in range(0, len(todo), self.batch):
             part = todo[a:a + self.batch]
@@ -132,6 +179,39 @@ class PgDenseIndex:
         self.ids = IdList(ids)
         self._row_of = {cid: i for i, cid in enumerate(ids)}
         self.fingerprint = fp
+
+    def bulk_load(self, todo: Sequence[tuple[str, str]], progress: Callable[[int], None] | None = None) -> bool:
+        """Embed ``todo`` and load it into the empty table in one transaction: the HNSW index
+        dropped, the vectors streamed with binary ``COPY``, the index built once over all rows
+        (``maintenance_work_mem`` = :attr:`build_memory`, :attr:`build_workers` parallel
+        workers). False (nothing done) when the table is no longer empty. Meant for an initial
+        load: the table is locked against other writers and readers until the build ends."""
+        dim = int(self.embedder.dim)
+        with self.db.tx() as c:
+            c.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.table,))
+            if c.execute(f"SELECT EXISTS (SELECT 1 FROM {self.table})").fetchone()[0]:
+                return False
+            t0 = time.perf_counter()
+            c.execute(f"DROP INDEX IF EXISTS {self.table}_hnsw")
+
+            def blocks() -> Iterable[tuple[list[str], np.ndarray]]:
+                for a in range(0, len(todo), self.batch):
+                    part = todo[a:a + self.batch]
+                    yield [cid for cid, _ in part], np.asarray(self.embedder.embed_passages([t for _, t in part]),
+                                                               dtype=np.float32)
+
+            n = copy_vectors_binary(c.cursor(), self.table, blocks(), dim, progress)
+            t1 = time.perf_counter()
+            c.execute(f"SET LOCAL maintenance_work_mem = '{self.build_memory}'")
+            c.execute(f"SET LOCAL max_parallel_maintenance_workers = {int(self.build_workers)}")
+            c.execute(f"CREATE INDEX {self.table}_hnsw ON {self.table} USING hnsw (embedding vector_cosine_ops)"
+                      f" WITH (m = {int(self.hnsw_m)}, ef_construction = {int(self.hnsw_ef_construction)})")
+            t2 = time.perf_counter()
+        self.last_load = {"rows": n, "copy_s": round(t1 - t0, 1), "hnsw_build_s": round(t2 - t1, 1),
+                          "m": self.hnsw_m, "ef_construction": self.hnsw_ef_construction,
+                          "maintenance_work_mem": self.build_memory, "parallel_workers": self.build_workers}
+        log.info("bulk load of %s: %s", self.table, self.last_load)
+        return True
 
     def vectors(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         dim = int(self.embedder.dim)
