@@ -72,6 +72,16 @@ def copy_vectors_binary(cur: Any, table: str, rows: Iterable[tuple[Sequence[str]
     return n
 
 
+def build_hnsw_index(c: Any, table: str, *, m: int = 16, ef_construction: int = 64, memory: str = "4GB",
+                     workers: int = 1) -> None:
+    """``CREATE INDEX <table>_hnsw`` (cosine) over the rows already in ``table``, inside the
+    caller's transaction, with the build's memory and parallel workers set for it alone."""
+    c.execute(f"SET LOCAL maintenance_work_mem = '{memory}'")
+    c.execute(f"SET LOCAL max_parallel_maintenance_workers = {int(workers)}")
+    c.execute(f"CREATE INDEX {table}_hnsw ON {table} USING hnsw (embedding vector_cosine_ops)"
+              f" WITH (m = {int(m)}, ef_construction = {int(ef_construction)})")
+
+
 class PgDenseIndex:
     """Same interface as :class:`dasan.index.dense.DenseIndex`, vectors kept in PostgreSQL."""
 
@@ -202,10 +212,8 @@ class PgDenseIndex:
 
             n = copy_vectors_binary(c.cursor(), self.table, blocks(), dim, progress)
             t1 = time.perf_counter()
-            c.execute(f"SET LOCAL maintenance_work_mem = '{self.build_memory}'")
-            c.execute(f"SET LOCAL max_parallel_maintenance_workers = {int(self.build_workers)}")
-            c.execute(f"CREATE INDEX {self.table}_hnsw ON {self.table} USING hnsw (embedding vector_cosine_ops)"
-                      f" WITH (m = {int(self.hnsw_m)}, ef_construction = {int(self.hnsw_ef_construction)})")
+            build_hnsw_index(c, self.table, m=self.hnsw_m, ef_construction=self.hnsw_ef_construction,
+                             memory=self.build_memory, workers=self.build_workers)
             t2 = time.perf_counter()
         self.last_load = {"rows": n, "copy_s": round(t1 - t0, 1), "hnsw_build_s": round(t2 - t1, 1),
                           "m": self.hnsw_m, "ef_construction": self.hnsw_ef_construction,
