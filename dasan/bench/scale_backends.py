@@ -235,6 +235,48 @@ def _naive(store: Any, dense: Any, queries: np.ndarray, exact_all: np.ndarray, m
             "p95_ms": round(float(np.percentile(lat, 95)), 2)}
 
 
+def pg_search_sweep(url: str, n: int, efs: list[int], seed: int = 0, log: Any = print) -> dict[str, Any]:
+    """On the database a ``--backend postgresql --chunks N`` run left behind (same N and seed):
+    recall@10 / latency of unfiltered HNSW at several ``hnsw.ef_search`` values, and of each
+    filter through an exact scan of its permitted rows (``exact_max`` raised above them).
+
+        python -m dasan.bench.scale_backends sweep URL N 40,168,400,1000
+    """
+    from dasan.index.pgvector import PgDenseIndex
+    from dasan.store.postgres import PostgresStore
+
+    rows, vecs, queries = synthetic(n, seed)
+    tmp = Path(tempfile.mkdtemp(prefix="dasan-sweep-"))
+    store = PostgresStore(url, tmp)
+    dense = PgDenseIndex(store.db, tmp / "index", TableEmbedder({}), hnsw_threshold=0)
+    idx_rows = store.index_rows(with_text=False)
+    ids = [r["id"] for r in idx_rows]
+    if len(ids) != n:
+        raise SystemExit(f"the database holds {len(ids)} chunks, not {n}")
+    order = {f"scale{r['doc']:08d}-{r['ord']:03d}": i for i, r in enumerate(rows)}
+    perm = np.array([order[i] for i in ids])
+    dense.sync([(i, "") for i in ids])
+    exact_all = queries @ vecs[perm].T
+    colls = np.array([rows[i]["collection"] for i in perm])
+    levels = np.array([rows[i]["level"] for i in perm])
+    out: dict[str, Any] = {"chunks": n}
+    for ef in efs:
+        dense.candidates = lambda k, ef=ef: ef // 2  # ef_search = 2 x candidates
+        out[f"hnsw ef_search={ef}"] = r = _measure(dense, queries, exact_all, None)
+        log(f"  ef_search {ef}: {r}")
+    dense.exact_max = 1 << 62
+    for name, mask in (("1 collection, 공개 (~1.5%)", (colls == "scale-c03") & (levels == "공개")),
+                       ("1 collection (2.5%)", colls == "scale-c07"),
+                       ("2 collections (5%)", np.isin(colls, ["scale-c11", "scale-c12"]))):
+        out[f"{name} exact scan of permitted rows"] = r = _measure(dense, queries, exact_all, mask)
+        log(f"  {name} exact: {r} (plan {dense.last_plan})")
+    store.close()
+    import shutil
+
+    shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
 def lexical_in_database(url: str, tokens_db: Path, questions: Path) -> dict[str, Any]:
     """The measurement behind keeping BM25 in memory per replica: the same Kiwi tokens as a
     postings table (term, chunk, tf) scored as BM25 in SQL (idf and lengths at query time, so
@@ -309,5 +351,8 @@ if __name__ == "__main__":
     import json
     import sys
 
+    if sys.argv[1:2] == ["sweep"]:
+        print(json.dumps(pg_search_sweep(sys.argv[2], int(sys.argv[3]), [int(x) for x in sys.argv[4].split(",")]),
+                         ensure_ascii=False))
     if sys.argv[1:2] == ["postings"]:
         print(json.dumps(lexical_in_database(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))))
