@@ -125,6 +125,18 @@ def run(backend: str, n: int, *, url: str = "", seed: int = 0, bulk: bool = Fals
     perm = np.array([order[i] for i in ids])  # index row → synthetic row
     pairs = [(r["id"], r["text"]) for r in idx_rows]
     del idx_rows
+    exact_all = queries @ vecs[perm].T  # index rows' vectors
+    colls = np.array([rows[i]["collection"] for i in perm])
+    levels = np.array([rows[i]["level"] for i in perm])
+    filters = {
+        "none": None,
+        "1 collection, 공개 (~1.5%)": (colls == "scale-c03") & (levels == "공개"),
+        "1 collection (2.5%)": colls == "scale-c07",
+        "2 collections (5%)": np.isin(colls, ["scale-c11", "scale-c12"]),
+    }
+    for name, mask in list(filters.items()):
+        if mask is not None and not mask.any():  # too few chunks for this filter
+            del filters[name]
     gc.collect()
     rss0 = _rss()
     t0 = time.perf_counter()
@@ -143,6 +155,10 @@ def run(backend: str, n: int, *, url: str = "", seed: int = 0, bulk: bool = Fals
     if backend != "postgresql":  # the HNSW graph (on above DASAN_HNSW_THRESHOLD chunks), timed on its own
         from dasan.index.dense import default_hnsw_threshold
 
+        if n > default_hnsw_threshold():  # what the int8 scan (+ rescoring) would give instead
+            out["search_int8_scan"] = {name: _measure(dense, queries, exact_all, mask)
+                                       for name, mask in filters.items()}
+            log(f"  int8 scan: {out['search_int8_scan']}")
         t0 = time.perf_counter()
         dense.set_hnsw_threshold(default_hnsw_threshold())
         out["hnsw_build_s"] = round(time.perf_counter() - t0, 1) if dense.hnsw_active else None
@@ -166,23 +182,19 @@ def run(backend: str, n: int, *, url: str = "", seed: int = 0, bulk: bool = Fals
     out["index_rss_mb"] = round((_rss() - rss0) / 2**20, 1)
     out["process_rss_mb"] = round(_rss() / 2**20, 1)
     log(f"  ingest {out['ingest_total_chunks_per_s']} chunks/s, index RSS {out['index_rss_mb']} MB")
-    exact_all = queries @ vecs[perm].T  # index rows' vectors
-    colls = np.array([rows[i]["collection"] for i in perm])
-    levels = np.array([rows[i]["level"] for i in perm])
-    filters = {
-        "none": None,
-        "1 collection, 공개 (~1.5%)": (colls == "scale-c03") & (levels == "공개"),
-        "1 collection (2.5%)": colls == "scale-c07",
-        "2 collections (5%)": np.isin(colls, ["scale-c11", "scale-c12"]),
-    }
+    out["dense_nbytes_mb"] = round(dense.nbytes() / 2**20, 1)  # what the index object itself holds
     res: dict[str, Any] = {}
-    for name, mask in list(filters.items()):
-        if mask is not None and not mask.any():  # too few chunks for this filter
-            del filters[name]
-            continue
+    for name, mask in filters.items():
         res[name] = _measure(dense, queries, exact_all, mask)
         res[name]["kept"] = round(float(mask.mean()) if mask is not None else 1.0, 4)
         log(f"  {name}: {res[name]}")
+    if backend != "postgresql" and dense.hnsw_active:
+        keep = dense.hnsw_expansion
+        for ef in (512, 1024, 2048):  # usearch expansion_search (default: 256, or 2x the candidates)
+            dense.hnsw_expansion = ef
+            res[f"none, HNSW expansion_search {ef}"] = _measure(dense, queries, exact_all, None)
+            log(f"  expansion {ef}: {res[f'none, HNSW expansion_search {ef}']}")
+        dense.hnsw_expansion = keep
     if backend == "postgresql":
         keep = dense.exact_max
         dense.exact_max = 0  # the iterative HNSW path for the filtered searches too
