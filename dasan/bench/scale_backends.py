@@ -289,6 +289,51 @@ def pg_search_sweep(url: str, n: int, efs: list[int], seed: int = 0, log: Any = 
     return out
 
 
+def pg_insert_rate(url: str, extra: int = 5000, seed: int = 1) -> dict[str, Any]:
+    """On the database a ``--backend postgresql`` run left behind: ``extra`` more chunks stored
+    (``put_documents``) and their vectors inserted the normal way (``PgDenseIndex.sync``: row
+    INSERTs into the indexed table, the graph maintained per row), timed; then removed.
+
+        python -m dasan.bench.scale_backends insert-rate URL 5000
+    """
+    from dasan.index.pgvector import PgDenseIndex
+    from dasan.store.base import DocumentRecord
+    from dasan.store.ids import PIPELINE_VERSION
+    from dasan.store.postgres import PostgresStore
+    from dasan.types import Chunk, Citation
+
+    _, vecs, _ = synthetic(extra, seed)
+    tmp = Path(tempfile.mkdtemp(prefix="dasan-insert-"))
+    store = PostgresStore(url, tmp)
+    items = []
+    for d in range(0, extra, DOC_CHUNKS):
+        did = f"extra{d // DOC_CHUNKS:07d}"
+        rec = DocumentRecord(id=did, collection="scale-extra", source_path=f"/extra/{did}.md", content_hash=did,
+                             pipeline_version=PIPELINE_VERSION, format="md", kind="generic", title=did, pages=None,
+                             size_bytes=100, n_chunks=0)
+        items.append((rec, [Chunk(id=f"{did}-{i:03d}", document_id=did, ordinal=i, text=f"extra {d + i}",
+                                  citation=Citation(label=f"{did} {i}")) for i in range(DOC_CHUNKS)]))
+    table = {f"extra {i}": v for i, v in enumerate(vecs)}
+    dense = PgDenseIndex(store.db, tmp / "index", TableEmbedder(table), hnsw_threshold=0, batch=500)
+    try:
+        with store.db.tx() as c:
+            before = c.execute(f"SELECT COUNT(*) FROM {dense.table}").fetchone()[0]
+        store.put_documents(items)
+        pairs = [(r["id"], r["text"] or "") for r in store.index_rows()]
+        t = time.perf_counter()
+        dense.sync(pairs)
+        s = time.perf_counter() - t
+    finally:
+        for rec, _ in items:
+            store.remove_document(rec.id)
+        store.close()
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"rows_in_index_before": before, "inserted": extra, "seconds": round(s, 1),
+            "rows_per_s": round(extra / s, 1)}
+
+
 def lexical_in_database(url: str, tokens_db: Path, questions: Path) -> dict[str, Any]:
     """The measurement behind keeping BM25 in memory per replica: the same Kiwi tokens as a
     postings table (term, chunk, tf) scored as BM25 in SQL (idf and lengths at query time, so
@@ -366,5 +411,7 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["sweep"]:
         print(json.dumps(pg_search_sweep(sys.argv[2], int(sys.argv[3]), [int(x) for x in sys.argv[4].split(",")]),
                          ensure_ascii=False))
+    if sys.argv[1:2] == ["insert-rate"]:
+        print(json.dumps(pg_insert_rate(sys.argv[2], int(sys.argv[3]))))
     if sys.argv[1:2] == ["postings"]:
         print(json.dumps(lexical_in_database(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))))
