@@ -119,11 +119,11 @@ def test_bulk_load_of_vectors_equals_row_inserts(filled, pg_server, tmp_path: Pa
     try:
         bulk_store.put_documents([(d, filled.chunks_of(d.id)) for d in filled.list_documents()])
         rows = filled.dense_index(tmp_path / "i1", emb)
-        rows.bulk_min = 1 << 62
+        rows.bulk_min = 1000  # more than there are rows: batches
         rows.sync(pairs)
         assert rows.last_load == {}
         bulk = bulk_store.dense_index(tmp_path / "i2", emb)
-        assert isinstance(bulk, PgDenseIndex) and bulk.bulk_min > len(pairs)
+        assert isinstance(bulk, PgDenseIndex) and bulk.bulk_min is None  # opt-in
         bulk.bulk_min = 100
         bulk.sync(pairs)
         assert bulk.last_load["rows"] == 360 and bulk.last_load["hnsw_build_s"] >= 0

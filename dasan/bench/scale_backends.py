@@ -144,7 +144,7 @@ def run(backend: str, n: int, *, url: str = "", seed: int = 0, bulk: bool = Fals
         from dasan.index.pgvector import PgDenseIndex
 
         dense: Any = PgDenseIndex(store.db, tmp / "index", emb, hnsw_threshold=0, batch=500)
-        dense.bulk_min = 0 if bulk else 1 << 62
+        dense.bulk_min = 0 if bulk else None
     else:
         from dasan.index.dense import DenseIndex
 

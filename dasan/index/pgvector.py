@@ -85,10 +85,13 @@ def build_hnsw_index(c: Any, table: str, *, m: int = 16, ef_construction: int = 
 class PgDenseIndex:
     """Same interface as :class:`dasan.index.dense.DenseIndex`, vectors kept in PostgreSQL."""
 
-    #: :meth:`sync` into an *empty* table with at least this many vectors bulk loads them
-    #: (:meth:`bulk_load`: binary COPY, then one HNSW build) instead of inserting row by row
-    #: with the graph maintained per row (~240 rows/s on 2 cores)
-    bulk_min = 10_000
+    #: when set, :meth:`sync` into an *empty* table with at least this many vectors bulk loads
+    #: them (:meth:`bulk_load`: binary COPY, then one HNSW build) instead of inserting them in
+    #: committed batches with the graph maintained per row (~235 rows/s on 2 cores). Off by
+    #: default: with a model embedding ~30 passages/s the batches are not the bottleneck, and
+    #: they keep hours of embedding committed as they go (a bulk load is one transaction that
+    #: locks the table until the build ends). Set for loads of ready vectors (the scale bench).
+    bulk_min: int | None = None
     #: HNSW build parameters of a bulk load (pgvector's defaults; the per-row index uses them too)
     hnsw_m = 16
     hnsw_ef_construction = 64
@@ -173,7 +176,8 @@ class PgDenseIndex:
             return
         need = self.missing(ids)
         todo = sorted(((cid, text) for cid, text in chunks if cid in need), key=lambda x: len(x[1]))
-        if len(todo) >= self.bulk_min and len(need) == len(ids) and self.bulk_load(todo, progress):
+        if (self.bulk_min is not None and len(todo) >= self.bulk_min and len(need) == len(ids)
+                and self.bulk_load(todo, progress)):
             todo = []
         done = 0
         for a in range(0, len(todo), self.batch):

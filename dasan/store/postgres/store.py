@@ -426,8 +426,9 @@ class PostgresStore:
 
     def put_documents(self, items: Sequence[tuple[DocumentRecord, list[Chunk]]]) -> None:
         """Bulk load (an initial import, ``dasan migrate``, the scale benchmark): the rows of
-        :meth:`put_document` for each (record, chunks) pair, in one transaction. A document at
-        the same (collection, source_path) or with the same id is replaced, as there.
+        :meth:`put_document` for each (record, chunks) pair, in one transaction. A stored
+        document at the same (collection, source_path) or with the same id is replaced, as
+        there; two items of one call with the same source path are an error.
 
         The rows are streamed with ``COPY`` into temporary staging tables (``COPY FROM`` is not
         allowed on tables with row-level security) and moved with one ``INSERT … SELECT`` per
