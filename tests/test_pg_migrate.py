@@ -88,3 +88,39 @@ def test_migrate_copies_the_application_data(pg_url: str, tmp_path: Path, monkey
         assert p.classification == "민감" and p.expired
     finally:
         pg.close()
+
+
+def test_dense_vectors_are_copied_into_an_empty_table_and_indexed_once(pg_url: str, tmp_path: Path) -> None:
+    import sqlite3
+
+    import numpy as np
+
+    from dasan.store.base import DocumentRecord
+    from dasan.store.ids import PIPELINE_VERSION
+    from dasan.store.postgres.migrate import import_dense_vectors
+    from dasan.types import Chunk, Citation
+
+    store = open_store(tmp_path / "pg", url=pg_url)
+    try:
+        rec = DocumentRecord(id="d", collection="c", source_path="/d", content_hash="d", pipeline_version=PIPELINE_VERSION,
+                             format="md", kind="generic", title="d", pages=None, size_bytes=1, n_chunks=0)
+        store.put_documents([(rec, [Chunk(id=f"d-{i}", document_id="d", ordinal=i, text=f"본문 {i}",
+                                          citation=Citation(label=f"d {i}")) for i in range(50)])])
+        index = tmp_path / "index"
+        index.mkdir()
+        vecs = np.random.default_rng(0).normal(size=(52, 8)).astype(np.float32)
+        db = sqlite3.connect(index / "dense-fake-8.db")
+        db.execute("CREATE TABLE vectors (chunk_id TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        with db:  # two vectors of chunks the target does not hold are left out
+            db.executemany("INSERT INTO vectors VALUES (?, ?)",
+                           [(f"d-{i}" if i < 50 else f"gone-{i}", v.tobytes()) for i, v in enumerate(vecs)])
+        db.close()
+        assert import_dense_vectors(store, index) == {"fake-8": 50}
+        with store.db.tx() as c:
+            got = {r[0]: np.asarray(r[1], dtype=np.float32)
+                   for r in c.execute("SELECT chunk_id, embedding::real[] FROM dense_fake_8")}
+            ddl = c.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'dense_fake_8_hnsw'").fetchone()
+        assert len(got) == 50 and all(np.array_equal(got[f"d-{i}"], vecs[i]) for i in range(50))
+        assert ddl and "hnsw" in ddl[0]
+    finally:
+        store.close()

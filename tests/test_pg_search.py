@@ -106,3 +106,43 @@ def test_retriever_uses_the_store_dense_index(filled, tmp_path: Path) -> None:
     hits = r.search("a 본문 3", k=5, flt=SearchFilter(collections=frozenset({"b"})))
     assert hits and all(h.chunk.id.startswith(("doc01", "doc04", "doc07", "doc10", "doc13", "doc16", "doc19",
                                                  "doc22", "doc25", "doc28")) for h in hits)
+
+
+def test_bulk_load_of_vectors_equals_row_inserts(filled, pg_server, tmp_path: Path) -> None:
+    """An empty vector table is filled with binary COPY and its HNSW index built once: the same
+    vectors (to the bit) and search results as row-by-row inserts into the indexed table."""
+    from dasan.index.pgvector import PgDenseIndex
+
+    emb = FakeEmbedder()
+    pairs = [(r["id"], r["text"]) for r in filled.index_rows()]
+    bulk_store = open_store(tmp_path / "b", url=pg_server.fresh_database(f"bulkvec_{abs(hash(str(tmp_path))) % 10**8}"))
+    try:
+        bulk_store.put_documents([(d, filled.chunks_of(d.id)) for d in filled.list_documents()])
+        rows = filled.dense_index(tmp_path / "i1", emb)
+        rows.bulk_min = 1000  # more than there are rows: batches
+        rows.sync(pairs)
+        assert rows.last_load == {}
+        bulk = bulk_store.dense_index(tmp_path / "i2", emb)
+        assert isinstance(bulk, PgDenseIndex) and bulk.bulk_min is None  # opt-in
+        bulk.bulk_min = 100
+        bulk.sync(pairs)
+        assert bulk.last_load["rows"] == 360 and bulk.last_load["hnsw_build_s"] >= 0
+        with bulk_store.db.tx() as c:  # the HNSW index is back, with the requested parameters
+            ddl = c.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", (f"{bulk.table}_hnsw",)).fetchone()
+        assert ddl and "hnsw" in ddl[0] and "m='16'" in ddl[0] and "ef_construction='64'" in ddl[0]
+        assert np.array_equal(bulk.vectors(np.arange(360)), rows.vectors(np.arange(360)))
+        assert np.array_equal(bulk.vectors(np.arange(360)), emb.embed_passages([t for _, t in pairs]))
+        colls = np.array([t[0] for _, t in pairs])
+        for index in (rows, bulk):
+            index.hnsw_threshold, index.exact_max = 50, 20
+        for trial in range(8):
+            q = emb.embed_queries([f"질문 {trial}" + "y" * trial])[0]
+            for mask in (None, colls == "a", (colls == "b") & (np.arange(360) % 10 == 0)):
+                a, b = rows.search_vector(q, 10, mask), bulk.search_vector(q, 10, mask)
+                assert rows.last_plan == bulk.last_plan
+                assert [r for r, _ in b] == [r for r, _ in a] or {r for r, _ in b} == set(_exact(
+                    bulk, emb, pairs, q, 10, mask))
+        # a table that already holds vectors is never bulk loaded (the rows are added one by one)
+        assert bulk.bulk_load(pairs[:5]) is False
+    finally:
+        bulk_store.close()

@@ -90,3 +90,31 @@ def test_scale_cli_insert_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert out["queries_outside_inserts"]["count"] > 0
     store = open_store(Path(out["store"]["data_dir"]))
     assert not store.list_documents("insert-bench")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_scale_cli_backend_bulk_run(backend: str, request: pytest.FixtureRequest, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--backend … --bulk`` on a small store: bulk ingest, then every search measured with
+    recall against the exact search (above the HNSW threshold also the int8 scan and wider
+    HNSW searches on SQLite; the bulk load's build timings on PostgreSQL)."""
+    monkeypatch.setenv("DASAN_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DASAN_HNSW_THRESHOLD", "5000")
+    if backend == "postgresql":
+        monkeypatch.setenv("DASAN_DATABASE_URL", request.getfixturevalue("pg_url"))
+    else:
+        monkeypatch.delenv("DASAN_DATABASE_URL", raising=False)
+    res = CliRunner().invoke(scale, ["--backend", backend, "--chunks", "12000", "--bulk", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output[res.output.index("{\n"):])  # after the progress lines
+    assert out["chunks"] == 12000 and out["ingest_path"] == "bulk" and out["ingest_total_chunks_per_s"] > 0
+    search = out["search"]
+    for name in ("1 collection, 공개 (~1.5%)", "1 collection (2.5%)", "2 collections (5%)"):
+        assert search[name]["recall@10"] == 1.0  # small permitted sets: exact scans
+    if backend == "postgresql":
+        assert out["pg_bulk_load"]["rows"] == 12000 and out["database_mb"]["hnsw_index"] > 0
+        assert search["none"]["recall@10"] >= 0.8
+    else:
+        assert out["hnsw_build_s"] is not None
+        assert all(v["recall@10"] == 1.0 for v in out["search_int8_scan"].values())
+        assert search["none, HNSW expansion_search 2048"]["recall@10"] >= 0.95

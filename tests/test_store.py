@@ -255,3 +255,67 @@ def test_index_rows_of_documents_and_collections(store) -> None:
     assert pick == every
     assert [r["id"] for r in store.index_rows_of(["d3", "d1"])] == ["d1-0", "d1-1", "d1-2", "d3-0"]
     assert store.index_rows_of(["nope"]) == [] and store.index_rows_of([], []) == []
+
+
+def _open_pair(request: pytest.FixtureRequest, backend: str, tmp_path: Path):
+    """Two empty stores of one backend (for PostgreSQL: two fresh databases)."""
+    if backend == "postgresql":
+        server = request.getfixturevalue("pg_server")
+        urls = [server.fresh_database(f"bulk{i}_{abs(hash(str(tmp_path))) % 10**8}") for i in range(2)]
+    else:
+        urls = ["", ""]
+    return [open_store(tmp_path / f"{backend}{i}", url=u) for i, u in enumerate(urls)]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_bulk_put_documents_equals_put_document(request: pytest.FixtureRequest, backend: str,
+                                                tmp_path: Path) -> None:
+    from dasan.rag.retrieve import RetrievalConfig, Retriever, SearchFilter
+
+    one, bulk = _open_pair(request, backend, tmp_path)
+    try:
+        words = ["철도", "안전", "점검", "보고", "화재", "대피", "교육", "시설"]
+        items = []
+        for d in range(24):
+            rec = _record(f"d{d:02d}", f"/x/{d}.md", collection=f"c{d % 3}")
+            rec.classification = "민감" if d % 4 == 0 else "공개"
+            chunks = _chunks(rec.id, 1 + d % 5, label=f"법{d}")
+            for i, c in enumerate(chunks):
+                c.text = f"{words[(d + i) % 8]} {words[(d * 3 + i) % 8]} 조문 {d} {i} \x00끝" if d == 5 else \
+                    f"{words[(d + i) % 8]} {words[(d * 3 + i) % 8]} 조문 {d} {i}"
+                c.classification = rec.classification
+                c.meta = {"n": i}
+            items.append((rec, chunks))
+        for rec, chunks in items:
+            one.put_document(DocumentRecord(**rec.__dict__), [Chunk(**c.__dict__) for c in chunks])
+        stale = _record("old", "/x/3.md", collection="c0")  # same source as d03: replaced by the bulk load
+        bulk.put_document(stale, _chunks("old", 2))
+        bulk.put_documents(items[:10])
+        bulk.put_documents(items[10:])
+        assert bulk.get_document("old") is None
+        for s in (one, bulk):
+            assert s.check_consistency() == []
+        assert [d.id for d in bulk.list_documents()] == [d.id for d in one.list_documents()]
+        assert [(d.n_chunks, d.classification, d.metadata) for d in bulk.list_documents()] == \
+            [(d.n_chunks, d.classification, d.metadata) for d in one.list_documents()]
+        assert sum(1 for _ in bulk.iter_chunks()) == sum(1 for _ in one.iter_chunks()) == 70
+        for rec, _ in items:
+            assert bulk.chunks_of(rec.id) == one.chunks_of(rec.id)
+        assert [dict(r) for r in bulk.index_rows()] == [dict(r) for r in one.index_rows()]
+        assert bulk.collections() == one.collections()
+        hits = {}
+        for name, s in (("one", one), ("bulk", bulk)):
+            r = Retriever(s, tmp_path / f"idx-{name}", RetrievalConfig(embedder=None))
+            r.refresh()
+            hits[name] = [[(h.chunk.id, round(h.score, 6)) for h in r.search(q, k=8, flt=f)]
+                          for q in ("철도 안전", "화재 대피 교육", "시설 점검 보고")
+                          for f in (None, SearchFilter(collections=frozenset({"c1"})), SearchFilter(max_level="공개"))]
+        assert hits["bulk"] == hits["one"] and any(hits["one"])
+        dup = _chunks("dx", 2)
+        dup[1].id = dup[0].id  # a duplicate id: nothing of the batch is stored
+        with pytest.raises(Exception):  # noqa: B017 - StoreError expected
+            bulk.put_documents([(_record("dy", "/x/y.md"), _chunks("dy", 1)), (_record("dx", "/x/x.md"), dup)])
+        assert bulk.get_document("dy") is None and bulk.get_document("dx") is None
+    finally:
+        one.close()
+        bulk.close()

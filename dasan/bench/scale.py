@@ -586,11 +586,14 @@ def bench_insert(corpus: Path, size: int, qpaths: list[Path], inserts: int, *, s
 @click.option("--hnsw/--no-hnsw", default=True, show_default=True, help="가장 큰 저장소에서 HNSW 경로도 측정")
 @click.option("--backend", type=click.Choice(["sqlite", "postgresql"]), default=None,
               help="저장소 백엔드 비교 (합성 벡터, 필터 재현율; postgresql은 DASAN_DATABASE_URL의 빈 DB)")
+@click.option("--bulk", is_flag=True,
+              help="--backend와 함께: 문서·벡터를 일괄 적재 (put_documents; PostgreSQL은 COPY 후 HNSW 한 번에 생성)")
 @click.option("--insert", "inserts", type=int, default=0, show_default=True,
               help="N>0: 검색 중에 문서 N개를 하나씩 넣어 증분 색인 반영 시간을 잽니다 (지연/메모리 측정 대신)")
 @click.option("--json", "as_json", is_flag=True)
 def scale(size: int, small: int, corpus: str | None, questions: tuple[str, ...], limit: int | None, seed: int,
-          pool_size: int, noise: float, hnsw: bool, backend: str | None, inserts: int, as_json: bool) -> None:
+          pool_size: int, noise: float, hnsw: bool, backend: str | None, bulk: bool, inserts: int,
+          as_json: bool) -> None:
     """합성 법령 저장소(N청크)에서 검색 지연시간과 색인 메모리를 잽니다."""
     if not 1 <= size <= MAX_CHUNKS:
         raise click.BadParameter(f"1 이상 {MAX_CHUNKS:,} 이하로 지정하세요 (받은 값: {size}).", param_hint="--chunks")
@@ -601,7 +604,7 @@ def scale(size: int, small: int, corpus: str | None, questions: tuple[str, ...],
         url = database_url()
         if backend == "postgresql" and not url:
             raise click.ClickException("--backend postgresql에는 DASAN_DATABASE_URL(빈 데이터베이스)이 필요합니다.")
-        result = run(backend, size, url=url, seed=seed, log=lambda m: click.echo(m, err=True))
+        result = run(backend, size, url=url, seed=seed, bulk=bulk, log=lambda m: click.echo(m, err=True))
         result["machine"] = machine()
         click.echo(json.dumps(result, ensure_ascii=False, indent=1 if as_json else None))
         return

@@ -190,6 +190,10 @@ class Store(Protocol):
         """Insert ``record`` with ``chunks`` atomically, replacing any document stored at the
         same (collection, source_path) and its chunks in the same transaction."""
 
+    def put_documents(self, items: Sequence[tuple[DocumentRecord, list[Chunk]]]) -> None:
+        """Bulk load: :meth:`put_document` for each (record, chunks) pair (no ``replaces``), in
+        one transaction: the same rows, without a commit (or a round trip) per document."""
+
     def remove_document(self, document_id: str) -> bool: ...
 
     def find_by_release_key(self, collection: str, key: str) -> list[DocumentRecord]: ...

@@ -389,44 +389,57 @@ class SqliteStore:
     def put_document(self, record: DocumentRecord, chunks: list[Chunk], replaces: Sequence[str] = ()) -> None:
         """Store a document and its chunks; one at the same source path (or the ids in
         ``replaces``: an earlier version of the same release) is removed in the same transaction."""
-        record.ingested_at = record.ingested_at or _now()
-        record.n_chunks = len(chunks)
         try:
             with self._write():
-                self.ensure_collection(record.collection)
-                self._conn.execute(
-                    "DELETE FROM documents WHERE (collection = ? AND source_path = ?) OR id = ?",
-                    (record.collection, record.source_path, record.id),
-                )
-                for old in replaces:
-                    self._conn.execute("DELETE FROM documents WHERE id = ? AND collection = ?",
-                                       (old, record.collection))
-                self._conn.execute(
-                    """INSERT INTO documents(id, collection, source_path, content_hash, pipeline_version, format,
-                           kind, title, pages, size_bytes, n_chunks, classification, metadata, ingested_at)
-                       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-                    (
-                        record.id, record.collection, record.source_path, record.content_hash,
-                        record.pipeline_version, record.format, record.kind, record.title, record.pages,
-                        record.size_bytes, record.n_chunks, record.classification,
-                        json.dumps(record.metadata, ensure_ascii=False, default=str), record.ingested_at,
-                    ),
-                )
-                self._bump()
-                self._conn.executemany(
-                    """INSERT INTO chunks(id, document_id, ordinal, text, context, citation, citation_json, page,
-                           classification, meta) VALUES (?,?,?,?,?,?,?,?,?,?)""",
-                    [
-                        (
-                            c.id, record.id, c.ordinal, c.text, c.context, c.citation.label,
-                            json.dumps(c.citation.__dict__, ensure_ascii=False), c.citation.page,
-                            c.classification, json.dumps(c.meta, ensure_ascii=False, default=str),
-                        )
-                        for c in chunks
-                    ],
-                )
+                self._put_one(record, chunks, replaces)
         except sqlite3.IntegrityError as e:
             raise StoreError(f"문서를 저장하지 못했습니다 (중복 식별자): {e}", path=record.source_path) from e
+
+    def put_documents(self, items: Sequence[tuple[DocumentRecord, list[Chunk]]]) -> None:
+        """Bulk load: :meth:`put_document` for each (record, chunks) pair, all in one transaction
+        (the same rows and replacement rules; one commit instead of one per document)."""
+        try:
+            with self._write():
+                for record, chunks in items:
+                    self._put_one(record, chunks, ())
+        except sqlite3.IntegrityError as e:
+            raise StoreError(f"문서를 저장하지 못했습니다 (중복 식별자): {e}") from e
+
+    def _put_one(self, record: DocumentRecord, chunks: list[Chunk], replaces: Sequence[str]) -> None:
+        record.ingested_at = record.ingested_at or _now()
+        record.n_chunks = len(chunks)
+        self.ensure_collection(record.collection)
+        self._conn.execute(
+            "DELETE FROM documents WHERE (collection = ? AND source_path = ?) OR id = ?",
+            (record.collection, record.source_path, record.id),
+        )
+        for old in replaces:
+            self._conn.execute("DELETE FROM documents WHERE id = ? AND collection = ?",
+                               (old, record.collection))
+        self._conn.execute(
+            """INSERT INTO documents(id, collection, source_path, content_hash, pipeline_version, format,
+                   kind, title, pages, size_bytes, n_chunks, classification, metadata, ingested_at)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            (
+                record.id, record.collection, record.source_path, record.content_hash,
+                record.pipeline_version, record.format, record.kind, record.title, record.pages,
+                record.size_bytes, record.n_chunks, record.classification,
+                json.dumps(record.metadata, ensure_ascii=False, default=str), record.ingested_at,
+            ),
+        )
+        self._bump()
+        self._conn.executemany(
+            """INSERT INTO chunks(id, document_id, ordinal, text, context, citation, citation_json, page,
+                   classification, meta) VALUES (?,?,?,?,?,?,?,?,?,?)""",
+            [
+                (
+                    c.id, record.id, c.ordinal, c.text, c.context, c.citation.label,
+                    json.dumps(c.citation.__dict__, ensure_ascii=False), c.citation.page,
+                    c.classification, json.dumps(c.meta, ensure_ascii=False, default=str),
+                )
+                for c in chunks
+            ],
+        )
 
     def find_by_release_key(self, collection: str, key: str) -> list[DocumentRecord]:
         """Documents of a collection that carry this release key (same release, any version)."""

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from dasan.errors import StoreError
+from dasan.index.pgvector import build_hnsw_index, copy_vectors_binary
 from dasan.store.base import DocumentRecord
 from dasan.store.postgres.db import SYSTEM
 from dasan.store.postgres.store import PostgresStore
@@ -77,9 +78,22 @@ def import_dense_vectors(target: PostgresStore, index_dir: Path, log: Callable[[
                                   embedding vector({dim}) NOT NULL)""")
                 c.execute(f"CREATE INDEX IF NOT EXISTS {table}_hnsw ON {table} USING hnsw (embedding vector_cosine_ops)")
                 known = {r[0] for r in c.execute("SELECT id FROM chunks")}
+                empty = not c.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
             n = 0
             cur = src.execute("SELECT chunk_id, vec FROM vectors")
-            while block := cur.fetchmany(2000):
+            if empty:  # binary COPY, then one HNSW build (not the graph maintained row by row)
+                def blocks(cur: Any = cur, known: set[str] = known, dim: int = dim) -> Any:
+                    while block := cur.fetchmany(2000):
+                        part = [(cid, vec) for cid, vec in block if cid in known and len(vec) == 4 * dim]
+                        if part:
+                            yield ([cid for cid, _ in part],
+                                   np.frombuffer(b"".join(v for _, v in part), dtype=np.float32).reshape(-1, dim))
+
+                with target.db.tx(SYSTEM) as c:
+                    c.execute(f"DROP INDEX IF EXISTS {table}_hnsw")
+                    n = copy_vectors_binary(c.cursor(), table, blocks(), dim)
+                    build_hnsw_index(c, table)
+            while not empty and (block := cur.fetchmany(2000)):
                 rows = [(cid, "[" + ",".join(f"{x:.9g}" for x in np.frombuffer(vec, dtype=np.float32)) + "]")
                         for cid, vec in block if cid in known]
                 with target.db.tx(SYSTEM) as c:
@@ -113,11 +127,12 @@ def copy_installation(data_dir: Path, target: PostgresStore, log: Callable[[str]
                           " ON CONFLICT (name) DO UPDATE SET level = EXCLUDED.level, pii_policy = EXCLUDED.pii_policy",
                           tuple(row))
         docs = src.list_documents()
+        batch: list[tuple[DocumentRecord, list[Any]]] = []
         for i, doc in enumerate(docs, 1):
-            chunks = src.chunks_of(doc.id)
-            rec = DocumentRecord(**{**doc.__dict__})
-            target.put_document(rec, chunks)
-            if i % 200 == 0:
+            batch.append((DocumentRecord(**{**doc.__dict__}), src.chunks_of(doc.id)))
+            if len(batch) == 200 or i == len(docs):
+                target.put_documents(batch)  # COPY through staging tables, one transaction per batch
+                batch = []
                 log(f"documents: {i}/{len(docs)}")
         with target.db.tx(SYSTEM) as c:
             for table, cols in _DIRECTORY_TABLES:
