@@ -93,6 +93,17 @@ def _like_prefix(prefix: str) -> str:
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _index_rows_sql(with_text: bool, where: str) -> str:
+    """The light rows search indexes are built from (see ``Store.index_rows``), ``where`` applied."""
+    texts = "c.context, c.text" if with_text else "NULL::text AS context, NULL::text AS text"
+    return f"""SELECT c.id, {texts}, c.citation, c.classification, c.meta, d.collection, d.kind,
+                      d.title, d.id AS document_id, COALESCE(k.level, '공개') AS collection_level
+               FROM chunks c JOIN documents d ON d.id = c.document_id
+               LEFT JOIN collections k ON k.name = d.collection
+               {where}
+               ORDER BY c.document_id, c.ordinal"""
+
+
 class PostgresStore:
     """Documents, chunks, principals and jobs in one PostgreSQL database."""
 
@@ -528,28 +539,16 @@ class PostgresStore:
         return [_row_to_chunk(r) for r in rows]
 
     def index_rows(self, with_text: bool = True) -> list[Any]:
-        texts = "c.context, c.text" if with_text else "NULL::text AS context, NULL::text AS text"
         # always the application's own scope: an index built inside a request's scope would hold
         # only that principal's rows and then serve everybody (its searches apply their own masks)
-        return self.db.read(
-            f"""SELECT c.id, {texts}, c.citation, c.classification, c.meta, d.collection, d.kind,
-                      d.title, d.id AS document_id, COALESCE(k.level, '공개') AS collection_level
-               FROM chunks c JOIN documents d ON d.id = c.document_id
-               LEFT JOIN collections k ON k.name = d.collection
-               ORDER BY c.document_id, c.ordinal""", (), SYSTEM)
+        return self.db.read(_index_rows_sql(with_text, ""), (), SYSTEM)
 
     def index_rows_of(self, document_ids: Sequence[str], collections: Sequence[str] = (),
                       with_text: bool = False) -> list[Any]:
         """:meth:`index_rows` of the given documents and of every document in ``collections``
         (the application's own scope, as :meth:`index_rows`)."""
-        texts = "c.context, c.text" if with_text else "NULL::text AS context, NULL::text AS text"
-        return self.db.read(
-            f"""SELECT c.id, {texts}, c.citation, c.classification, c.meta, d.collection, d.kind,
-                      d.title, d.id AS document_id, COALESCE(k.level, '공개') AS collection_level
-               FROM chunks c JOIN documents d ON d.id = c.document_id
-               LEFT JOIN collections k ON k.name = d.collection
-               WHERE d.id = ANY(%s) OR d.collection = ANY(%s)
-               ORDER BY c.document_id, c.ordinal""", (list(document_ids), list(collections)), SYSTEM)
+        return self.db.read(_index_rows_sql(with_text, "WHERE d.id = ANY(%s) OR d.collection = ANY(%s)"),
+                            (list(document_ids), list(collections)), SYSTEM)
 
     def changes_since(self, seq: int, limit: int | None = None) -> Changes:
         """The index change feed after entry ``seq`` (see :class:`dasan.store.base.Changes`), in
