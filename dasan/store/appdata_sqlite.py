@@ -9,18 +9,15 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from dasan.store.base import EventRow, PolicyDecision, ProfileCell, SeriesPoint, StoredPolicy
+from dasan.store.base import now_iso as _now
 
 _POLICY_COLS = ("plcy_no, name, categories, classification, record, conditions, content_hash, source, apply_end,"
                 " expired")
 CROWD_TABLES = ("crowd_points", "crowd_profiles", "crowd_events", "crowd_alerts", "crowd_series")
 
-
-def _now(spec: str = "seconds") -> str:
-    return datetime.now(UTC).isoformat(timespec=spec)
 
 
 def _policy(row: Any) -> StoredPolicy:

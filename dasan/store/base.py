@@ -5,9 +5,26 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
 from typing import Any, Protocol
 
 from dasan.types import Chunk
+
+
+def now_iso(spec: str = "seconds") -> str:
+    """The current UTC time as stored in every table (ISO 8601, ``spec`` = timespec)."""
+    return datetime.now(UTC).isoformat(timespec=spec)
+
+
+def read_migrations(folder: str) -> list[tuple[int, str]]:
+    """The numbered ``NNNN_*.sql`` files of ``dasan/store/<folder>`` as (version, SQL), in order."""
+    out = []
+    for entry in resources.files("dasan.store").joinpath(folder).iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            out.append((int(name[:4]), entry.read_text(encoding="utf-8")))
+    return sorted(out)
 
 
 @dataclass

@@ -17,30 +17,18 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from dasan.errors import StoreError
 from dasan.sqliteutil import retry_locked
-from dasan.store.base import FEED_KEEP, Changes, DocumentRecord, FeedEntry, JobRecord
+from dasan.store.base import FEED_KEEP, Changes, DocumentRecord, FeedEntry, JobRecord, read_migrations
+from dasan.store.base import now_iso as _now
 from dasan.types import Chunk, Citation
 
 DB_NAME = "dasan.db"
 
 
-def _migrations() -> list[tuple[int, str]]:
-    out = []
-    for entry in resources.files("dasan.store").joinpath("migrations").iterdir():
-        name = entry.name
-        if name.endswith(".sql") and name[:4].isdigit():
-            out.append((int(name[:4]), entry.read_text(encoding="utf-8")))
-    return sorted(out)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class _WriteLock:
@@ -204,7 +192,7 @@ class SqliteStore:
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
             )
             done = {r[0] for r in self._conn.execute("SELECT version FROM schema_migrations")}
-            for version, sql in _migrations():
+            for version, sql in read_migrations("migrations"):
                 if version in done:
                     continue
                 self._conn.execute("BEGIN IMMEDIATE")

@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from dasan.store.base import EventRow, PolicyDecision, ProfileCell, SeriesPoint, StoredPolicy
+from dasan.store.base import now_iso as _now
 from dasan.store.postgres.db import SYSTEM, Database
 
 _POLICY_COLS = ("plcy_no, name, categories, classification, record, conditions, content_hash, source, apply_end,"
                 " expired")
 CROWD_TABLES = ("crowd_points", "crowd_profiles", "crowd_events", "crowd_alerts", "crowd_series")
 
-
-def _now(spec: str = "seconds") -> str:
-    return datetime.now(UTC).isoformat(timespec=spec)
 
 
 def _policy(row: Any) -> StoredPolicy:

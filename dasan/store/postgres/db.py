@@ -14,12 +14,12 @@ import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from importlib import resources
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from dasan.errors import StoreError
+from dasan.store.base import now_iso as _now
+from dasan.store.base import read_migrations
 
 log = logging.getLogger("dasan.store")
 
@@ -74,17 +74,6 @@ def row_factory(cursor: Any) -> Any:
     return cls
 
 
-def _migrations() -> list[tuple[int, str]]:
-    out = []
-    for entry in resources.files("dasan.store").joinpath("migrations_pg").iterdir():
-        name = entry.name
-        if name.endswith(".sql") and name[:4].isdigit():
-            out.append((int(name[:4]), entry.read_text(encoding="utf-8")))
-    return sorted(out)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class Database:
@@ -192,7 +181,7 @@ class Database:
             conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
                          "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
             done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
-            for version, sql in _migrations():
+            for version, sql in read_migrations("migrations_pg"):
                 if version in done:
                     continue
                 log.info("applying PostgreSQL migration %04d", version)

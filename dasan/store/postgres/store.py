@@ -13,12 +13,12 @@ import contextvars
 import json
 import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from dasan.errors import StoreError
 from dasan.store.base import FEED_KEEP, Changes, DocumentRecord, FeedEntry, JobRecord
+from dasan.store.base import now_iso as _now
 from dasan.store.postgres.db import SYSTEM, AccessScope, Database, redact
 from dasan.types import Chunk, Citation
 
@@ -67,9 +67,6 @@ def narrow(scope: Any) -> bool:
     s.scope = scope
     return True
 
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _clean(text: str | None) -> str | None:
