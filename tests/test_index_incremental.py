@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -335,7 +336,7 @@ def test_an_untrustworthy_feed_forces_reading_every_row(store_dir: Path, tmp_pat
     elif break_feed == "epoch":  # another store (a copy restored, a database re-created)
         store._conn.execute("UPDATE store_state SET feed_epoch = 'another'")
     else:  # the store went back (a backup restored): its generation is behind the index's
-        r._generation += 1000
+        r._snap = replace(r.snapshot, gen=r.snapshot.gen + 1000)
     r.refresh()
     assert r.last_diff == "rows" and r.feed_fallback == break_feed and r.last_build == "incremental"
     assert r._feed[1] == head

@@ -74,6 +74,24 @@ def _import_usearch():
     return Index
 
 
+class _OpenFile:
+    """A read-only file descriptor shared by the index states that read one vector file, closed
+    when the last of them is gone (a search pinned to an old state keeps reading it)."""
+
+    __slots__ = ("fd",)
+
+    def __init__(self, path: Path) -> None:
+        self.fd = os.open(path, os.O_RDONLY)
+
+    def close(self) -> None:
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            os.close(fd)
+
+    def __del__(self) -> None:
+        self.close()
+
+
 class DenseIndex:
     def __init__(
         self, index_dir: Path, embedder, *, hnsw_threshold: int | None = None, batch: int = 32,
@@ -100,7 +118,7 @@ class DenseIndex:
         self.center = np.zeros(dim, dtype=np.float32)
         self.fingerprint = ""
         self._hnsw = None
-        self._fd: int | None = None  # the row-ordered float32 vector file, for exact rescoring
+        self._file: _OpenFile | None = None  # the row-ordered float32 vector file, for exact rescoring
         self._flat_file: Path | None = None
         self.live: np.ndarray | None = None  # per row: not tombstoned (None: no tombstones)
         # Held while the HNSW graph is searched or grown in place (shared by every state of this
@@ -111,6 +129,11 @@ class DenseIndex:
     #: rows an append inserts into the searched HNSW graph in place (under the graph lock, which
     #: searches wait for); a larger append inserts into a copy
     HNSW_IN_PLACE = 256
+
+    @property
+    def _fd(self) -> int | None:
+        f = self._file
+        return None if f is None or f.fd < 0 else f.fd
 
     @property
     def chunk_ids(self) -> IdList:
@@ -135,7 +158,7 @@ class DenseIndex:
             known = {r[0] for r in self._db.execute("SELECT chunk_id FROM vectors")}
         return {i for i in ids if i not in known}
 
-    _STATE = ("ids", "codes", "scale", "center", "fingerprint", "_hnsw", "_fd", "_flat_file", "live")
+    _STATE = ("ids", "codes", "scale", "center", "fingerprint", "_hnsw", "_file", "_flat_file", "live")
 
     def prepare(self, chunks: Sequence[tuple[str, str]], progress: Callable[[int], None] | None = None) -> DenseIndex:
         """A new state of this index for ``chunks``, built without touching the one searches use
@@ -144,20 +167,17 @@ class DenseIndex:
         if LexicalIndex.fingerprint_of([cid for cid, _ in chunks]) == self.fingerprint:
             return self
         new = copy.copy(self)
-        new._fd = None  # its own file descriptor: ours stays open for searches meanwhile
+        new._file = None  # its own file descriptor: ours stays open for searches meanwhile
         new.sync(chunks, progress)
         return new
 
     def publish(self, new: DenseIndex) -> None:
-        """Make a prepared state the searched one (call with no search running: the server holds
-        its write lock); the previous vector file descriptor is closed."""
+        """Make a prepared state this object's (the previous vector file is closed when no other
+        state reads it)."""
         if new is self:
             return
-        old_fd = self._fd
         for name in self._STATE:
             setattr(self, name, getattr(new, name))
-        if old_fd is not None and old_fd != self._fd:
-            os.close(old_fd)
 
     def sync(self, chunks: Sequence[tuple[str, str]], progress: Callable[[int], None] | None = None) -> None:
         ids = [cid for cid, _ in chunks]
@@ -354,9 +374,7 @@ class DenseIndex:
         scale = np.zeros(n, dtype=np.float32)
         for a, block in self._blocks(n):
             codes[a : a + len(block)], scale[a : a + len(block)] = quantize(block, center)
-        old_fd, self._fd = self._fd, os.open(path, os.O_RDONLY)
-        if old_fd is not None:
-            os.close(old_fd)
+        self._file = _OpenFile(path)  # the previous one closes when no state reads it
         self.ids = IdList(ids)
         self.codes, self.scale, self.center = codes, scale, center
 
@@ -487,9 +505,9 @@ class DenseIndex:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
+            if self._file is not None:
+                self._file.close()
+                self._file = None
 
 
 def _int8_dots(q8: np.ndarray, codes: np.ndarray) -> np.ndarray:

@@ -38,7 +38,7 @@ from dasan.rag.extract import (
     score_articles,
     unit_tokens,
 )
-from dasan.rag.retrieve import Retriever, SearchFilter
+from dasan.rag.retrieve import Retriever, SearchFilter, pin
 from dasan.rag.support import SupportChecker, idf_from_bm25, units
 from dasan.rag.timewords import TimeWindow, release_window
 from dasan.types import LEVELS, Answer, Chunk, CitedSource, Hit, SentenceCheck
@@ -71,6 +71,19 @@ class Relevance:
         if self.dense is None:  # lexical-only retrieval: shared words are the only evidence
             return self.coverage >= cfg.min_coverage
         return self.dense >= cfg.min_dense or (self.coverage >= cfg.min_coverage and self.dense >= cfg.floor_dense)
+
+
+@dataclass
+class _Plan:
+    """What :meth:`Answerer.stream` read from the index, for the (model's) answer."""
+
+    hits: list[Hit]
+    ext: Answer  # the extractive answer (what a model is shown, or the answer itself)
+    backend: str  # the backend that answers (after routing by level)
+    requested: str
+    reason: str | None  # why another backend than the requested one answers
+    sources_level: str
+    timings: dict[str, float]
 
 
 class Answerer:
@@ -169,12 +182,61 @@ class Answerer:
 
     def stream(self, question: str, backend: str = "extractive",
                flt: SearchFilter | None = None) -> Iterator[dict[str, Any]]:
-        """Events: ``{"type": "token", "text": …}`` then ``{"type": "final", "answer": Answer}``."""
+        """Events: ``{"type": "token", "text": …}`` then ``{"type": "final", "answer": Answer}``.
+
+        Everything read from the index — the search, whole articles or releases, the level that
+        routes the question to a model, the extractive answer — comes from one index snapshot
+        pinned for that phase (:meth:`Retriever.pinned`): a document uploaded, re-levelled or
+        deleted meanwhile changes the next answer, never half of this one. Only the model's
+        generation runs after it (it reads nothing from the index)."""
         t0 = time.perf_counter()
+        with pin(self.retriever):
+            plan = self._plan(question, backend, flt, t0)  # no yield inside: a pin belongs to its thread
+        if isinstance(plan, Answer):  # a refusal, or an answer read from release headers
+            yield {"type": "token", "text": plan.text}
+            yield {"type": "final", "answer": plan}
+            return
+        timings = plan.timings
+        if plan.backend == "extractive":
+            ans = plan.ext
+            timings["first_token"] = (time.perf_counter() - t0) * 1000
+            yield {"type": "token", "text": ans.text}
+        else:
+            ans = None
+            try:
+                for ev in self._generate(question, plan.hits, plan.backend, t0, timings, plan.ext):
+                    if ev["type"] == "final":
+                        ans = ev["answer"]
+                    else:
+                        yield ev
+            except DasanError as e:  # model unreachable, timed out…: never leave the user without an answer
+                ans = plan.ext
+                ans.backend = "extractive"
+                ans.notes.append(f"{plan.backend} 답변 생성 실패로 원문 발췌로 대체: {e.message}")
+                timings.setdefault("first_token", (time.perf_counter() - t0) * 1000)
+            assert ans is not None
+        if plan.reason:
+            ans.notes.append(plan.reason)
+        ans.routing = {"requested": plan.requested, "used": ans.backend, "sources_level": plan.sources_level}
+        if plan.reason:
+            ans.routing["reason"] = plan.reason
+        ans.hits = plan.hits
+        timings["total"] = (time.perf_counter() - t0) * 1000
+        ans.timings_ms = timings
+        yield {"type": "final", "answer": ans}
+
+    def _plan(self, question: str, backend: str, flt: SearchFilter | None, t0: float) -> Answer | _Plan:
+        """The index-reading phase of :meth:`stream`: a finished answer (a refusal, a press
+        header answer) or what the answer is made from and which backend makes it."""
         requested = backend
         press, flt, window = self.press_scope(question, flt)
         ext: Answer | None = None
         whole: dict[str, list[Chunk]] | None = None
+
+        def done(ans: Answer) -> Answer:
+            ans.timings_ms["first_token"] = ans.timings_ms["total"] = (time.perf_counter() - t0) * 1000
+            return ans
+
         if press:
             from dasan.apps.press.qa import PressAnswerer, PressQAConfig, is_document_question
 
@@ -192,11 +254,8 @@ class Answerer:
                     backend = "extractive"
                 if ext.refused:
                     ext.backend = backend
-                    timings["first_token"] = timings["total"] = (time.perf_counter() - t0) * 1000
                     ext.timings_ms = timings
-                    yield {"type": "token", "text": ext.text}
-                    yield {"type": "final", "answer": ext}
-                    return
+                    return done(ext)
             else:
                 hits = hits[: self.config.k]
         else:
@@ -205,22 +264,15 @@ class Answerer:
         if ext is None:
             rel = self.relevance(question, hits)
             if not rel.ok(self.config):
-                ans = Answer(text=REFUSAL, refused=True, hits=hits, backend=backend, timings_ms=timings,
-                             notes=[f"relevance coverage={rel.coverage:.2f} dense={rel.dense}"])
-                timings["first_token"] = timings["total"] = (time.perf_counter() - t0) * 1000
-                yield {"type": "token", "text": ans.text}
-                yield {"type": "final", "answer": ans}
-                return
+                return done(Answer(text=REFUSAL, refused=True, hits=hits, backend=backend, timings_ms=timings,
+                                   notes=[f"relevance coverage={rel.coverage:.2f} dense={rel.dense}"]))
             whole = self.articles(hits, flt)
             missing = self.missing_value(question, hits, whole)
             if missing:
-                ans = Answer(text=f"{REFUSAL} 관련 조문은 찾았지만 질문하신 {with_object_particle(missing)} 정한 내용은 없습니다.",
-                             refused=True, hits=hits, backend=backend, timings_ms=timings,
-                             notes=[f"asked value not stated in sources: {missing}"])
-                timings["first_token"] = timings["total"] = (time.perf_counter() - t0) * 1000
-                yield {"type": "token", "text": ans.text}
-                yield {"type": "final", "answer": ans}
-                return
+                return done(Answer(
+                    text=f"{REFUSAL} 관련 조문은 찾았지만 질문하신 {with_object_particle(missing)} 정한 내용은 없습니다.",
+                    refused=True, hits=hits, backend=backend, timings_ms=timings,
+                    notes=[f"asked value not stated in sources: {missing}"]))
             # What a model would see: the composer's first quotes. Routing judges those and the top
             # hits, so nothing above a backend's clearance reaches it (quotes may come from any
             # candidate article, not only the top hits).
@@ -229,34 +281,9 @@ class Answerer:
         if ext is not None:
             exposed += [c.chunk for c in ext.citations[: self.config.prompt_sources]]
         backend, reason = self.route(backend, exposed)
-        if backend == "extractive":
-            ans = ext if ext is not None else self.extractive(question, hits, flt, whole)
-            timings["first_token"] = (time.perf_counter() - t0) * 1000
-            yield {"type": "token", "text": ans.text}
-        else:
-            assert ext is not None
-            ans = None
-            try:
-                for ev in self._generate(question, hits, backend, t0, timings, ext):
-                    if ev["type"] == "final":
-                        ans = ev["answer"]
-                    else:
-                        yield ev
-            except DasanError as e:  # model unreachable, timed out…: never leave the user without an answer
-                ans = ext
-                ans.backend = "extractive"
-                ans.notes.append(f"{backend} 답변 생성 실패로 원문 발췌로 대체: {e.message}")
-                timings.setdefault("first_token", (time.perf_counter() - t0) * 1000)
-            assert ans is not None
-        if reason:
-            ans.notes.append(reason)
-        ans.routing = {"requested": requested, "used": ans.backend, "sources_level": self.sources_level(exposed)}
-        if reason:
-            ans.routing["reason"] = reason
-        ans.hits = hits
-        timings["total"] = (time.perf_counter() - t0) * 1000
-        ans.timings_ms = timings
-        yield {"type": "final", "answer": ans}
+        if ext is None:
+            ext = self.extractive(question, hits, flt, whole)
+        return _Plan(hits, ext, backend, requested, reason, self.sources_level(exposed), timings)
 
     # -- model routing by level -----------------------------------------------------------
     def sources_level(self, chunks: list[Chunk]) -> str:

@@ -14,13 +14,17 @@ Beyond the two legs:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import re
+import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -112,6 +116,70 @@ class RetrievalConfig:
     dense_chars: int = 120  # ≈ 80 e5 tokens
 
 
+class _SnapField:
+    """A read-only attribute of the retriever that reads the current :class:`Snapshot`."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        return getattr(obj._cur(), self.name)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        raise AttributeError(f"{self.name} belongs to the published snapshot: build and publish a new one")
+
+
+@dataclass(eq=False)
+class Snapshot:
+    """One complete index state: chunk ids, both legs' states and every per-row column.
+
+    Built off the request path and never changed once published (the one exception is the
+    lazily built ``row`` lookup, a cache of ``ids``/``live``); a publication replaces the
+    retriever's reference to it in one assignment, so a search holding a snapshot reads one
+    consistent state — ids, access columns and legs of the same build — however many builds
+    are published meanwhile."""
+
+    gen: int = -1  # the store generation it was built from
+    fp: str = ""  # fingerprint of the live chunk ids
+    feed: tuple[str, int] | None = None  # the store's change feed it includes (identity, entry)
+    lexical: Any = None  # the lexical leg's state (LexicalLeg)
+    dense: Any = None  # the dense leg's state (DenseLeg; None: none built yet)
+    ids: Any = field(default_factory=list)  # per row: chunk id
+    levels: np.ndarray = field(default_factory=partial(np.zeros, 0, dtype=np.int8))  # per row: effective level (chunk's and collection's)
+    embargo: np.ndarray = field(default_factory=partial(np.zeros, 0, dtype=np.float64))  # per row: embargo end (epoch seconds, 0: none)
+    collections: np.ndarray = field(default_factory=partial(np.zeros, 0, dtype=object))
+    kinds: np.ndarray = field(default_factory=partial(np.zeros, 0, dtype=object))
+    family_code: np.ndarray = field(default_factory=partial(np.zeros, 0, dtype=np.int32))
+    family_index: dict[str, int] = field(default_factory=dict)
+    family: np.ndarray = field(default_factory=partial(np.zeros, 0, dtype=object))
+    catalog: StatuteCatalog = field(default_factory=lambda: StatuteCatalog({}))
+    penal: np.ndarray = field(default_factory=partial(np.zeros, 0, dtype=bool))
+    dates: np.ndarray = field(default_factory=partial(np.zeros, 0, dtype=np.int32))
+    repealed: np.ndarray = field(default_factory=partial(np.zeros, 0, dtype=bool))
+    group: np.ndarray = field(default_factory=partial(np.zeros, 0, dtype=np.int32))  # per row: article group (one hit per group)
+    article: np.ndarray = field(default_factory=partial(np.zeros, 0, dtype=object))  # per row: statute article key ("" for other kinds)
+    article_row: dict[str, int] = field(default_factory=dict)  # article key → its first row
+    doc: np.ndarray = field(default_factory=partial(np.zeros, 0, dtype=np.int32))  # per row: document code
+    doc_ids: Any = None  # document code → document id
+    doc_code: dict[str, int] | None = None  # document id → its (latest) code
+    live: np.ndarray | None = None  # per row: not tombstoned (None: no tombstones)
+    store_order: bool = True  # index rows in store order (a full build): store row = index row
+    prior: np.ndarray = field(default_factory=partial(np.zeros, 0, dtype=np.float32))
+    floor_rows: np.ndarray = field(default_factory=partial(np.zeros, 0, dtype=np.int64))
+    floor_matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.float32))
+    _row_of: dict[str, int] | None = field(default=None, repr=False)
+
+    def row(self, chunk_id: str) -> int | None:
+        """The live row of a chunk (None: not in this state)."""
+        row_of = self._row_of
+        if row_of is None:
+            live = self.live
+            row_of = self._row_of = {cid: i for i, cid in enumerate(self.ids) if live is None or live[i]}
+        return row_of.get(chunk_id)
+
+
 class Retriever:
     REFRESH_RETRY_S = 5.0  # a failed refresh is retried at most this often (not on every request)
     INCREMENTAL_SHARE = 0.1  # a change of more chunks than this share of the store is rebuilt in full
@@ -125,40 +193,107 @@ class Retriever:
         self.store = store
         self.config = config or RetrievalConfig()
         self.index_dir = data_dir / "index"
-        self.lexical = lexical_index(store, self.index_dir)
-        self._dense = None
-        self._ids: list[str] = []
-        self._fp = ""
-        self._generation = -1
-        self._floor_rows = np.zeros(0, dtype=np.int64)
-        self._floor_matrix = np.zeros((0, 1), dtype=np.float32)
-        self._family_index: dict[str, int] = {}
-        self._family_code = np.zeros(0, dtype=np.int32)
+        # The one published index state; searches read it through _cur() (see Snapshot).
+        self._snap = Snapshot(lexical=lexical_index(store, self.index_dir))
+        self._pins = threading.local()  # per thread: the snapshot a search or answer is pinned to
+        self._dense = None  # the dense leg before the first build (its states live in snapshots)
         self.timings_ms: dict[str, float] = {}
         self.last_expansion: Expansion | None = None
-        self._row_of: dict[str, int] | None = None
-        self._article = np.zeros(0, dtype=object)  # per row: statute article key ("" for other kinds)
-        self._article_row: dict[str, int] = {}  # article key → its first row
         self.ranker_override = None  # a LearnedRanker set explicitly (benchmarks); None: by config
         self._selection = None
         self.last_refresh_error: str | None = None  # why the latest refresh failed (None: it did not)
         self._retry_at = 0.0  # after a failed refresh, the next attempt waits until then
-        self._levels = np.zeros(0, dtype=np.int8)
-        self._embargo = np.zeros(0, dtype=np.float64)
-        self._collections = np.zeros(0, dtype=object)
         self._models_home = models_home or data_dir
-        self._live: np.ndarray | None = None  # per row: not tombstoned (None: no tombstones)
-        self._store_order = True  # index rows in store order (a full build), so store row = index row
-        self._doc_ids = None  # document code -> document id
-        self._doc_code: dict[str, int] | None = None  # document id -> its (latest) code
-        self._feed: tuple[str, int] | None = None  # the store's change feed applied: (identity, last entry)
         self.last_build = ""  # "full", "incremental" or "access": what the latest build did
         self.last_diff = ""  # how it found the changes: "feed" (the store's change feed) or "rows" (every row)
         self.feed_fallback: str | None = None  # why the latest build did not use the feed
         self.build_ms: dict[str, float] = {}  # the latest build's phases (milliseconds)
 
+    # -- the published snapshot and pinning ------------------------------------------------
+    # Every per-row column below reads the snapshot of the calling thread's pin, else the
+    # published one; none can be assigned (a state changes only by publishing a new snapshot).
+    _ids = _SnapField("ids")
+    _fp = _SnapField("fp")
+    _generation = _SnapField("gen")
+    _feed = _SnapField("feed")
+    _levels = _SnapField("levels")
+    _embargo = _SnapField("embargo")
+    _collections = _SnapField("collections")
+    _kinds = _SnapField("kinds")
+    _family_code = _SnapField("family_code")
+    _family_index = _SnapField("family_index")
+    _family = _SnapField("family")
+    catalog = _SnapField("catalog")
+    _penal = _SnapField("penal")
+    _dates = _SnapField("dates")
+    _repealed = _SnapField("repealed")
+    _group = _SnapField("group")
+    _article = _SnapField("article")
+    _article_row = _SnapField("article_row")
+    _doc = _SnapField("doc")
+    _doc_ids = _SnapField("doc_ids")
+    _doc_code = _SnapField("doc_code")
+    _live = _SnapField("live")
+    _store_order = _SnapField("store_order")
+    _prior = _SnapField("prior")
+    _floor_rows = _SnapField("floor_rows")
+    _floor_matrix = _SnapField("floor_matrix")
+
+    def _cur(self) -> Snapshot:
+        """The snapshot this thread is pinned to, else the published one."""
+        pin = getattr(self._pins, "snap", None)
+        return self._snap if pin is None else pin
+
+    def is_pinned(self) -> bool:
+        return getattr(self._pins, "snap", None) is not None
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The published index state (one reference: a publication replaces it whole)."""
+        return self._snap
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[Snapshot]:
+        """Pin one snapshot for this thread until the block ends: every search, article
+        expansion and level check inside reads that state, however many states are published
+        meanwhile, so permissions are judged on the rows being returned. Reentrant; the store is
+        brought in step first (:meth:`_before_pin`). Not to be held across a generator's
+        ``yield`` (the pin belongs to the thread)."""
+        if self.is_pinned():
+            yield self._cur()
+            return
+        self._before_pin()
+        with self._pin(self._snap) as snap:
+            self._pins.hidden = self._pin_hidden(snap)
+            yield snap
+
+    @contextlib.contextmanager
+    def _pin(self, snap: Snapshot) -> Iterator[Snapshot]:
+        self._pins.snap = snap
+        try:
+            yield snap
+        finally:
+            self._pins.snap = None
+            self._pins.hidden = None
+
+    def _before_pin(self) -> None:
+        """What happens before a search pins its snapshot: here, a refresh when the store
+        changed (a server's retriever builds in the background instead)."""
+        self.refresh()
+
+    def _pin_hidden(self, snap: Snapshot) -> np.ndarray | None:
+        """Rows of ``snap`` a pinned search must not see beyond its tombstones (None: none)."""
+        return None
+
+    @property
+    def lexical(self):
+        return self._cur().lexical
+
     @property
     def dense(self):
+        d = self._cur().dense
+        if d is not None:
+            return d
         if self._dense is None and self.config.embedder:
             from dasan.index.embed import get_embedder
 
@@ -179,8 +314,8 @@ class Retriever:
         last. If the build fails (an embedding server down, out of memory), the previous state
         keeps serving, the error is kept in :attr:`last_refresh_error` (and logged), and the
         next call tries again after ``REFRESH_RETRY_S``."""
-        if not self.refresh_due():
-            return
+        if self.is_pinned() or not self.refresh_due():
+            return  # a pinned search keeps its state to the end
         built = self.try_build(progress)
         if built is not None:
             self.publish(built)
@@ -206,6 +341,13 @@ class Retriever:
         return built
 
     def build(self, progress=None) -> _Built:
+        """:meth:`_build` reading the published state as one snapshot throughout."""
+        if self.is_pinned():
+            return self._build(progress)
+        with self._pin(self._snap):
+            return self._build(progress)
+
+    def _build(self, progress=None) -> _Built:
         """A complete new index state for the store as it is now (nothing published).
 
         Which chunks changed comes from the store's change feed (:meth:`_build_from_feed`: only
@@ -549,33 +691,31 @@ class Retriever:
         return _Built(gen, fp, acc, c, lexical, dense_new)
 
     def publish(self, b: _Built) -> None:
-        """Swap in a built state: legs and columns first, generation last (the server calls this
-        under its write lock, so no search sees a mix)."""
-        if b.columns is not None:
-            from dasan.index.columns import release_free_memory
+        """Make a built state the searched one: a new :class:`Snapshot` replaces the published
+        one in a single reference assignment (searches pinned to the old one finish on it)."""
+        old = self._snap
+        lv, em, co = b.access
+        if b.columns is None:  # the same chunks, new access columns
+            self._snap = replace(old, gen=b.gen, feed=b.feed, levels=lv, embargo=em, collections=co)
+            return
+        from dasan.index.columns import release_free_memory
 
-            c = b.columns
-            self.lexical.publish(b.lexical)
-            if b.dense is not None:
-                self.dense.publish(b.dense)
-            self._ids = c["ids"]
-            self.lexical.chunk_ids = c["ids"]
-            self._row_of = None
-            self._kinds, self._family_code, self._family_index = c["kinds"], c["family_code"], c["family_index"]
-            self._family = np.array(list(c["family_index"]), dtype=object)[c["family_code"]]  # shared strs
-            self.catalog = StatuteCatalog(c["family_index"])
-            self._penal, self._dates, self._repealed = c["penal"], c["dates"], c["repealed"]
-            self._group, self._article, self._article_row, self._doc = c["group"], c["article"], c["article_row"], c["doc"]
-            self._doc_ids, self._doc_code, self._live = c["doc_ids"], c["doc_code"], c["live"]
-            self._store_order = c["store_order"]
-            self._prior = c["prior"]
-            self._floor_rows, self._floor_matrix = c["floor_rows"], c["floor_matrix"]
-            self._fp = b.fp
-            if c["store_order"]:
-                release_free_memory()
-        self._levels, self._embargo, self._collections = b.access
-        self._feed = b.feed
-        self._generation = b.gen
+        c = b.columns
+        b.lexical.chunk_ids = c["ids"]
+        self._snap = Snapshot(
+            gen=b.gen, fp=b.fp, feed=b.feed, lexical=b.lexical,
+            dense=b.dense if b.dense is not None else old.dense, ids=c["ids"],
+            levels=lv, embargo=em, collections=co,
+            kinds=c["kinds"], family_code=c["family_code"], family_index=c["family_index"],
+            family=np.array(list(c["family_index"]), dtype=object)[c["family_code"]],  # shared strs
+            catalog=StatuteCatalog(c["family_index"]), penal=c["penal"], dates=c["dates"],
+            repealed=c["repealed"], group=c["group"], article=c["article"], article_row=c["article_row"],
+            doc=c["doc"], doc_ids=c["doc_ids"], doc_code=c["doc_code"], live=c["live"],
+            store_order=c["store_order"], prior=c["prior"], floor_rows=c["floor_rows"],
+            floor_matrix=c["floor_matrix"])
+        del old
+        if c["store_order"]:
+            release_free_memory()
 
     def _row_columns(self, rows, row0: int, family_codes: dict[str, int], article_row: dict[str, int],
                      group0: int, docs: dict[str, int]) -> dict[str, Any]:
@@ -645,10 +785,10 @@ class Retriever:
         return self._ids[row]
 
     def _hidden(self) -> np.ndarray | None:
-        """Rows this search must not see beyond the tombstones (None: none). A
-        :class:`~dasan.server.state.GuardedRetriever` hides the rows of documents changed since
-        the state it serves was built, until the next state is published."""
-        return None
+        """Rows this search must not see beyond the tombstones (None: none): those its pin
+        hides (:meth:`_pin_hidden`; a :class:`~dasan.server.state.GuardedRetriever` hides the
+        rows of documents changed since the state it serves was built)."""
+        return getattr(self._pins, "hidden", None) if self.is_pinned() else None
 
     def pending_rows(self) -> np.ndarray | None:
         """The rows of the published state whose documents (or collections) the store's change
@@ -700,13 +840,14 @@ class Retriever:
 
     def _row(self, chunk_id: str) -> int | None:
         self.refresh()
-        if self._row_of is None:
-            live = self._live
-            self._row_of = {cid: i for i, cid in enumerate(self._ids) if live is None or live[i]}
-        return self._row_of.get(chunk_id)
+        return self._cur().row(chunk_id)
 
     def level_of(self, chunk_id: str) -> int:
         """Effective level index of one indexed chunk now (highest level when unknown)."""
+        with self.pinned():
+            return self._level_of(chunk_id)
+
+    def _level_of(self, chunk_id: str) -> int:
         row = self._row(chunk_id)
         hidden = self._hidden()
         if row is None or (hidden is not None and hidden[row]):
@@ -720,35 +861,40 @@ class Retriever:
         """For each chunk: every chunk of the statute article it belongs to, in document order,
         that ``flt`` permits (for other kinds: the chunk itself). A long article is split into
         several chunks and search keeps only its best one; the answer composer reads it whole."""
-        return self._same_unit_chunks(chunk_ids, flt, self._group)
+        return self._same_unit_chunks(chunk_ids, flt, "group")
 
     def document_chunks(self, chunk_ids: list[str], flt: SearchFilter | None = None) -> dict[str, list[Chunk]]:
         """For each chunk: every chunk of its document, in document order, that ``flt`` permits
         (a press release read whole; access filters applied as in search)."""
-        return self._same_unit_chunks(chunk_ids, flt, self._doc)
+        return self._same_unit_chunks(chunk_ids, flt, "doc")
 
     def _same_unit_chunks(self, chunk_ids: list[str], flt: SearchFilter | None,
-                          unit: np.ndarray) -> dict[str, list[Chunk]]:
+                          column: str) -> dict[str, list[Chunk]]:
         """Chunks sharing ``unit[row]`` with each given chunk, permitted by ``flt``, in order."""
-        mask = self._mask(flt)
-        want: dict[str, list[str]] = {}
-        for cid in chunk_ids:
-            row = self._row(cid)
-            if row is None:
-                continue
-            rows = np.nonzero(unit == unit[row])[0]
-            if mask is not None:
-                rows = rows[mask[rows]]
-            want[cid] = [self._ids[int(r)] for r in rows]
+        with self.pinned() as snap:
+            unit = getattr(snap, column)
+            mask = self._mask(flt)
+            want: dict[str, list[str]] = {}
+            for cid in chunk_ids:
+                row = self._row(cid)
+                if row is None:
+                    continue
+                rows = np.nonzero(unit == unit[row])[0]
+                if mask is not None:
+                    rows = rows[mask[rows]]
+                want[cid] = [self._ids[int(r)] for r in rows]
         found = {c.id: c for c in self.store.get_chunks(sorted({i for ids in want.values() for i in ids}))}
         return {cid: [found[i] for i in ids if i in found] for cid, ids in want.items()}
 
     def latest_date(self, flt: SearchFilter | None = None, kind: str = "press") -> str | None:
         """The newest date (a press release's 보도일) among the chunks of ``kind`` that ``flt``
         permits, ISO; None when there are none. Relative times ("지난달") are resolved against it."""
+        with self.pinned():
+            return self._latest_date(flt, kind)
+
+    def _latest_date(self, flt: SearchFilter | None, kind: str) -> str | None:
         from dasan.index.columns import NO_DATE
 
-        self.refresh()
         if not len(self._ids):
             return None
         mask = self._kinds == kind
@@ -819,7 +965,12 @@ class Retriever:
 
     def rank(self, query: str, k: int = 10, flt: SearchFilter | None = None,
              mode: Mode = "hybrid") -> list[tuple[int, float, dict[str, float]]]:
-        """Ranked ``(row, score, per_leg_scores)``; rows index the retriever's chunk list."""
+        """Ranked ``(row, score, per_leg_scores)``; rows index the chunk list of the snapshot
+        pinned for the call (pin one around it to read rows afterwards: :meth:`pinned`)."""
+        with self.pinned():
+            return self._rank(query, k, flt, mode)
+
+    def _rank(self, query: str, k: int, flt: SearchFilter | None, mode: Mode) -> list[Ranked]:
         stages = self.rank_stages(query, k, flt, mode)
         fused = stages.fused
         ranker = self.ranker() if mode == "hybrid" else None
@@ -849,7 +1000,10 @@ class Retriever:
                     mode: Mode = "hybrid") -> RankStages:
         """The hybrid ranking before any learned stage, with what the learned stage reads: the
         question's tokens, its query vector and the access mask. ``fused`` is not cut to ``k``."""
-        self.refresh()
+        with self.pinned():
+            return self._rank_stages(query, k, flt, mode)
+
+    def _rank_stages(self, query: str, k: int, flt: SearchFilter | None, mode: Mode) -> RankStages:
         cfg = self.config
         mask = self._mask(flt)
         q = self.catalog.analyse(query)
@@ -932,14 +1086,39 @@ class Retriever:
         return float(np.percentile(sims, 90))
 
     def search(self, query: str, k: int = 10, flt: SearchFilter | None = None, mode: Mode = "hybrid") -> list[Hit]:
-        ranked = self.rank(query, k, flt, mode)
-        ids = [self._ids[r] for r, _, _ in ranked]
+        with self.pinned():
+            ranked = self.rank(query, k, flt, mode)
+            ids = [self._ids[r] for r, _, _ in ranked]
         chunks = {c.id: c for c in self.store.get_chunks(ids)}
         terms = set(self.lexical.tokenizer(query))
         return [
             Hit(chunk=chunks[cid], score=score, rank=i, snippet=snippet(chunks[cid].text, terms), scores=legs)
             for i, ((_, score, legs), cid) in enumerate(zip(ranked, ids, strict=True), 1)
         ]
+
+
+def pin(retriever: Any) -> contextlib.AbstractContextManager:
+    """``retriever.pinned()`` — one index snapshot for the block — or nothing for a retriever
+    without snapshots (a test double)."""
+    pinned = getattr(retriever, "pinned", None)
+    return pinned() if pinned is not None else contextlib.nullcontext()
+
+
+def reads_one_snapshot(fn):
+    """Run ``fn`` with its ``retriever`` argument pinned to one index snapshot (searches,
+    article or release expansion and level checks inside all read the same state)."""
+    import functools
+    import inspect
+
+    sig = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        retriever = sig.bind_partial(*args, **kwargs).arguments.get("retriever")
+        with pin(retriever):
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 @dataclass

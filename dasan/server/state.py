@@ -2,14 +2,15 @@
 
 Concurrency model
 -----------------
-Requests run on a thread pool. The :class:`GuardedRetriever` is shared: a search holds a
-*read* lock for its duration. Bringing the index in step with the store builds a complete new
-state (both legs, every per-row column) off the request path — searches go on with the old one,
-and a search never waits for a build — then holds the *write* lock only to swap it in, so a
-search never sees an index half rebuilt. The lock prefers writers, so a steady stream of
-queries cannot starve the swap. The ingestion worker builds after each job (passage embeddings
-are cached by text before the document commits). Inside a search the index is pinned: the
-refresh that :class:`Retriever` calls itself is a no-op there.
+Requests run on a thread pool. The :class:`GuardedRetriever` is shared. Bringing the index in
+step with the store builds a complete new state (both legs, every per-row column) off the request
+path and publishes it as one new :class:`~dasan.rag.retrieve.Snapshot` — a single reference
+assignment, no lock. A search or an answer pins the snapshot published when it starts and reads
+only that one to its end (article expansion and level checks included), so it never sees an index
+half rebuilt and never judges one row's level with another row's; it never waits for a build
+(but the very first). The ingestion worker builds after each job (passage embeddings are cached
+by text before the document commits). Inside a pinned search the refresh that
+:class:`Retriever` calls itself is a no-op.
 
 The request threads share one SQLite connection (serialised by SQLite; writes take the store's
 lock); the ingestion worker writes through a connection of its own, so its transactions are
@@ -37,48 +38,6 @@ from dasan.store.postgres.audit import open_audit
 from dasan.types import Hit
 
 log = logging.getLogger("dasan.server")
-_local = threading.local()
-
-
-class RWLock:
-    """Many readers or one writer; waiting writers go first. Not reentrant (see ``reading``)."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._readers = 0
-        self._writer = False
-        self._writers_waiting = 0
-
-    @contextlib.contextmanager
-    def read(self) -> Iterator[None]:
-        with self._cond:
-            while self._writer or self._writers_waiting:
-                self._cond.wait()
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._readers -= 1
-                if self._readers == 0:
-                    self._cond.notify_all()
-
-    @contextlib.contextmanager
-    def write(self) -> Iterator[None]:
-        with self._cond:
-            self._writers_waiting += 1
-            try:
-                while self._writer or self._readers:
-                    self._cond.wait()
-            finally:
-                self._writers_waiting -= 1
-            self._writer = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._writer = False
-                self._cond.notify_all()
 
 
 class GuardedRetriever(Retriever):
@@ -86,19 +45,17 @@ class GuardedRetriever(Retriever):
 
     def __init__(self, store: Store, data_dir: Path, config: RetrievalConfig | None = None) -> None:
         super().__init__(store, data_dir, config)
-        self.rw = RWLock()
         self._build_lock = threading.Lock()  # one build at a time
 
     def refresh(self, progress: Any = None) -> None:
-        if getattr(_local, "depth", 0):
+        if self.is_pinned():
             return  # called from inside a search: the index stays pinned until the search ends
         self.update(progress)
 
     def update(self, progress: Any = None, wait: bool = True) -> bool:
         """Bring the index in step when the store changed; returns whether it did. The new state
         is built off the request path (searches go on with the old one meanwhile) and published
-        under the write lock, which is held only for the swap. ``wait=False`` (a search): if
-        another thread is building, do not wait for it — the current state serves."""
+        as one new snapshot. ``wait=False``: if another thread is building, do not wait for it."""
         if not self.refresh_due():
             return False
         if not self._build_lock.acquire(blocking=wait):
@@ -109,43 +66,31 @@ class GuardedRetriever(Retriever):
             built = self.try_build(progress)
             if built is None:
                 return False
-            with self.rw.write():
-                self.publish(built)
+            self.publish(built)
             return True
         finally:
             self._build_lock.release()
 
-    @contextlib.contextmanager
-    def reading(self) -> Iterator[None]:
-        """Hold the index still (reentrant within a thread)."""
-        depth = getattr(_local, "depth", 0)
-        if depth:
-            _local.depth = depth + 1
-            try:
-                yield
-            finally:
-                _local.depth = depth
-            return
+    def _before_pin(self) -> None:
+        """A search never waits for a build (but the first): when the store changed, a build
+        starts in the background and the search pins the published snapshot."""
         if not len(self._ids):
             self.update()  # the first build is waited for
-        changed = self.store.generation() != self._generation
-        if changed and self.refresh_due() and not self._build_lock.locked():  # builds run beside the search
+        elif self.refresh_due() and not self._build_lock.locked():
             threading.Thread(target=self.update, kwargs={"wait": False}, name="index-refresh", daemon=True).start()
-        with self.rw.read():
-            _local.depth = 1
-            # Access never waits for the build (nor for a failed one's retry): the rows of
-            # documents changed since this state was built (a re-level, an embargo, a removal)
-            # are hidden from this search until a new state is published, as the store's change
-            # feed names them (cheap: only its new entries are read).
-            _local.hidden = self.pending_rows() if changed and self.store.generation() != self._generation else None
-            try:
-                yield
-            finally:
-                _local.depth = 0
-                _local.hidden = None
 
-    def _hidden(self) -> Any:
-        return getattr(_local, "hidden", None) if getattr(_local, "depth", 0) else None
+    def _pin_hidden(self, snap: Any) -> Any:
+        """Access never waits for the build (nor for a failed one's retry): the rows of
+        documents changed since ``snap`` was built (a re-level, an embargo, a removal) are
+        hidden from the pinned search until a new snapshot is published, as the store's change
+        feed names them (cheap: only its new entries are read)."""
+        return self.pending_rows() if self.store.generation() != snap.gen else None
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold one index snapshot for this thread (reentrant): :meth:`Retriever.pinned`."""
+        with self.pinned():
+            yield
 
     def try_build(self, progress: Any = None) -> Any:
         # the index serves everybody: built from every row even when a request triggers it

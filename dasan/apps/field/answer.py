@@ -23,6 +23,7 @@ from dasan.apps.field import duties as dt
 from dasan.apps.field import records as rec
 from dasan.apps.field.procedures import MANUAL, Checklist, checklists
 from dasan.apps.field.relevance import key_words, shares
+from dasan.rag.retrieve import reads_one_snapshot
 
 NOW, LAW, PAST = "지금 할 일", "법적 의무", "과거 사례"
 # An incident described in the question; "불" and "멈" only as the words (불이 났어요, 불길, 멈췄어요),
@@ -264,6 +265,7 @@ def duty_items(inc: dt.Incident, retriever: Any, flt: Any, when: Any = None) -> 
     return out
 
 
+@reads_one_snapshot
 def field_answer(question: str, retriever: Any, store: Any, principal: Any = None, flt: Any = None,
                  collection: str | None = None, today: date | None = None, k_similar: int = 3) -> FieldAnswer:
     """The three-part answer over what ``principal`` may see (``flt``: its search filter)."""

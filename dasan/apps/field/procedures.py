@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from dasan.rag.retrieve import reads_one_snapshot
+
 _STEP = re.compile(r"^\s*(?:(\d{1,2})\s*[.)]|\((\d{1,2})\)|([①-⑳])|([가나다라마바사아자차카타파하])\s*[.)])\s*(.+)$")
 _HANGUL_ORDER = "가나다라마바사아자차카타파하"
 GUIDE = "국민행동요령(행정안전부)"
@@ -68,6 +70,7 @@ def field_query(question: str) -> str:
     return question + (" " + " ".join(dict.fromkeys(extra)) if extra else "")
 
 
+@reads_one_snapshot
 def checklists(question: str, retriever: Any, flt: Any = None, k: int = 30) -> list[Checklist]:
     """The best procedure from the operator's documents, then the best from the guides; within
     each source only sections scoring at least RELATIVE_FLOOR of that source's best hit (chosen on

@@ -48,6 +48,7 @@ from dasan.apps.press.hwpx_writer import (
 )
 from dasan.errors import ConfigError, DasanError
 from dasan.ingest.press import KST
+from dasan.rag.retrieve import reads_one_snapshot
 from dasan.types import LEVELS, Principal
 
 if TYPE_CHECKING:
@@ -574,6 +575,7 @@ def _quote(text: str, title: str) -> str | None:
     return None
 
 
+@reads_one_snapshot
 def find_background(query: str, retriever: Retriever, store: Store, principal: Principal, *,
                     k: int = 3, collection: str | None = None, exclude_title: str | None = None,
                     min_overlap: float = 0.5) -> list[Source]:

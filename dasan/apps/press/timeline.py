@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from dasan.apps.press.qa import NO_RELEASE, content_nouns, ko_date, question_core
 from dasan.rag.extract import unit_tokens
+from dasan.rag.retrieve import reads_one_snapshot
 from dasan.types import Answer, Chunk, CitedSource
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ def topic_of(question: str, window: TimeWindow | None = None) -> str:
     return core or question
 
 
+@reads_one_snapshot
 def timeline(retriever: Retriever, topic: str, flt: SearchFilter | None = None, *,
              date_from: str | None = None, date_to: str | None = None, depth: int = 80,
              min_coverage: float = 0.6, limit: int = 50) -> list[TimelineEntry]:
