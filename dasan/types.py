@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 BlockKind = Literal["heading", "paragraph", "list_item", "table", "page_break", "record"]
 
@@ -168,3 +168,25 @@ class Principal:
     @classmethod
     def operator(cls) -> Principal:
         return cls(name="operator", clearance=LEVELS[-1], roles=("admin",))
+
+
+class IndexRow(NamedTuple):
+    """One chunk as the search index reads it (``Store.index_rows``, ``Store.index_rows_of``):
+    the same type from every store, columns in this order."""
+
+    id: str
+    context: str | None  # None when read without texts
+    text: str | None  # None when read without texts
+    citation: str
+    classification: str  # the chunk's own level
+    meta: str  # the chunk's metadata, JSON text (parsed only where needed)
+    collection: str
+    kind: str  # the document's kind ("law", "press", …)
+    title: str | None  # the document's title
+    document_id: str
+    collection_level: str  # the collection's level ("공개" when it has none)
+
+    @classmethod
+    def of(cls, row: Any) -> IndexRow:
+        """From a driver row with these column names (a mapping or a sequence in this order)."""
+        return cls._make(row) if isinstance(row, tuple) else cls._make(row[f] for f in cls._fields)

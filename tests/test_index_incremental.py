@@ -284,7 +284,7 @@ def test_updates_come_from_the_change_feed(store_dir: Path, tmp_path: Path, monk
     monkeypatch.undo()
     # the state equals a full build: the same chunks (fingerprint) and the same results
     assert r._fp == r.lexical.fingerprint == r.dense.fingerprint == \
-        LexicalIndex.fingerprint_of([x["id"] for x in store.index_rows(with_text=False)])
+        LexicalIndex.fingerprint_of([x.id for x in store.index_rows(with_text=False)])
     _assert_same_as_full(r, store, tmp_path, "full", False)
 
 

@@ -61,7 +61,7 @@ def test_dense_leg_in_the_database_matches_an_exact_search(filled, tmp_path: Pat
     emb = FakeEmbedder()
     index = filled.dense_index(tmp_path / "index", emb)
     index.hnsw_threshold, index.exact_max = 50, 20  # force every plan on a small table
-    pairs = [(r["id"], r["text"]) for r in filled.index_rows()]
+    pairs = [(r.id, r.text) for r in filled.index_rows()]
     index.publish(index.prepare(pairs))
     assert index.size == 360 and index.missing([cid for cid, _ in pairs]) == set()
     colls = np.array([cid and pairs[i][1][0] for i, (cid, _) in enumerate(pairs)])
@@ -114,7 +114,7 @@ def test_bulk_load_of_vectors_equals_row_inserts(filled, pg_server, tmp_path: Pa
     from dasan.index.pgvector import PgDenseIndex
 
     emb = FakeEmbedder()
-    pairs = [(r["id"], r["text"]) for r in filled.index_rows()]
+    pairs = [(r.id, r.text) for r in filled.index_rows()]
     bulk_store = open_store(tmp_path / "b", url=pg_server.fresh_database(f"bulkvec_{abs(hash(str(tmp_path))) % 10**8}"))
     try:
         bulk_store.put_documents([(d, filled.chunks_of(d.id)) for d in filled.list_documents()])

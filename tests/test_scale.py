@@ -29,9 +29,9 @@ def test_synthetic_statutes_parse_like_real_ones(tmp_path: Path) -> None:
     store = open_store(tmp_path / "store")
     ingest_paths(store, [src], recursive=True, collection="synthetic")
     rows = store.index_rows()
-    assert len(rows) >= 31 and all(r["kind"] == "law" and r["title"] == "해양안전법 시행령" for r in rows)
-    assert rows[0]["citation"] == "해양안전법 시행령 제1조"
-    assert any(json.loads(r["meta"]).get("addendum") for r in rows)  # the 부칙 article
+    assert len(rows) >= 31 and all(r.kind == "law" and r.title == "해양안전법 시행령" for r in rows)
+    assert rows[0].citation == "해양안전법 시행령 제1조"
+    assert any(json.loads(r.meta).get("addendum") for r in rows)  # the 부칙 article
     texts = [Retriever.index_text(r) for r in rows]
     composed = compose_tokens(texts, tokenize_many, {})
     same = sum(sorted(a) == sorted(b) for a, b in zip(composed, tokenize_many(texts), strict=True))

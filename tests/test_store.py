@@ -9,7 +9,7 @@ import pytest
 
 from dasan.store import DocumentRecord, open_store
 from dasan.store.ids import PIPELINE_VERSION
-from dasan.types import Chunk, Citation
+from dasan.types import Chunk, Citation, IndexRow
 
 
 def _record(doc_id: str, path: str = "/x/a.md", collection: str = "c1") -> DocumentRecord:
@@ -146,8 +146,12 @@ def test_levels_and_lookups_through_the_contract(store) -> None:
     assert store.set_document_level("abc123", "민감")
     assert store.generation() > gen  # a level change is a change search must see
     rows = store.index_rows(with_text=False)
-    assert {r["id"] for r in rows} == {"abc123-0", "abc123-1", "abd456-0"}
-    assert {r["classification"] for r in rows if r["document_id"] == "abc123"} == {"민감"}
+    assert all(type(r) is IndexRow for r in rows)  # one typed row from every store, no driver rows
+    assert {r.id for r in rows} == {"abc123-0", "abc123-1", "abd456-0"}
+    assert {r.classification for r in rows if r.document_id == "abc123"} == {"민감"}
+    assert {(r.text, r.context) for r in rows} == {(None, None)}
+    full = {r.id: r for r in store.index_rows()}
+    assert full["abd456-0"].text == "본문 0" and full["abd456-0"].collection_level == "공개"
     assert store.chunk_texts(["abd456-0"]) == {"abd456-0": "본문 0"}
 
 
@@ -250,10 +254,10 @@ def test_index_rows_of_documents_and_collections(store) -> None:
     store.put_document(_record("d1"), _chunks("d1", 3))
     store.put_document(_record("d2", "/x/b.md", collection="c2"), _chunks("d2", 2))
     store.put_document(_record("d3", "/x/c.md", collection="c2"), _chunks("d3", 1))
-    every = [dict(r) for r in store.index_rows(with_text=False)]
-    pick = [dict(r) for r in store.index_rows_of(["d1"], ["c2"])]
-    assert pick == every
-    assert [r["id"] for r in store.index_rows_of(["d3", "d1"])] == ["d1-0", "d1-1", "d1-2", "d3-0"]
+    every = store.index_rows(with_text=False)
+    pick = store.index_rows_of(["d1"], ["c2"])
+    assert pick == every and all(type(r) is IndexRow for r in pick)
+    assert [r.id for r in store.index_rows_of(["d3", "d1"])] == ["d1-0", "d1-1", "d1-2", "d3-0"]
     assert store.index_rows_of(["nope"]) == [] and store.index_rows_of([], []) == []
 
 
@@ -301,7 +305,7 @@ def test_bulk_put_documents_equals_put_document(request: pytest.FixtureRequest, 
         assert sum(1 for _ in bulk.iter_chunks()) == sum(1 for _ in one.iter_chunks()) == 70
         for rec, _ in items:
             assert bulk.chunks_of(rec.id) == one.chunks_of(rec.id)
-        assert [dict(r) for r in bulk.index_rows()] == [dict(r) for r in one.index_rows()]
+        assert bulk.index_rows() == one.index_rows()
         assert bulk.collections() == one.collections()
         hits = {}
         for name, s in (("one", one), ("bulk", bulk)):

@@ -126,7 +126,7 @@ def bench_ingest(paths: list[str], recursive: bool = True, embed: int = 0,
 
             rows = store.index_rows()
             sample = random.Random(0).sample(range(len(rows)), min(embed, len(rows)))
-            pairs = [(rows[i]["id"], Retriever.index_text(rows[i])) for i in sample]
+            pairs = [(rows[i].id, Retriever.index_text(rows[i])) for i in sample]
             del rows
             emb_result = bench_embed(pairs, Path(tmp) / "embed", baseline=embed_baseline)
         store.close()

@@ -136,11 +136,11 @@ def bench_retrieval(corpus: list[str], questions_path: Path, *, data_dir: Path |
     if cold and retriever.dense is not None:
         retriever.dense.embedder = getattr(retriever.dense.embedder, "inner", retriever.dense.embedder)
     rows = store.index_rows()
-    assert [r["id"] for r in rows] == [retriever.chunk_id(i) for i in range(retriever.size)]
+    assert [r.id for r in rows] == [retriever.chunk_id(i) for i in range(retriever.size)]
     stems = {d.id: source_stem(d.source_path) for d in store.list_documents()}
     # A gold entry that is not a statute citation names a document (its source-file stem);
     # press results are ranked per document, statutes per article (see dasan/bench/metrics.py).
-    labels = [Result(r["citation"], stems.get(r["document_id"], ""), r["kind"]) for r in rows]
+    labels = [Result(r.citation, stems.get(r.document_id, ""), r.kind) for r in rows]
     depth = k if all(r.kind == "law" for r in labels) else k * 8  # enough chunks for k documents
 
     def top(ranked: list[int]) -> list[Result]:

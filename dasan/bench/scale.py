@@ -127,7 +127,7 @@ def _fill_caches(store, ddir: Path, corpus: Path, state: dict[str, Any], *, seed
 
     rows = store.index_rows()
     texts = [Retriever.index_text(r) for r in rows]
-    real = np.array([r["collection"] == REAL for r in rows])
+    real = np.array([r.collection == REAL for r in rows])
     keys = [cache_key(E5_NAME, "passage", t) for t in texts]
     cache = EmbeddingCache(ddir / "index" / "embed-cache", max_entries=max(200_000, 2 * len(rows)))
     have: set[bytes] = set()
@@ -182,11 +182,11 @@ def _fill_tokens(rows, texts: list[str], real: np.ndarray, ddir: Path, corpus: P
     db = sqlite3.connect(ddir / "index" / "kiwi-tokens.db")
     db.execute("CREATE TABLE IF NOT EXISTS tokens (chunk_id TEXT PRIMARY KEY, tokens TEXT NOT NULL)")
     known = {r[0] for r in db.execute("SELECT chunk_id FROM tokens")}
-    todo = [i for i, r in enumerate(rows) if r["id"] not in known]
+    todo = [i for i, r in enumerate(rows) if r.id not in known]
     src_path = _source_index(corpus) / "kiwi-tokens.db"
     if todo and src_path.exists():
         src = sqlite3.connect(src_path)
-        want = [rows[i]["id"] for i in todo if real[i]]
+        want = [rows[i].id for i in todo if real[i]]
         for a in range(0, len(want), 500):
             part = want[a : a + 500]
             q = f"SELECT chunk_id, tokens FROM tokens WHERE chunk_id IN ({','.join('?' * len(part))})"
@@ -194,7 +194,7 @@ def _fill_tokens(rows, texts: list[str], real: np.ndarray, ddir: Path, corpus: P
                 db.executemany("INSERT OR REPLACE INTO tokens VALUES (?, ?)", src.execute(q, part).fetchall())
         src.close()
         known = {r[0] for r in db.execute("SELECT chunk_id FROM tokens")}
-        todo = [i for i in todo if rows[i]["id"] not in known]
+        todo = [i for i in todo if rows[i].id not in known]
     synth = [i for i in todo if not real[i]]  # real chunks left over are tokenised by the index itself
     if synth:
         log(f"composing Kiwi tokens for {len(synth)} synthetic chunks ...")
@@ -204,14 +204,14 @@ def _fill_tokens(rows, texts: list[str], real: np.ndarray, ddir: Path, corpus: P
             toks = compose_tokens([texts[i] for i in part], tokenize_many, pieces)
             with db:
                 db.executemany("INSERT OR REPLACE INTO tokens VALUES (?, ?)",
-                               [(rows[i]["id"], " ".join(t)) for i, t in zip(part, toks, strict=True)])
+                               [(rows[i].id, " ".join(t)) for i, t in zip(part, toks, strict=True)])
         check = random.Random(seed).sample(synth, min(200, len(synth)))
         full = tokenize_many([texts[i] for i in check])
         stored = dict(db.execute(f"SELECT chunk_id, tokens FROM tokens WHERE chunk_id IN ({','.join('?' * len(check))})",
-                                 [rows[i]["id"] for i in check]).fetchall())
+                                 [rows[i].id for i in check]).fetchall())
         same, jac = 0, []
         for i, f in zip(check, full, strict=True):
-            a, b = Counter(stored[rows[i]["id"]].split(" ")), Counter(f)
+            a, b = Counter(stored[rows[i].id].split(" ")), Counter(f)
             same += a == b
             jac.append(sum((a & b).values()) / max(1, sum((a | b).values())))
         state["token_check"] = {"sample": len(check), "identical": same, "mean_jaccard": round(float(np.mean(jac)), 4)}
@@ -319,6 +319,7 @@ def measure(ddir: Path, questions: list[dict[str, Any]], *, hnsw: bool, log: Log
         t, c = time.perf_counter(), time.process_time()
         r.refresh()
         build_s, build_cpu = time.perf_counter() - t, time.process_time() - c
+    dense = r.dense  # the published state's dense leg (each build makes a new one)
     gc.collect()
     release_free_memory()
     rss1 = _rss()
@@ -462,6 +463,7 @@ def measure_inserts(ddir: Path, questions: list[dict[str, Any]], inserts: int, *
     t = time.perf_counter()
     r.update()
     first_s = time.perf_counter() - t
+    dense = r.dense  # the published state's dense leg (each build makes a new one)
     log(f"  {r.size} chunks: first refresh {first_s:.1f}s (hnsw {dense.hnsw_active})")
     inner = dense.embedder.inner if isinstance(dense.embedder, CachedEmbedder) else dense.embedder
     dense.embedder = inner  # queries and the new passages are embedded by the model

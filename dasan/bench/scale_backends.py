@@ -120,10 +120,10 @@ def run(backend: str, n: int, *, url: str = "", seed: int = 0, bulk: bool = Fals
     out["ingest_store_s"] = round(store_s, 1)
     out["ingest_store_chunks_per_s"] = round(n / store_s, 1)
     idx_rows = store.index_rows()
-    ids = [r["id"] for r in idx_rows]
+    ids = [r.id for r in idx_rows]
     order = {f"scale{r['doc']:08d}-{r['ord']:03d}": i for i, r in enumerate(rows)}
     perm = np.array([order[i] for i in ids])  # index row → synthetic row
-    pairs = [(r["id"], r["text"]) for r in idx_rows]
+    pairs = [(r.id, r.text) for r in idx_rows]
     del idx_rows
     exact_all = queries @ vecs[perm].T  # index rows' vectors
     colls = np.array([rows[i]["collection"] for i in perm])
@@ -262,7 +262,7 @@ def pg_search_sweep(url: str, n: int, efs: list[int], seed: int = 0, log: Any = 
     store = PostgresStore(url, tmp)
     dense = PgDenseIndex(store.db, tmp / "index", TableEmbedder({}), hnsw_threshold=0)
     idx_rows = store.index_rows(with_text=False)
-    ids = [r["id"] for r in idx_rows]
+    ids = [r.id for r in idx_rows]
     if len(ids) != n:
         raise SystemExit(f"the database holds {len(ids)} chunks, not {n}")
     order = {f"scale{r['doc']:08d}-{r['ord']:03d}": i for i, r in enumerate(rows)}
@@ -319,7 +319,7 @@ def pg_insert_rate(url: str, extra: int = 5000, seed: int = 1) -> dict[str, Any]
         with store.db.tx() as c:
             before = c.execute(f"SELECT COUNT(*) FROM {dense.table}").fetchone()[0]
         store.put_documents(items)
-        pairs = [(r["id"], r["text"] or "") for r in store.index_rows()]
+        pairs = [(r.id, r.text or "") for r in store.index_rows()]
         t = time.perf_counter()
         dense.sync(pairs)
         s = time.perf_counter() - t

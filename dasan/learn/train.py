@@ -41,12 +41,12 @@ MODEL_FORMAT = 1
 def catalog_of(store: Any) -> ArticleCatalog:
     arts = []
     for r in store.index_rows(with_text=False):
-        if r["kind"] != "law":
+        if r.kind != "law":
             continue
-        meta = json.loads(r["meta"])
+        meta = json.loads(r.meta)
         if meta.get("addendum"):
             continue
-        arts.append((r["title"], article_key(r["citation"]), str(meta.get("article_title") or "")))
+        arts.append((r.title, article_key(r.citation), str(meta.get("article_title") or "")))
     return ArticleCatalog(arts)
 
 

@@ -40,7 +40,7 @@ from dasan.rag.asking import frame_long
 from dasan.rag.query import QueryInfo, StatuteCatalog, is_penalty_title, statute_family
 from dasan.security.levels import EMBARGO_LEVEL, KST, embargo_ts, level_rank  # noqa: F401 (KST, embargo_ts re-exported)
 from dasan.store.base import Store
-from dasan.types import LEVELS, Chunk, Hit, article_key
+from dasan.types import LEVELS, Chunk, Hit, IndexRow, article_key
 
 Mode = Literal["hybrid", "lexical", "dense"]
 FLOOR_SAMPLE = 4096  # rows whose cosines estimate the dense floor
@@ -303,8 +303,9 @@ class Retriever:
         return self._dense
 
     @staticmethod
-    def index_text(row) -> str:
-        return f"{row['context']}\n{row['text']}" if row["context"] else row["text"]
+    def index_text(row: IndexRow | Chunk) -> str:
+        """The text both legs index: the chunk's context (headings, article title) and its text."""
+        return f"{row.context}\n{row.text}" if row.context else row.text
 
     def refresh(self, progress=None) -> None:
         """Bring every leg in step with the store (only new chunks are processed).
@@ -367,7 +368,7 @@ class Retriever:
         t0 = time.perf_counter()
         feed = self._feed_position()  # before the rows: a change after it is applied again (no harm)
         rows = self.store.index_rows(with_text=False)  # texts only for chunks new to an index (below)
-        ids = [r["id"] for r in rows]
+        ids = [r.id for r in rows]
         fp = LexicalIndex.fingerprint_of(ids)
         self.build_ms["rows"] = (time.perf_counter() - t0) * 1000
         if fp == self._fp:  # levels can change without any chunk changing
@@ -380,16 +381,16 @@ class Retriever:
             return built
         self.last_build = "full"
         access = self._access_columns(rows)
-        need = set(ids) if rows and rows[0]["text"] is None else set()
+        need = set(ids) if rows and rows[0].text is None else set()
         if need:
             need -= self.lexical.known_ids()
             if self.dense is not None:
                 need |= self.dense.missing(ids)
         if len(need) > len(ids) // 10:
-            texts = {r["id"]: self.index_text(r) for r in self.store.index_rows() if r["id"] in need}
+            texts = {r.id: self.index_text(r) for r in self.store.index_rows() if r.id in need}
         else:
             texts = {c.id: f"{c.context}\n{c.text}" if c.context else c.text for c in self.store.get_chunks(list(need))}
-        pairs = [(i, texts.get(i, "")) for i in ids] if need else [(r["id"], self.index_text(r)) for r in rows]
+        pairs = [(i, texts.get(i, "")) for i in ids] if need else [(r.id, self.index_text(r)) for r in rows]
         del texts, need
         lexical = self.lexical.prepare(pairs, progress=progress)
         dense = self.dense.prepare(pairs, progress=progress) if self.dense is not None else None
@@ -504,7 +505,7 @@ class Retriever:
         t = self._lap("feed", t)
         stored: dict[str, list[Any]] = {}
         for r in rows:
-            stored.setdefault(r["document_id"], []).append(r)
+            stored.setdefault(r.document_id, []).append(r)
         docs.update(stored)
         # the live index rows of those documents, per document, in row (= ordinal) order
         codes = {d: self._doc_code[d] for d in docs if d in self._doc_code}
@@ -527,7 +528,7 @@ class Retriever:
         for d in sorted(docs):  # new rows in store order (document id, ordinal)
             now = stored.get(d, [])
             had = indexed.get(d, np.zeros(0, dtype=np.int64))
-            if len(had) == len(now) and all(ids[int(i)] == r["id"] for i, r in zip(had, now, strict=True)):
+            if len(had) == len(now) and all(ids[int(i)] == r.id for i, r in zip(had, now, strict=True)):
                 kept_rows += now
                 kept_at += had.tolist()
             else:
@@ -600,7 +601,7 @@ class Retriever:
         live[removed] = False
         live_codes = set(np.unique(self._doc[live]).tolist())
         live_docs = {d for d, code in doc_code.items() if code in live_codes}
-        if any(r["document_id"] in live_docs for r in new_rows):  # a document's rows stay one block
+        if any(r.document_id in live_docs for r in new_rows):  # a document's rows stay one block
             return None
         store_rows = np.fromiter((row_of.get(cid, -1) for cid in ids), dtype=np.int64, count=len(ids))
         store_rows[added] = np.arange(n0, n0 + len(added))
@@ -623,7 +624,7 @@ class Retriever:
         if self._live is not None:
             live[:n0] = self._live
         live[removed] = False
-        add_ids = [r["id"] for r in new_rows]
+        add_ids = [r.id for r in new_rows]
         texts = {c.id: f"{c.context}\n{c.text}" if c.context else c.text for c in self.store.get_chunks(add_ids)}
         if len(texts) != len(add_ids):  # the store changed meanwhile
             return None
@@ -726,9 +727,9 @@ class Retriever:
 
         c: dict[str, Any] = {}
         shared: dict[str, str] = {}
-        c["kinds"] = np.array([shared.setdefault(r["kind"], r["kind"]) for r in rows], dtype=object)
+        c["kinds"] = np.array([shared.setdefault(r.kind, r.kind) for r in rows], dtype=object)
         c["family_code"] = np.array(
-            [family_codes.setdefault(statute_family(r["title"]) if r["kind"] == "law" else "", len(family_codes))
+            [family_codes.setdefault(statute_family(r.title) if r.kind == "law" else "", len(family_codes))
              for r in rows], dtype=np.int32)
         n = len(rows)
         addendum = np.zeros(n, dtype=bool)
@@ -740,18 +741,18 @@ class Retriever:
         c["article"] = article = np.empty(n, dtype=object)
         c["doc"] = doc = np.empty(n, dtype=np.int32)  # doc[row]: document code
         for i, r in enumerate(rows):
-            m = json.loads(r["meta"])
+            m = json.loads(r.meta)
             addendum[i] = bool(m.get("addendum"))
             penal[i] = is_penalty_title(str(m.get("article_title") or ""))
             dates[i] = date_key(str(m.get("시행일자") or m.get("release_date") or ""))
             repealed[i] = m.get("상태") == "폐지"
-            art = shared.setdefault(article_key(r["citation"]), article_key(r["citation"])) if r["kind"] == "law" else ""
+            art = shared.setdefault(article_key(r.citation), article_key(r.citation)) if r.kind == "law" else ""
             article[i] = art
             if art:
                 article_row.setdefault(art, row0 + i)
-            key = f"{r['document_id']}|{art}" if r["kind"] == "law" else r["id"]
+            key = f"{r.document_id}|{art}" if r.kind == "law" else r.id
             group[i] = groups.setdefault(key, group0 + len(groups))
-            doc[i] = docs.setdefault(r["document_id"], len(docs))
+            doc[i] = docs.setdefault(r.document_id, len(docs))
         c["prior"] = np.where(addendum, self.config.addendum_prior, 1.0).astype(np.float32)
         return c
 
@@ -763,12 +764,12 @@ class Retriever:
         store order (after incremental updates); rows of no store row (tombstones) get a level
         nobody holds and no collection."""
         ranks: dict[tuple[str, str], int] = {}
-        levels = np.array([ranks.get(k) if (k := (r["classification"], r["collection_level"])) in ranks
+        levels = np.array([ranks.get(k) if (k := (r.classification, r.collection_level)) in ranks
                            else ranks.setdefault(k, max(level_rank(k[0]), level_rank(k[1]))) for r in rows],
                           dtype=np.int8)
-        embargo = np.array([embargo_ts(m) if "embargo" in (m := r["meta"]) else 0.0 for r in rows], dtype=np.float64)
+        embargo = np.array([embargo_ts(m) if "embargo" in (m := r.meta) else 0.0 for r in rows], dtype=np.float64)
         shared: dict[str, str] = {}  # one str object per distinct value, not one per row
-        collections = np.array([shared.setdefault(r["collection"], r["collection"]) for r in rows], dtype=object)
+        collections = np.array([shared.setdefault(r.collection, r.collection) for r in rows], dtype=object)
         if store_rows is None:
             return levels, embargo, collections
         lv = np.full(n, np.iinfo(np.int8).max, dtype=np.int8)

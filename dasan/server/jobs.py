@@ -265,7 +265,7 @@ class _PrewarmingStore:
     def put_document(self, record: DocumentRecord, chunks: list[Chunk], replaces: Sequence[str] = ()) -> None:
         try:
             self._retriever.prewarm(
-                [(c.id, Retriever.index_text({"context": c.context, "text": c.text})) for c in chunks])
+                [(c.id, Retriever.index_text(c)) for c in chunks])
         except Exception:  # the refresh will do it instead; never fail the ingest for this
             log.warning("prewarming tokens/embeddings failed", exc_info=True)
         self._store.put_document(record, chunks, replaces)

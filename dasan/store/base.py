@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any, Protocol
 
-from dasan.types import Chunk
+from dasan.types import Chunk, IndexRow
 
 
 def now_iso(spec: str = "seconds") -> str:
@@ -225,10 +225,12 @@ class Store(Protocol):
 
     def chunk_texts(self, chunk_ids: list[str]) -> dict[str, str]: ...
 
-    def index_rows(self, with_text: bool = True) -> list[Any]: ...
+    def index_rows(self, with_text: bool = True) -> list[IndexRow]:
+        """Every chunk as the search index reads it (:class:`~dasan.types.IndexRow`), in store
+        order (document id, ordinal); ``with_text=False``: ``context`` and ``text`` None."""
 
     def index_rows_of(self, document_ids: Sequence[str], collections: Sequence[str] = (),
-                      with_text: bool = False) -> list[Any]:
+                      with_text: bool = False) -> list[IndexRow]:
         """:meth:`index_rows` of the given documents and of every document in ``collections``
         only (same columns, same order), read in the application's own scope."""
 

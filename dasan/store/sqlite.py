@@ -24,7 +24,7 @@ from dasan.errors import StoreError
 from dasan.sqliteutil import retry_locked
 from dasan.store.base import FEED_KEEP, Changes, DocumentRecord, FeedEntry, JobRecord, read_migrations
 from dasan.store.base import now_iso as _now
-from dasan.types import Chunk, Citation
+from dasan.types import Chunk, Citation, IndexRow
 
 DB_NAME = "dasan.db"
 
@@ -490,23 +490,22 @@ class SqliteStore:
         ).fetchall()
         return [_row_to_chunk(r) for r in rows]
 
-    def index_rows(self, with_text: bool = True) -> list[sqlite3.Row]:
+    def index_rows(self, with_text: bool = True) -> list[IndexRow]:
         """Light rows for building search indexes: chunk id, index text parts and filter fields.
         ``with_text=False`` leaves ``context`` and ``text`` None (a fraction of the memory)."""
         texts = "c.context, c.text" if with_text else "NULL AS context, NULL AS text"
-        return self._reader().execute(
+        return self._index_rows(
             f"""SELECT c.id, {texts}, c.citation, c.classification, c.meta, d.collection, d.kind,
                       d.title, d.id AS document_id, COALESCE(k.level, '공개') AS collection_level
                FROM chunks c JOIN documents d ON d.id = c.document_id
                LEFT JOIN collections k ON k.name = d.collection
-               ORDER BY c.document_id, c.ordinal"""
-        ).fetchall()
+               ORDER BY c.document_id, c.ordinal""")
 
     def index_rows_of(self, document_ids: Sequence[str], collections: Sequence[str] = (),
-                      with_text: bool = False) -> list[sqlite3.Row]:
+                      with_text: bool = False) -> list[IndexRow]:
         """:meth:`index_rows` of the given documents and of every document in ``collections``."""
         texts = "c.context, c.text" if with_text else "NULL AS context, NULL AS text"
-        return self._reader().execute(
+        return self._index_rows(
             f"""WITH want(id) AS (SELECT value FROM json_each(?)
                                   UNION SELECT id FROM documents WHERE collection IN (SELECT value FROM json_each(?)))
                 SELECT c.id, {texts}, c.citation, c.classification, c.meta, d.collection, d.kind,
@@ -514,7 +513,12 @@ class SqliteStore:
                FROM want w JOIN documents d ON d.id = w.id JOIN chunks c ON c.document_id = d.id
                LEFT JOIN collections k ON k.name = d.collection
                ORDER BY c.document_id, c.ordinal""",
-            (json.dumps(list(document_ids)), json.dumps(list(collections)))).fetchall()
+            (json.dumps(list(document_ids)), json.dumps(list(collections))))
+
+    def _index_rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[IndexRow]:
+        cur = self._reader().cursor()
+        cur.row_factory = lambda _c, t: IndexRow._make(t)  # typed rows straight from the driver's tuples
+        return cur.execute(sql, args).fetchall()
 
     def changes_since(self, seq: int, limit: int | None = None) -> Changes:
         """The index change feed after entry ``seq`` (see :class:`dasan.store.base.Changes`), in

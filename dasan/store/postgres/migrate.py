@@ -237,7 +237,7 @@ def verify(src: Any, target: PostgresStore, data_dir: Path, report: MigrationRep
     def digest(rows: Any) -> str:
         h = hashlib.sha256()
         for r in rows:
-            h.update(json.dumps([r["id"], r["text"], r["classification"], r["collection"]],
+            h.update(json.dumps([r.id, r.text, r.classification, r.collection],
                                 ensure_ascii=False).encode())
         return h.hexdigest()
 
@@ -256,7 +256,7 @@ def verify(src: Any, target: PostgresStore, data_dir: Path, report: MigrationRep
             b = Retriever(target, Path(tmp) / "b", RetrievalConfig(embedder=None, model=None))
             same = 0
             for r in picks:
-                q = str(r["text"])[:80]
+                q = str(r.text)[:80]
                 ha = [h.chunk.id for h in a.search(q, k=3)]
                 hb = [h.chunk.id for h in b.search(q, k=3)]
                 same += ha == hb

@@ -20,7 +20,7 @@ from dasan.errors import StoreError
 from dasan.store.base import FEED_KEEP, Changes, DocumentRecord, FeedEntry, JobRecord
 from dasan.store.base import now_iso as _now
 from dasan.store.postgres.db import SYSTEM, AccessScope, Database, redact
-from dasan.types import Chunk, Citation
+from dasan.types import Chunk, Citation, IndexRow
 
 _CHUNK_COLS = "id, document_id, ordinal, text, context, citation_json, classification, meta"
 _DOC_COLS = ("id, collection, source_path, content_hash, pipeline_version, format, kind, title, pages, size_bytes,"
@@ -535,17 +535,18 @@ class PostgresStore:
                           " ORDER BY document_id, ordinal", (prefix, _like_prefix(prefix) + " %"))
         return [_row_to_chunk(r) for r in rows]
 
-    def index_rows(self, with_text: bool = True) -> list[Any]:
+    def index_rows(self, with_text: bool = True) -> list[IndexRow]:
         # always the application's own scope: an index built inside a request's scope would hold
         # only that principal's rows and then serve everybody (its searches apply their own masks)
-        return self.db.read(_index_rows_sql(with_text, ""), (), SYSTEM)
+        return [IndexRow.of(r) for r in self.db.read(_index_rows_sql(with_text, ""), (), SYSTEM)]
 
     def index_rows_of(self, document_ids: Sequence[str], collections: Sequence[str] = (),
-                      with_text: bool = False) -> list[Any]:
+                      with_text: bool = False) -> list[IndexRow]:
         """:meth:`index_rows` of the given documents and of every document in ``collections``
         (the application's own scope, as :meth:`index_rows`)."""
-        return self.db.read(_index_rows_sql(with_text, "WHERE d.id = ANY(%s) OR d.collection = ANY(%s)"),
-                            (list(document_ids), list(collections)), SYSTEM)
+        return [IndexRow.of(r) for r in self.db.read(
+            _index_rows_sql(with_text, "WHERE d.id = ANY(%s) OR d.collection = ANY(%s)"),
+            (list(document_ids), list(collections)), SYSTEM)]
 
     def changes_since(self, seq: int, limit: int | None = None) -> Changes:
         """The index change feed after entry ``seq`` (see :class:`dasan.store.base.Changes`), in
