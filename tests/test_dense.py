@@ -197,11 +197,11 @@ def test_retriever_columns_are_compact(tmp_path: Path) -> None:
     r = Retriever(store, tmp_path, RetrievalConfig(embedder=None))
     r.refresh()
     rows = store.index_rows()
-    assert isinstance(r._ids, IdList) and [r.chunk_id(i) for i in range(r.size)] == [x["id"] for x in rows]
+    assert isinstance(r._ids, IdList) and [r.chunk_id(i) for i in range(r.size)] == [x.id for x in rows]
     assert r._group.dtype == np.int32 and r._dates.dtype == np.int32
     assert len({id(f) for f in r._family}) == len(set(r._family))  # one str object per family
     # chunks of one article share a group; different articles do not
-    keys = [(x["document_id"], article_key(x["citation"])) for x in rows]
+    keys = [(x.document_id, article_key(x.citation)) for x in rows]
     assert len(set(keys)) == len(set(r._group.tolist())) > 20
     assert all((keys[i] == keys[j]) == (r._group[i] == r._group[j]) for i in range(len(keys)) for j in (0, i - 1))
     hits = r.search("청년정책", k=5, flt=SearchFilter(date_from="2000", date_to="2999"))

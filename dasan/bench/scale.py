@@ -486,7 +486,7 @@ def measure_inserts(ddir: Path, questions: list[dict[str, Any]], inserts: int, *
     def worst(a: float, b: float) -> float:
         return max([(e - s) * 1000 for s, e in spans if e >= a and s <= b] or [0.0])
 
-    swaps: list[float] = []  # how long each publish held the write lock (queries wait at most this)
+    swaps: list[float] = []  # how long each publish took (a snapshot swap: searches never wait for it)
     publish = r.publish
 
     def timed_publish(built) -> None:

@@ -5,7 +5,7 @@ ever used, sanitised, as the last component of a hard link under ``uploads/<sha2
 keeps the extension the format detector looks at) and queued as a job. One worker thread
 ingests jobs in order through a store connection of its own; queries keep running meanwhile.
 Before a document is committed its passages are tokenised and embedded into the token and
-embedding caches, so the index refresh that follows (under the retriever's write lock) neither
+embedding caches, so the index build that follows (published as one new index snapshot) neither
 tokenises nor embeds anything.
 
 Originals are kept only where showing them does not undo a personal-data policy: a file that
