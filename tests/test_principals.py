@@ -398,6 +398,8 @@ def test_directory_requires_sqlite_store(tmp_path: Path) -> None:
     with pytest.raises(DasanError):
         Directory.from_store(object())
     conn = sqlite3.connect(tmp_path / "empty.db")
+    from dasan.store.directory import SqliteDirectory
+
     with pytest.raises(DasanError, match="마이그레이션"):
-        Directory(conn)
+        SqliteDirectory(conn)
     conn.close()

@@ -233,9 +233,9 @@ class SqliteStore:
     def directory(self) -> Any:
         """Users, departments, keys and collection owners kept in this store (sharing its
         connection and write lock)."""
-        from dasan.security.principals import Directory
+        from dasan.store.directory import SqliteDirectory
 
-        return Directory(_Routed(self), self._lock)  # type: ignore[arg-type]
+        return SqliteDirectory(_Routed(self), self._lock)  # type: ignore[arg-type]
 
     @contextlib.contextmanager
     def system_scope(self) -> Iterator[None]:

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from dasan.security.principals import MAX_NAME_CHARS, DepartmentRecord, Directory
+from dasan.security.principals import MAX_NAME_CHARS, DepartmentRecord
+from dasan.store.directory import SqliteDirectory
 from dasan.store.postgres.db import NO_RLS, SYSTEM, Database
 
 _IGNORE_RE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO", re.IGNORECASE)
@@ -79,7 +80,7 @@ class _Conn:
             yield self
 
 
-class PgDirectory(Directory):
+class PgDirectory(SqliteDirectory):
     """Users, departments, memberships, API keys and collection owners in PostgreSQL."""
 
     def __init__(self, db: Database) -> None:
