@@ -27,3 +27,17 @@ def data_dir(tmp_path: Path) -> Path:
     d = tmp_path / "dasan-data"
     d.mkdir()
     return d
+
+
+@pytest.fixture
+def store_dir(tmp_path: Path) -> Path:
+    """A store directory holding 청년기본법 (law, decree, rule) in collection ``laws``."""
+    from dasan.ingest.pipeline import ingest_paths
+    from dasan.store import open_store
+
+    d = tmp_path / "store"
+    store = open_store(d)
+    report = ingest_paths(store, [shared_path("data", "laws", "청년기본법")], recursive=True, collection="laws")
+    assert not report.summary()["failed"]
+    store.close()
+    return d

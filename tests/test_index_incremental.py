@@ -97,16 +97,6 @@ def _assert_same_as_full(r: Retriever, store, tmp_path: Path, name: str, hnsw: b
     assert r.lexical.bm25.n_live == fresh.lexical.bm25.n == fresh.size
 
 
-@pytest.fixture
-def store_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "store"
-    store = open_store(d)
-    report = ingest_paths(store, [shared_path("data", "laws", "청년기본법")], recursive=True, collection="laws")
-    assert not report.summary()["failed"]
-    store.close()
-    return d
-
-
 def _add(store, tmp_path: Path, n: int, level: str = "공개") -> str:
     rep = ingest_paths(store, [_doc(tmp_path, n)], collection="extra", classification=level)
     [doc_id] = [f.document_id for f in rep.results if f.document_id]

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import shared_path
 
 from dasan.ingest.pipeline import ingest_paths
 from dasan.rag.retrieve import RetrievalConfig, Retriever, SearchFilter
@@ -17,16 +16,6 @@ from dasan.server.state import GuardedRetriever
 from dasan.store import open_store
 
 MARKER = "비상연락망암호표식"
-
-
-@pytest.fixture
-def store_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "store"
-    store = open_store(d)
-    report = ingest_paths(store, [shared_path("data", "laws", "청년기본법")], recursive=True, collection="laws")
-    assert not report.summary()["failed"]
-    store.close()
-    return d
 
 
 def _secret(tmp_path: Path, n: int) -> Path:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import shared_path
 from test_index_incremental import HashEmbedder
+from test_index_integrity import MARKER
+from test_index_integrity import _secret as _doc
 
 from dasan.index.dense import DenseIndex
 from dasan.ingest.pipeline import ingest_paths
@@ -20,25 +21,6 @@ from dasan.rag.retrieve import RetrievalConfig, Retriever, SearchFilter
 from dasan.server.state import GuardedRetriever
 from dasan.store import open_store
 from dasan.types import LEVELS
-
-MARKER = "비상연락망암호표식"
-
-
-@pytest.fixture
-def store_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "store"
-    store = open_store(d)
-    report = ingest_paths(store, [shared_path("data", "laws", "청년기본법")], recursive=True, collection="laws")
-    assert not report.summary()["failed"]
-    store.close()
-    return d
-
-
-def _doc(tmp_path: Path, n: int) -> Path:
-    p = tmp_path / f"notice-{n}.txt"
-    p.write_text(f"청년 정책 비상 연락망 {MARKER} 제{n}호\n청년정책조정위원회 위원 연락처와 {MARKER} 보관 절차.\n",
-                 encoding="utf-8")
-    return p
 
 
 def _in_thread(fn) -> None:
