@@ -62,20 +62,30 @@ def read_eval_questions(paths: Iterable[str | Path]) -> list[EvalQuestion]:
     return out
 
 
-def mine(records: list[Record], catalog: ArticleCatalog, eval_questions: list[EvalQuestion], *,
-         max_negatives: int = 1000, seed: int = 0) -> Mined:
-    out = Mined(records=len(records))
+def eval_exclusions(records: list[Record], eval_questions: list[EvalQuestion]) -> dict[str, str]:
+    """Record id → why it is kept out of training: an evaluation question's id, or a near
+    duplicate of an evaluation question's text."""
+    out: dict[str, str] = {}
     eval_ids = {q.id: q.source for q in eval_questions if q.id}
     near = ShingleIndex([q.question for q in eval_questions])
-    negatives: list[Record] = []
     for rec in records:
         if rec.id in eval_ids:
-            out.excluded[rec.id] = f"eval-id:{eval_ids[rec.id]}"
+            out[rec.id] = f"eval-id:{eval_ids[rec.id]}"
             continue
         dup = near.similar(rec.question, NEAR_DUPLICATE)
         if dup:
             q = eval_questions[dup[0][0]]
-            out.excluded[rec.id] = f"eval-near-duplicate:{q.source}:{q.id}:{dup[0][1]:.2f}"
+            out[rec.id] = f"eval-near-duplicate:{q.source}:{q.id}:{dup[0][1]:.2f}"
+    return out
+
+
+def mine(records: list[Record], catalog: ArticleCatalog, eval_questions: list[EvalQuestion], *,
+         max_negatives: int = 1000, seed: int = 0) -> Mined:
+    out = Mined(records=len(records))
+    out.excluded = eval_exclusions(records, eval_questions)
+    negatives: list[Record] = []
+    for rec in records:
+        if rec.id in out.excluded:
             continue
         kept = []
         for info in cited_articles(rec.answer, catalog):
