@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from dasan.ingest.pipeline import ingest_paths
+from dasan.rag.answer import Answerer
 from dasan.rag.retrieve import RetrievalConfig, Retriever, SearchFilter
 from dasan.server.state import GuardedRetriever
 from dasan.store import open_store
@@ -90,13 +91,28 @@ def test_restricted_readers_never_see_sensitive_text_under_churn(store_dir: Path
         except BaseException as e:  # pragma: no cover - reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=writer)] + [threading.Thread(target=reader) for _ in range(3)]
+    answerer = Answerer(r)
+    answers = []
+
+    def asker() -> None:  # whole answers (search, article expansion, routing) as the 공개 reader
+        try:
+            while time.monotonic() < stop:
+                ans = answerer.ask(f"청년 정책 {MARKER} 연락망 보관 절차는 어떻게 되나요?", flt=public)
+                answers.append(ans)
+                if MARKER in ans.text or any(MARKER in c.quote or MARKER in c.chunk.text for c in ans.citations):
+                    leaks.append(ans.text[:80])
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = ([threading.Thread(target=writer)] + [threading.Thread(target=reader) for _ in range(3)]
+               + [threading.Thread(target=asker) for _ in range(2)])
     for t in threads:
         t.start()
     for t in threads:
         t.join(30)
     assert not errors, errors[:3]
     assert not leaks
+    assert answers  # the askers did answer (or refuse) meanwhile
     # the admin (no filter) finds what is left
     r.update()
     assert r.last_refresh_error is None
