@@ -38,7 +38,7 @@ from dasan.rag.extract import (
     score_articles,
     unit_tokens,
 )
-from dasan.rag.retrieve import Retriever, SearchFilter, pin
+from dasan.rag.retrieve import Retriever, SearchFilter
 from dasan.rag.support import SupportChecker, idf_from_bm25, units
 from dasan.rag.timewords import TimeWindow, release_window
 from dasan.types import LEVELS, Answer, Chunk, CitedSource, Hit, SentenceCheck
@@ -190,7 +190,7 @@ class Answerer:
         deleted meanwhile changes the next answer, never half of this one. Only the model's
         generation runs after it (it reads nothing from the index)."""
         t0 = time.perf_counter()
-        with pin(self.retriever):
+        with self.retriever.pinned():
             plan = self._plan(question, backend, flt, t0)  # no yield inside: a pin belongs to its thread
         if isinstance(plan, Answer):  # a refusal, or an answer read from release headers
             yield {"type": "token", "text": plan.text}

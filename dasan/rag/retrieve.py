@@ -15,6 +15,8 @@ Beyond the two legs:
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import json
 import logging
 import math
@@ -389,7 +391,7 @@ class Retriever:
         if len(need) > len(ids) // 10:
             texts = {r.id: self.index_text(r) for r in self.store.index_rows() if r.id in need}
         else:
-            texts = {c.id: f"{c.context}\n{c.text}" if c.context else c.text for c in self.store.get_chunks(list(need))}
+            texts = {c.id: self.index_text(c) for c in self.store.get_chunks(list(need))}
         pairs = [(i, texts.get(i, "")) for i in ids] if need else [(r.id, self.index_text(r)) for r in rows]
         del texts, need
         lexical = self.lexical.prepare(pairs, progress=progress)
@@ -625,7 +627,7 @@ class Retriever:
             live[:n0] = self._live
         live[removed] = False
         add_ids = [r.id for r in new_rows]
-        texts = {c.id: f"{c.context}\n{c.text}" if c.context else c.text for c in self.store.get_chunks(add_ids)}
+        texts = {c.id: self.index_text(c) for c in self.store.get_chunks(add_ids)}
         if len(texts) != len(add_ids):  # the store changed meanwhile
             return None
         pairs = [(cid, texts[cid]) for cid in add_ids]
@@ -792,8 +794,8 @@ class Retriever:
         return getattr(self._pins, "hidden", None) if self.is_pinned() else None
 
     def pending_rows(self) -> np.ndarray | None:
-        """The rows of the published state whose documents (or collections) the store's change
-        feed names after the entry this state includes: changed since it was built, their level,
+        """The rows of the current (pinned) state whose documents (or collections) the store's
+        change feed names after the entry this state includes: changed since it was built, their level,
         embargo or chunks may be stale. None when there are none, or when the feed cannot tell
         (none kept, a gap: then the state serves as it is until the next one is published)."""
         changes_since = getattr(self.store, "changes_since", None)
@@ -1087,36 +1089,29 @@ class Retriever:
         return float(np.percentile(sims, 90))
 
     def search(self, query: str, k: int = 10, flt: SearchFilter | None = None, mode: Mode = "hybrid") -> list[Hit]:
+        """The best ``k`` chunks as hits. A ranked chunk the store does not return in the
+        request's scope (PostgreSQL's row-level security withheld it) is left out, not an error."""
         with self.pinned():
             ranked = self.rank(query, k, flt, mode)
             ids = [self._ids[r] for r, _, _ in ranked]
         chunks = {c.id: c for c in self.store.get_chunks(ids)}
         terms = set(self.lexical.tokenizer(query))
-        return [
-            Hit(chunk=chunks[cid], score=score, rank=i, snippet=snippet(chunks[cid].text, terms), scores=legs)
-            for i, ((_, score, legs), cid) in enumerate(zip(ranked, ids, strict=True), 1)
-        ]
-
-
-def pin(retriever: Any) -> contextlib.AbstractContextManager:
-    """``retriever.pinned()`` — one index snapshot for the block — or nothing for a retriever
-    without snapshots (a test double)."""
-    pinned = getattr(retriever, "pinned", None)
-    return pinned() if pinned is not None else contextlib.nullcontext()
+        hits: list[Hit] = []
+        for (_, score, legs), cid in zip(ranked, ids, strict=True):
+            if cid in chunks:
+                hits.append(Hit(chunk=chunks[cid], score=score, rank=len(hits) + 1,
+                                snippet=snippet(chunks[cid].text, terms), scores=legs))
+        return hits
 
 
 def reads_one_snapshot(fn):
     """Run ``fn`` with its ``retriever`` argument pinned to one index snapshot (searches,
     article or release expansion and level checks inside all read the same state)."""
-    import functools
-    import inspect
-
     sig = inspect.signature(fn)
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        retriever = sig.bind_partial(*args, **kwargs).arguments.get("retriever")
-        with pin(retriever):
+        with sig.bind(*args, **kwargs).arguments["retriever"].pinned():
             return fn(*args, **kwargs)
 
     return wrapper

@@ -12,7 +12,7 @@ half rebuilt and never judges one row's level with another row's; it never waits
 by text before the document commits). Inside a pinned search the refresh that
 :class:`Retriever` calls itself is a no-op.
 
-The request threads share one SQLite connection (serialised by SQLite; writes take the store's
+Each request thread reads the SQLite store on a connection of its own (writes take the store's
 lock); the ingestion worker writes through a connection of its own, so its transactions are
 invisible to readers until they commit (WAL).
 """
@@ -23,7 +23,6 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,6 @@ from dasan.server.jobs import JobQueue
 from dasan.store import open_store
 from dasan.store.base import Store
 from dasan.store.postgres.audit import open_audit
-from dasan.types import Hit
 
 log = logging.getLogger("dasan.server")
 
@@ -86,60 +84,14 @@ class GuardedRetriever(Retriever):
         feed names them (cheap: only its new entries are read)."""
         return self.pending_rows() if self.store.generation() != snap.gen else None
 
-    @contextlib.contextmanager
-    def reading(self) -> Iterator[None]:
-        """Hold one index snapshot for this thread (reentrant): :meth:`Retriever.pinned`."""
-        with self.pinned():
-            yield
-
     def try_build(self, progress: Any = None) -> Any:
         # the index serves everybody: built from every row even when a request triggers it
         with self.store.system_scope():
             return super().try_build(progress)
 
-    def search(self, query: str, k: int = 10, flt: Any = None, mode: Any = "hybrid") -> list[Hit]:
-        """As :meth:`Retriever.search`; a ranked row the store does not return in the request's
-        scope (the database's row-level security withheld it) is left out, not an error."""
-        from dasan.rag.retrieve import snippet
-
-        with self.reading():
-            ranked = self.rank(query, k, flt, mode)
-            ids = [self._ids[r] for r, _, _ in ranked]
-        chunks = {c.id: c for c in self.store.get_chunks(ids)}
-        terms = set(self.lexical.tokenizer(query))
-        hits: list[Hit] = []
-        for (_, score, legs), cid in zip(ranked, ids, strict=True):
-            if cid in chunks:
-                hits.append(Hit(chunk=chunks[cid], score=score, rank=len(hits) + 1,
-                                snippet=snippet(chunks[cid].text, terms), scores=legs))
-        return hits
-
-    def rank(self, *args: Any, **kwargs: Any) -> Any:
-        with self.reading():
-            return super().rank(*args, **kwargs)
-
-    def level_of(self, chunk_id: str) -> int:
-        with self.reading():
-            return super().level_of(chunk_id)
-
-    # An answer reads whole articles or releases after searching: each of these resolves its
-    # rows, their levels and the caller's mask from one index state, so a refresh between the
-    # search and the expansion can never pair one row's text with another row's level.
-    def article_chunks(self, *args: Any, **kwargs: Any) -> Any:
-        with self.reading():
-            return super().article_chunks(*args, **kwargs)
-
-    def document_chunks(self, *args: Any, **kwargs: Any) -> Any:
-        with self.reading():
-            return super().document_chunks(*args, **kwargs)
-
-    def latest_date(self, *args: Any, **kwargs: Any) -> Any:
-        with self.reading():
-            return super().latest_date(*args, **kwargs)
-
     def prewarm(self, chunks: list[tuple[str, str]], batch: int = 32) -> None:
-        """Tokenise and embed ``[(chunk_id, index_text)]`` ahead of a refresh (outside the lock):
-        the token and embedding caches keep them, so the refresh under the lock only rebuilds."""
+        """Tokenise and embed ``[(chunk_id, index_text)]`` ahead of a build: the token and
+        embedding caches keep them, so the build only looks them up."""
         if not chunks:
             return
         self.lexical.prewarm(chunks)
