@@ -116,6 +116,12 @@ def test_finds_each_chunk_by_its_own_text(leg: Leg) -> None:
     inst = _build(leg, CHUNKS)
     for i in (0, 17, 42, 59):
         query = f"표식{i}호" if leg.kind == "lexical" else CHUNKS[i][1]
+        if leg.name == "dense-hnsw":
+            # approximate, its graph built by several threads: chunk i's near-twins (i ± 10 have
+            # the same words, only the marker differs) may come first, but i is among the top 3
+            found = leg.search(inst, query, 3)
+            assert i in [row for row, _ in found] and all(score > 0 for _, score in found)
+            continue
         [(row, score)] = leg.search(inst, query, 1)
         assert row == i and score > 0
 
